@@ -72,30 +72,47 @@ pub(crate) fn from_code(code: &str, message: &str, subject: Subject<'_>) -> Erro
         "EntityAlreadyExists" | "EntityAlreadyExistsException" | "ResourceAlreadyExistsException" => {
             Error::AlreadyExists { kind: subject.kind, id: subject.id.to_string() }
         }
-        "DeleteConflict" | "DeleteConflictException" | "DependencyViolation" => {
-            Error::DependencyViolation { message }
-        }
+        "DeleteConflict" | "DeleteConflictException" | "DependencyViolation" => Error::DependencyViolation { message },
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnauthorizedAccess" => {
             Error::AccessDenied { action: denied_action(&message), message }
         }
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
-        | "RequestThrottled" | "SlowDown" | "PriorRequestNotComplete" => Error::Throttled { message },
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException"
+        | "RequestThrottled"
+        | "SlowDown"
+        | "PriorRequestNotComplete" => Error::Throttled { message },
         "ConcurrentModification" | "ConcurrentModificationException" => Error::NotReady { message },
         "LimitExceeded" | "LimitExceededException" | "ServiceQuotaExceededException" => {
             Error::QuotaExceeded { quota_code: None, message }
         }
-        "MalformedPolicyDocument" | "MalformedPolicyDocumentException" | "ValidationError"
-        | "ValidationException" | "InvalidInput" | "InvalidInputException" | "InvalidParameterValue"
-        | "InvalidParameterCombination" | "PackedPolicyTooLarge" | "UnmodifiableEntity"
-        | "PolicyNotAttachable" | "MissingParameter" => Error::InvalidInput { message },
-        "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "SignatureDoesNotMatch"
-        | "UnrecognizedClientException" | "AuthFailure" | "InvalidAccessKeyId" => {
-            Error::Credentials { message: credentials_hint(&message) }
-        }
-        "ServiceFailure" | "ServiceFailureException" | "InternalFailure" | "InternalError"
-        | "ServiceUnavailable" | "ServiceUnavailableException" | "InternalServerError" => {
-            Error::Unavailable { message }
-        }
+        "MalformedPolicyDocument"
+        | "MalformedPolicyDocumentException"
+        | "ValidationError"
+        | "ValidationException"
+        | "InvalidInput"
+        | "InvalidInputException"
+        | "InvalidParameterValue"
+        | "InvalidParameterCombination"
+        | "PackedPolicyTooLarge"
+        | "UnmodifiableEntity"
+        | "PolicyNotAttachable"
+        | "MissingParameter" => Error::InvalidInput { message },
+        "ExpiredToken"
+        | "ExpiredTokenException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "UnrecognizedClientException"
+        | "AuthFailure"
+        | "InvalidAccessKeyId" => Error::Credentials { message: credentials_hint(&message) },
+        "ServiceFailure"
+        | "ServiceFailureException"
+        | "InternalFailure"
+        | "InternalError"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException"
+        | "InternalServerError" => Error::Unavailable { message },
         "RequestTimeout" | "RequestTimeoutException" => Error::Timeout { message },
         "NotImplemented" | "InvalidAction" | "UnknownOperationException" => {
             Error::Unsupported { operation: subject.kind.to_string() }
@@ -107,10 +124,7 @@ pub(crate) fn from_code(code: &str, message: &str, subject: Subject<'_>) -> Erro
 /// The action in AWS's "... is not authorized to perform: iam:CreateRole on resource ..." message.
 fn denied_action(message: &str) -> Option<String> {
     let rest = message.split("perform: ").nth(1)?;
-    let action: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '-')
-        .collect();
+    let action: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '-').collect();
     action.contains(':').then_some(action)
 }
 

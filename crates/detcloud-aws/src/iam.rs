@@ -5,8 +5,8 @@ use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use detcloud_policy::PolicyDocument;
 use detcloud_provider::{
-    AttachedPolicy, CreatePolicy, CreateRole, Error, Iam, InstanceProfile, ManagedPolicy, PolicyVersion, Result,
-    Role, Tags,
+    AttachedPolicy, CreatePolicy, CreateRole, Error, Iam, InstanceProfile, ManagedPolicy, PolicyVersion, Result, Role,
+    Tags,
 };
 
 use crate::error::{about, map};
@@ -39,9 +39,7 @@ pub(crate) fn decode_document(raw: &str) -> Result<PolicyDocument> {
 }
 
 fn sdk_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-        .collect()
+    tags.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
 }
 
 fn tags_of(tags: &[Tag]) -> Tags {
@@ -59,10 +57,7 @@ fn role_of(r: &aws_sdk_iam::types::Role) -> Result<Role> {
         path: r.path().to_string(),
         trust_policy: trust,
         description: r.description().map(str::to_string),
-        permissions_boundary: r
-            .permissions_boundary()
-            .and_then(|b| b.permissions_boundary_arn())
-            .map(str::to_string),
+        permissions_boundary: r.permissions_boundary().and_then(|b| b.permissions_boundary_arn()).map(str::to_string),
         tags: tags_of(r.tags()),
     })
 }
@@ -223,8 +218,7 @@ impl Iam for AwsIam {
     }
 
     async fn list_attached_policies(&self, role: &str) -> Result<Vec<AttachedPolicy>> {
-        let mut pages =
-            self.client.list_attached_role_policies().role_name(role).into_paginator().items().send();
+        let mut pages = self.client.list_attached_role_policies().role_name(role).into_paginator().items().send();
         let mut out = Vec::new();
         while let Some(item) = pages.next().await {
             let p = item.map_err(|e| map(e, about("role", role)))?;

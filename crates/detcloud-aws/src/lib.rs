@@ -114,3 +114,8 @@ impl Cloud for AwsCloud {
         Ok(Arc::new(AwsCloud::from_config(config)))
     }
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -36,14 +36,18 @@ async fn get_role_decodes_url_encoded_trust_policy_and_tags() {
     let iam = AwsIam::new(mock_client!(aws_sdk_iam, [&rule]));
     let role = iam.get_role("det-cloud-customer-master").await.unwrap();
     assert_eq!(role.arn, "arn:aws:iam::123456789012:role/det-cloud-customer-master");
-    assert_eq!(role.trust_policy.statements[0].principal.as_ref().unwrap().principal().ids("Service"), ["ec2.amazonaws.com"]);
+    assert_eq!(
+        role.trust_policy.statements[0].principal.as_ref().unwrap().principal().ids("Service"),
+        ["ec2.amazonaws.com"]
+    );
     assert_eq!(role.tags.get("detcloud:managed-by").map(String::as_str), Some("detcloud"));
     assert_eq!(rule.num_calls(), 1);
 }
 
 #[tokio::test]
 async fn service_error_codes_become_typed_errors() {
-    let cases: Vec<(&str, fn(&Error) -> bool)> = vec![
+    type Check = fn(&Error) -> bool;
+    let cases: Vec<(&str, Check)> = vec![
         ("NoSuchEntity", |e| matches!(e, Error::NotFound { kind: "role", id } if id == "r")),
         ("AccessDenied", |e| matches!(e, Error::AccessDenied { action: Some(a), .. } if a == "iam:GetRole")),
         ("Throttling", |e| matches!(e, Error::Throttled { .. }) && e.is_retryable()),
@@ -56,7 +60,10 @@ async fn service_error_codes_become_typed_errors() {
     ];
     for (code, check) in cases {
         let rule = mock!(aws_sdk_iam::Client::get_role).then_error(move || {
-            code_error(code, "User: arn:aws:sts::1:assumed-role/a/b is not authorized to perform: iam:GetRole on resource: r")
+            code_error(
+                code,
+                "User: arn:aws:sts::1:assumed-role/a/b is not authorized to perform: iam:GetRole on resource: r",
+            )
         });
         let client = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&rule], |c| c
             .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled()));
@@ -85,20 +92,19 @@ async fn throttling_is_retried_by_the_standard_retry_mode() {
 
 #[tokio::test]
 async fn list_roles_follows_every_page() {
-    let page1 = mock!(aws_sdk_iam::Client::list_roles)
-        .match_requests(|r| r.marker().is_none())
-        .then_output(|| {
-            ListRolesOutput::builder()
-                .roles(sdk_role("a", ENCODED_TRUST))
-                .roles(sdk_role("b", ENCODED_TRUST))
-                .is_truncated(true)
-                .marker("page-2")
-                .build()
-                .unwrap()
+    let page1 = mock!(aws_sdk_iam::Client::list_roles).match_requests(|r| r.marker().is_none()).then_output(|| {
+        ListRolesOutput::builder()
+            .roles(sdk_role("a", ENCODED_TRUST))
+            .roles(sdk_role("b", ENCODED_TRUST))
+            .is_truncated(true)
+            .marker("page-2")
+            .build()
+            .unwrap()
+    });
+    let page2 =
+        mock!(aws_sdk_iam::Client::list_roles).match_requests(|r| r.marker() == Some("page-2")).then_output(|| {
+            ListRolesOutput::builder().roles(sdk_role("c", ENCODED_TRUST)).is_truncated(false).build().unwrap()
         });
-    let page2 = mock!(aws_sdk_iam::Client::list_roles)
-        .match_requests(|r| r.marker() == Some("page-2"))
-        .then_output(|| ListRolesOutput::builder().roles(sdk_role("c", ENCODED_TRUST)).is_truncated(false).build().unwrap());
     let iam = AwsIam::new(mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&page1, &page2]));
     let names: Vec<String> = iam.list_roles("/").await.unwrap().into_iter().map(|r| r.name).collect();
     assert_eq!(names, ["a", "b", "c"]);

@@ -45,13 +45,7 @@ impl Arn {
     }
 
     fn iam(account: &str, resource: String) -> Arn {
-        Arn {
-            partition: "aws".into(),
-            service: "iam".into(),
-            region: String::new(),
-            account: account.into(),
-            resource,
-        }
+        Arn { partition: "aws".into(), service: "iam".into(), region: String::new(), account: account.into(), resource }
     }
 
     /// The resource type, the part of `resource` before the first `/` or `:`.
@@ -70,20 +64,18 @@ impl FromStr for Arn {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = |reason| ArnError { input: s.to_string(), reason };
         let mut parts = s.splitn(6, ':');
-        let (Some(prefix), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let (Some(prefix), Some(partition), Some(service), Some(region), Some(account), Some(resource)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(err("expected arn:partition:service:region:account-id:resource"));
         };
         if prefix != "arn" {
             return Err(err("must start with 'arn:'"));
         }
-        if !matches!(partition, "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b" | "aws-iso-e" | "aws-iso-f" | "aws-eusc") {
+        if !matches!(
+            partition,
+            "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b" | "aws-iso-e" | "aws-iso-f" | "aws-eusc"
+        ) {
             return Err(err("unknown partition (expected aws, aws-cn, aws-us-gov, ...)"));
         }
         if service.is_empty() || !service.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
@@ -114,11 +106,7 @@ impl FromStr for Arn {
 
 impl fmt::Display for Arn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "arn:{}:{}:{}:{}:{}",
-            self.partition, self.service, self.region, self.account, self.resource
-        )
+        write!(f, "arn:{}:{}:{}:{}:{}", self.partition, self.service, self.region, self.account, self.resource)
     }
 }
 
@@ -145,7 +133,15 @@ mod tests {
 
     #[test]
     fn rejects() {
-        for s in ["", "arn", "arn:aws:iam::123:role/x", "urn:aws:iam::123456789012:role/x", "arn:aws:IAM::123456789012:role/x", "arn:aws:iam::123456789012:", "arn:foo:iam::123456789012:role/x"] {
+        for s in [
+            "",
+            "arn",
+            "arn:aws:iam::123:role/x",
+            "urn:aws:iam::123456789012:role/x",
+            "arn:aws:IAM::123456789012:role/x",
+            "arn:aws:iam::123456789012:",
+            "arn:foo:iam::123456789012:role/x",
+        ] {
             assert!(s.parse::<Arn>().is_err(), "{s}");
         }
     }

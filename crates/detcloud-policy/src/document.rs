@@ -201,10 +201,7 @@ impl Statement {
 
     /// The same statement with one more condition value list.
     pub fn with_condition(mut self, operator: &str, key: &str, values: Vec<ConditionValue>) -> Self {
-        self.condition
-            .entry(operator.to_string())
-            .or_default()
-            .insert(key.to_string(), values);
+        self.condition.entry(operator.to_string()).or_default().insert(key.to_string(), values);
         self
     }
 }
@@ -279,8 +276,7 @@ impl fmt::Display for PolicyDocument {
 }
 
 fn sorted(list: &[String], lower: bool) -> Vec<String> {
-    let mut v: Vec<String> =
-        list.iter().map(|s| if lower { s.to_ascii_lowercase() } else { s.clone() }).collect();
+    let mut v: Vec<String> = list.iter().map(|s| if lower { s.to_ascii_lowercase() } else { s.clone() }).collect();
     v.sort();
     v.dedup();
     v
@@ -473,9 +469,7 @@ impl<'de> Deserialize<'de> for PolicyDocument {
         let raw = RawDocument::deserialize(d)?;
         if let Some(v) = &raw.version {
             if v != "2012-10-17" && v != "2008-10-17" {
-                return Err(de::Error::custom(format!(
-                    "Version must be \"2012-10-17\" or \"2008-10-17\", not {v:?}"
-                )));
+                return Err(de::Error::custom(format!("Version must be \"2012-10-17\" or \"2008-10-17\", not {v:?}")));
             }
         }
         // Statements are read one by one so that an error names what is wrong with the statement
@@ -483,16 +477,13 @@ impl<'de> Deserialize<'de> for PolicyDocument {
         let values = match raw.statement {
             serde_json::Value::Array(list) => list,
             one @ serde_json::Value::Object(_) => vec![one],
-            other => {
-                return Err(de::Error::custom(format!("Statement must be an object or a list, not {other}")))
-            }
+            other => return Err(de::Error::custom(format!("Statement must be an object or a list, not {other}"))),
         };
         let statements = values
             .into_iter()
             .enumerate()
             .map(|(i, v)| {
-                serde_json::from_value::<Statement>(v)
-                    .map_err(|e| de::Error::custom(format!("Statement[{i}]: {e}")))
+                serde_json::from_value::<Statement>(v).map_err(|e| de::Error::custom(format!("Statement[{i}]: {e}")))
             })
             .collect::<Result<_, D::Error>>()?;
         Ok(PolicyDocument { version: raw.version, id: raw.id, statements })
@@ -510,9 +501,9 @@ impl<'de> Deserialize<'de> for Principal {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match RawPrincipal::deserialize(d)? {
             RawPrincipal::Star(s) if s == "*" => Ok(Principal::Any),
-            RawPrincipal::Star(s) => Err(de::Error::custom(format!(
-                "Principal must be \"*\" or a map such as {{\"AWS\": ...}}, not {s:?}"
-            ))),
+            RawPrincipal::Star(s) => {
+                Err(de::Error::custom(format!("Principal must be \"*\" or a map such as {{\"AWS\": ...}}, not {s:?}")))
+            }
             RawPrincipal::Map(m) => {
                 let mut out = BTreeMap::new();
                 for (k, v) in m {
@@ -535,9 +526,9 @@ impl<'de> Deserialize<'de> for ConditionValue {
             serde_json::Value::String(s) => Ok(ConditionValue::String(s)),
             serde_json::Value::Bool(b) => Ok(ConditionValue::Bool(b)),
             serde_json::Value::Number(n) => Ok(ConditionValue::Number(n)),
-            other => Err(de::Error::custom(format!(
-                "condition values must be strings, booleans or numbers, not {other}"
-            ))),
+            other => {
+                Err(de::Error::custom(format!("condition values must be strings, booleans or numbers, not {other}")))
+            }
         }
     }
 }

@@ -17,9 +17,7 @@ fn is_iam_name_char(c: char) -> bool {
 fn check_iam_name(value: &str, max: usize) -> Result<(), NameError> {
     let len = value.chars().count();
     if len == 0 || len > max {
-        return Err(NameError(format!(
-            "must be 1-{max} characters long (got {len})"
-        )));
+        return Err(NameError(format!("must be 1-{max} characters long (got {len})")));
     }
     if let Some(bad) = value.chars().find(|c| !is_iam_name_char(*c)) {
         return Err(NameError(format!(
@@ -141,10 +139,7 @@ mod tests {
         assert!(validate_role_name("det-cloud-customer-xacct-mgmt").is_ok());
         assert!(validate_role_name("a+b=c,d.e@f_g-h").is_ok());
         assert!(validate_role_name(&"a".repeat(64)).is_ok());
-        assert_eq!(
-            validate_role_name(&"a".repeat(65)).unwrap_err().0,
-            "must be 1-64 characters long (got 65)"
-        );
+        assert_eq!(validate_role_name(&"a".repeat(65)).unwrap_err().0, "must be 1-64 characters long (got 65)");
         assert!(validate_role_name("").is_err());
         assert!(validate_role_name("has space").unwrap_err().0.contains("' '"));
         assert!(validate_role_name("rôle").unwrap_err().0.contains("'ô'") || validate_role_name("rôle").is_err());

@@ -62,3 +62,8 @@ impl<T: Cloud + ?Sized> Cloud for Arc<T> {
         (**self).assume_role(request).await
     }
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

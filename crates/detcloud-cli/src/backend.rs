@@ -1,0 +1,104 @@
+//! Picks the backend: the sandbox (in-memory fake, persisted) or AWS.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use detcloud_aws::{AwsCloud, AwsOptions};
+use detcloud_fake::FakeCloud;
+use detcloud_provider::Cloud;
+
+use crate::exit::{CliError, Code};
+use crate::GlobalArgs;
+
+/// The account id of a new sandbox (the spec's example account).
+pub(crate) const SANDBOX_ACCOUNT_ID: &str = "123456789012";
+
+/// A backend for one command; `finish` persists the sandbox.
+pub(crate) struct Backend {
+    pub(crate) cloud: Arc<dyn Cloud>,
+    sandbox: Option<(FakeCloud, PathBuf)>,
+}
+
+impl Backend {
+    /// Opens the backend the global flags ask for.
+    pub(crate) async fn open(global: &GlobalArgs) -> Result<Backend, CliError> {
+        if global.sandbox {
+            let path = match &global.sandbox_state {
+                Some(p) => p.clone(),
+                None => default_state_path()?,
+            };
+            let fake = load_sandbox(&path)?;
+            Ok(Backend { cloud: Arc::new(fake.clone()), sandbox: Some((fake, path)) })
+        } else {
+            if let Some(url) = &global.endpoint_url {
+                validate_endpoint(url)?;
+            }
+            let options = AwsOptions {
+                profile: global.profile.clone(),
+                region: global.region.clone(),
+                endpoint_url: global.endpoint_url.clone(),
+                max_attempts: None,
+            };
+            Ok(Backend { cloud: Arc::new(AwsCloud::load(&options).await), sandbox: None })
+        }
+    }
+
+    /// Saves the sandbox state (whatever the command's outcome: the state is what happened).
+    pub(crate) fn finish(&self) -> Result<(), CliError> {
+        if let Some((fake, path)) = &self.sandbox {
+            save_sandbox(fake, path)?;
+        }
+        Ok(())
+    }
+}
+
+fn validate_endpoint(url: &str) -> Result<(), CliError> {
+    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::usage(format!(
+            "--endpoint-url: must be an http:// or https:// URL such as http://127.0.0.1:5000 (got {url:?})"
+        )))
+    }
+}
+
+fn default_state_path() -> Result<PathBuf, CliError> {
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join("detcloud").join("sandbox.json"));
+    }
+    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        Some(home) => Ok(PathBuf::from(home).join(".local/state/detcloud/sandbox.json")),
+        None => Err(CliError::usage(
+            "--sandbox-state: HOME is not set; name the sandbox state file with --sandbox-state FILE",
+        )),
+    }
+}
+
+fn load_sandbox(path: &Path) -> Result<FakeCloud, CliError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => FakeCloud::from_json(&text).map_err(|e| {
+            CliError::new(
+                Code::Usage,
+                format!("--sandbox-state: {} is not a detcloud sandbox state file: {e} (move it away to start a new sandbox)", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FakeCloud::new(SANDBOX_ACCOUNT_ID)),
+        Err(e) => Err(CliError::new(Code::Usage, format!("--sandbox-state: cannot read {}: {e}", path.display()))),
+    }
+}
+
+fn save_sandbox(fake: &FakeCloud, path: &Path) -> Result<(), CliError> {
+    let write = || -> anyhow::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, fake.to_json()).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+        Ok(())
+    };
+    write().map_err(|e| CliError::new(Code::Failure, format!("saving the sandbox state: {e:#}")))
+}

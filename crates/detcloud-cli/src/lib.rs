@@ -1,0 +1,113 @@
+//! The `detcloud` command line as a library: [`Cli`] is the clap definition, [`run`] executes it.
+//!
+//! The binary is thin (`main` parses and calls [`run`]); everything here is testable without a
+//! process. This is the only crate that names concrete backends: `--sandbox` picks the in-memory
+//! fake (state persisted in a JSON file), anything else the AWS SDK backend.
+
+mod backend;
+mod commands;
+mod exit;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use exit::{CliError, Code};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  a call to AWS failed (or another runtime error)
+  2  invalid input: nothing was changed
+  3  a same-named resource exists that detcloud does not own: nothing was changed
+  4  declined at the prompt: nothing was changed
+  5  missing or invalid credentials, or access denied";
+
+/// Connect your AWS account to Determined Cloud and manage what it needs there.
+#[derive(Debug, Parser)]
+#[command(name = "detcloud", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Options that apply to every command.
+    #[command(flatten, next_help_heading = "Global options")]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options that apply to every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// AWS profile from ~/.aws/config (SSO profiles work); default: AWS_PROFILE or "default".
+    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region; default: AWS_REGION, the profile's region, or us-east-1 (IAM is global).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send every AWS call to this endpoint, e.g. a local moto server (http://127.0.0.1:5000).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Run against the embedded sandbox (an in-memory AWS account, no credentials needed) instead of AWS.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// The sandbox's state file; default: $XDG_STATE_HOME/detcloud/sandbox.json (~/.local/state/...).
+    #[arg(long, global = true, env = "DETCLOUD_SANDBOX_STATE", value_name = "FILE")]
+    pub sandbox_state: Option<PathBuf>,
+    /// Output format: human-readable text, or JSON on stdout for scripts.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Connect a cloud account with Determined Cloud.
+    #[command(subcommand)]
+    Connect(ConnectCommand),
+}
+
+/// `detcloud connect ...`
+#[derive(Debug, Subcommand)]
+pub enum ConnectCommand {
+    /// Create the cross-account IAM role and the master and agent instance profiles in your AWS account.
+    ///
+    /// Reads the account, shows what will be created or changed, asks before acting (or --yes),
+    /// then prints the ARNs to give Determined Cloud when onboarding. Re-running converges: what
+    /// already matches is left alone, drift in resources detcloud created is repaired, and
+    /// same-named resources detcloud did not create are never touched (unless --adopt).
+    Aws(commands::connect::ConnectAwsArgs),
+}
+
+/// Runs a parsed command line and returns the process exit code. Errors are printed on stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(Code::Failure as u8);
+        }
+    };
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Connect(ConnectCommand::Aws(args)) => commands::connect::run(&cli.global, args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.code as u8)
+        }
+    }
+}

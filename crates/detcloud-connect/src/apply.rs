@@ -1,0 +1,151 @@
+//! Applying a plan: components in parallel, each component's steps in order, retryable errors
+//! retried with capped exponential backoff.
+
+use std::future::Future;
+use std::time::Duration;
+
+use detcloud_provider::{backoff_delay, Cloud, CreatePolicy, CreateRole, Error, IamExt, Result};
+use futures::future::join_all;
+
+use crate::catalog::RoleSpec;
+use crate::plan::{Change, Plan, ResourceKind, Step};
+
+/// Attempts per step, including the first.
+pub const MAX_ATTEMPTS: u32 = 6;
+const BASE_DELAY: Duration = Duration::from_millis(250);
+const MAX_DELAY: Duration = Duration::from_secs(8);
+
+/// A step failed. Steps of other components were still attempted; re-running `connect aws`
+/// resumes from what exists.
+#[derive(Debug, thiserror::Error)]
+#[error("{} {}: {error}", failed.kind.label(), failed.name)]
+pub struct ApplyError {
+    /// Steps that changed something before or while the failure happened.
+    pub completed: Vec<Step>,
+    /// The step that failed.
+    pub failed: Step,
+    /// Why.
+    pub error: Error,
+}
+
+/// Runs `call` until it succeeds, fails with a non-retryable error, or [`MAX_ATTEMPTS`] pass.
+/// `also_retry` marks further errors as transient (IAM's eventual consistency right after a
+/// create).
+pub async fn with_retry<T, F, Fut>(mut call: F, also_retry: impl Fn(&Error) -> bool) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if (e.is_retryable() || also_retry(&e)) && attempt + 1 < MAX_ATTEMPTS => {
+                tokio::time::sleep(backoff_delay(attempt, BASE_DELAY, MAX_DELAY, 1.0)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn never(_: &Error) -> bool {
+    false
+}
+
+async fn run_step(cloud: &dyn Cloud, spec: &RoleSpec, step: &Step) -> Result<()> {
+    let iam = cloud.iam();
+    let adopting = matches!(step.change, Change::Adopt { .. });
+    match step.kind {
+        ResourceKind::Role => {
+            if step.change == Change::Create {
+                let req = CreateRole {
+                    name: spec.role_name.clone(),
+                    path: spec.path.clone(),
+                    trust_policy: spec.trust_policy.clone(),
+                    description: Some(spec.description.clone()),
+                    permissions_boundary: None,
+                    tags: spec.tags.clone(),
+                };
+                with_retry(|| iam.create_role(req.clone()), never).await?;
+            } else {
+                if adopting {
+                    with_retry(|| iam.tag_role(&spec.role_name, &spec.tags), never).await?;
+                }
+                with_retry(|| iam.update_trust_policy(&spec.role_name, &spec.trust_policy), never).await?;
+            }
+        }
+        ResourceKind::Policy => {
+            if step.change == Change::Create {
+                let req = CreatePolicy {
+                    name: spec.policy_name.clone(),
+                    path: spec.path.clone(),
+                    document: spec.permissions.clone(),
+                    description: Some(format!("Permissions of {} (managed by detcloud)", spec.role_name)),
+                    tags: spec.tags.clone(),
+                };
+                with_retry(|| iam.create_policy(req.clone()), never).await?;
+            } else {
+                if adopting {
+                    with_retry(|| iam.tag_policy(&spec.policy_arn, &spec.tags), never).await?;
+                }
+                if !matches!(&step.change, Change::Adopt { reasons } if reasons.is_empty()) {
+                    with_retry(|| iam.replace_policy_document(&spec.policy_arn, &spec.permissions), never).await?;
+                }
+            }
+        }
+        ResourceKind::PolicyAttachment => {
+            // Right after CreateRole / CreatePolicy, IAM may not find them yet.
+            with_retry(|| iam.attach_policy(&spec.role_name, &step.arn), Error::is_not_found).await?;
+        }
+        ResourceKind::InstanceProfile => {
+            let profile = spec.instance_profile.as_ref().expect("profile steps only exist for profiles");
+            if step.change == Change::Create {
+                with_retry(|| iam.create_instance_profile(&profile.name, &spec.path, &spec.tags), never).await?;
+            } else if adopting {
+                with_retry(|| iam.tag_instance_profile(&profile.name, &spec.tags), never).await?;
+            }
+        }
+        ResourceKind::InstanceProfileRole => {
+            let profile = spec.instance_profile.as_ref().expect("profile steps only exist for profiles");
+            if let Some(other) = &step.replaces_role {
+                with_retry(|| iam.remove_role_from_instance_profile(&profile.name, other), never).await?;
+            }
+            with_retry(|| iam.add_role_to_instance_profile(&profile.name, &spec.role_name), Error::is_not_found)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies every change of `plan`; unchanged steps make no call.
+///
+/// Components run concurrently (they share nothing), the steps of one component in order
+/// (role, policy, attachments, profile, profile role). On failure, the other components still
+/// finish, and [`ApplyError`] lists what was done.
+pub async fn apply(cloud: &dyn Cloud, plan: &Plan) -> Result<(), ApplyError> {
+    let runs = plan.catalog.roles.iter().map(|spec| async move {
+        let mut done = vec![];
+        for step in plan.component_steps(spec.component).filter(|s| s.change.is_change()) {
+            if let Err(error) = run_step(cloud, spec, step).await {
+                return Err((done, step.clone(), error));
+            }
+            done.push(step.clone());
+        }
+        Ok(done)
+    });
+    let mut completed = vec![];
+    let mut first_failure = None;
+    for result in join_all(runs).await {
+        match result {
+            Ok(done) => completed.extend(done),
+            Err((done, failed, error)) => {
+                completed.extend(done);
+                first_failure.get_or_insert((failed, error));
+            }
+        }
+    }
+    match first_failure {
+        None => Ok(()),
+        Some((failed, error)) => Err(ApplyError { completed, failed, error }),
+    }
+}

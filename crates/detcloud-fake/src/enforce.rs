@@ -1,0 +1,242 @@
+//! Who is calling, and whether they may: identity-policy enforcement with AWS's evaluation logic
+//! (`detcloud_policy::eval`) and AWS's `AccessDenied` wording.
+//!
+//! - An assumed-role session (and a role of the world used directly through
+//!   [`FakeCloud::as_principal`](crate::FakeCloud::as_principal)) is allowed exactly what its
+//!   role's inline and attached managed policies allow, within its permissions boundary.
+//! - Any other principal (the account administrator, a principal whose role the world does not
+//!   hold) may do everything in its own account, and only `sts:AssumeRole` in other accounts.
+//! - `sts:GetCallerIdentity` needs no permission; expired session credentials fail every call.
+
+use detcloud_policy::eval::{self, Decision, PrincipalType, Request};
+use detcloud_policy::{Arn, PolicyDocument};
+use detcloud_provider::{Error, Result};
+use tokio::time::Instant;
+
+use crate::call::{Context, Target};
+use crate::iam::RoleState;
+use crate::rng::{SplitMix64, UPPER_ALNUM};
+use crate::world::World;
+
+/// The principal a `FakeCloud` calls as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Caller {
+    /// The principal's ARN.
+    pub(crate) arn: String,
+    /// The account it belongs to.
+    pub(crate) account: String,
+    /// The role behind it (in [`account`](Self::account)), for a role or a role session.
+    pub(crate) role: Option<RoleRef>,
+    /// When session credentials stop working (virtual time).
+    pub(crate) expires: Option<Instant>,
+}
+
+/// The role behind a caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoleRef {
+    /// The role name.
+    pub(crate) name: String,
+    /// The role's unique id when the session was issued by this world: a session outlives neither
+    /// its role nor a role recreated under the same name.
+    pub(crate) id: Option<String>,
+    /// The session name, for an assumed-role session.
+    pub(crate) session: Option<String>,
+}
+
+impl Caller {
+    /// The administrator user of `account`.
+    pub(crate) fn admin(account: &str) -> Self {
+        Caller {
+            arn: format!("arn:aws:iam::{account}:user/admin"),
+            account: account.to_string(),
+            role: None,
+            expires: None,
+        }
+    }
+
+    /// The principal `arn`: a user, the account root, a role or an assumed-role session.
+    pub(crate) fn from_arn(arn: &str) -> std::result::Result<Self, String> {
+        let parsed: Arn = arn.parse().map_err(|e: detcloud_policy::ArnError| e.to_string())?;
+        detcloud_policy::names::validate_account_id(&parsed.account)
+            .map_err(|e| format!("the account of principal {arn:?} {e}"))?;
+        let role = match (parsed.service.as_str(), parsed.resource_type()) {
+            ("iam", "role") => Some(RoleRef { name: parsed.resource_name().to_string(), id: None, session: None }),
+            ("sts", "assumed-role") => {
+                let rest = parsed.resource.trim_start_matches("assumed-role/");
+                let (name, session) =
+                    rest.split_once('/').ok_or_else(|| format!("{arn:?} is not an assumed-role session ARN"))?;
+                Some(RoleRef { name: name.to_string(), id: None, session: Some(session.to_string()) })
+            }
+            ("iam", "user" | "root") => None,
+            _ => return Err(format!("{arn:?} is not a user, role or assumed-role session ARN")),
+        };
+        Ok(Caller { arn: arn.to_string(), account: parsed.account, role, expires: None })
+    }
+
+    /// The caller's unique id as `sts:GetCallerIdentity` reports it: `ROLEID:session` for a
+    /// session, the role's id for a role, a stable made-up `AIDA...` id otherwise.
+    pub(crate) fn user_id(&self, world: &World) -> String {
+        let stored = self.role.as_ref().and_then(|r| role_of(world, &self.account, r)).map(|r| r.id.clone());
+        match (&self.role, stored) {
+            (Some(RoleRef { session: Some(s), .. }), Some(id)) => format!("{id}:{s}"),
+            (Some(_), Some(id)) => id,
+            (Some(RoleRef { session: Some(s), .. }), None) => format!("{}:{s}", pseudo_id("AROA", &self.arn)),
+            (Some(_), None) => pseudo_id("AROA", &self.arn),
+            (None, _) if self.arn.ends_with(":root") => self.account.clone(),
+            (None, _) => pseudo_id("AIDA", &self.arn),
+        }
+    }
+}
+
+/// A stable unique-looking id derived from `seed` (FNV-1a, then splitmix64).
+fn pseudo_id(prefix: &str, seed: &str) -> String {
+    let hash = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{prefix}{}", SplitMix64::new(hash).string(UPPER_ALNUM, 17))
+}
+
+/// The stored role behind `r`, if the world holds it (and, for a session, still the same role).
+fn role_of<'w>(world: &'w World, account: &str, r: &RoleRef) -> Option<&'w RoleState> {
+    let role = world.account(account).iam.roles.get(&r.name.to_ascii_lowercase())?;
+    match &r.id {
+        Some(id) if *id != role.id => None,
+        _ => Some(role),
+    }
+}
+
+/// How a caller's requests are decided.
+enum Authority<'w> {
+    /// Everything in its own account, only `sts:AssumeRole` elsewhere.
+    Unrestricted,
+    /// What the role's policies allow; `None` when the session's role is gone (nothing).
+    Role(Option<&'w RoleState>),
+}
+
+fn authority<'w>(world: &'w World, caller: &Caller) -> Authority<'w> {
+    match &caller.role {
+        None => Authority::Unrestricted,
+        Some(r) => match (role_of(world, &caller.account, r), &r.id) {
+            (Some(role), _) => Authority::Role(Some(role)),
+            // A session this world issued, whose role has since been deleted or replaced.
+            (None, Some(_)) => Authority::Role(None),
+            // A principal of a role the world does not hold.
+            (None, None) => Authority::Unrestricted,
+        },
+    }
+}
+
+/// True when the caller's identity policies are evaluated.
+pub(crate) fn is_enforced(world: &World, caller: &Caller) -> bool {
+    matches!(authority(world, caller), Authority::Role(_))
+}
+
+/// The `AccessDenied` AWS answers: `User: ARN is not authorized to perform: ACTION on resource:
+/// RESOURCE` and the reason.
+pub(crate) fn denied(caller: &Caller, action: &str, resource: &str, reason: &str) -> Error {
+    let mut message = format!("User: {} is not authorized to perform: {action} on resource: {resource}", caller.arn);
+    if !reason.is_empty() {
+        message.push(' ');
+        message.push_str(reason);
+    }
+    Error::AccessDenied { action: Some(action.to_string()), message }
+}
+
+/// Decides whether `caller` may perform `action` (and `target.also`) on `target.resource` at
+/// `now`.
+pub(crate) fn authorize(world: &World, caller: &Caller, action: &str, target: &Target, now: Instant) -> Result<()> {
+    if caller.expires.is_some_and(|expires| now >= expires) {
+        return Err(Error::Credentials {
+            message: "ExpiredToken: The security token included in the request is expired".to_string(),
+        });
+    }
+    if action == "sts:GetCallerIdentity" {
+        return Ok(());
+    }
+    match authority(world, caller) {
+        Authority::Unrestricted => {
+            let account = target.resource.parse::<Arn>().map(|a| a.account).unwrap_or_default();
+            if account.is_empty() || account == "aws" || account == caller.account || action == "sts:AssumeRole" {
+                Ok(())
+            } else {
+                Err(denied(
+                    caller,
+                    action,
+                    &target.resource,
+                    &format!("because no resource-based policy allows the {action} action"),
+                ))
+            }
+        }
+        Authority::Role(role) => {
+            let (policies, boundary) = role.map(|r| role_policies(world, &caller.account, r)).unwrap_or_default();
+            let context = caller_context(world, caller, role, &target.context);
+            for action in std::iter::once(action).chain(target.also.iter().copied()) {
+                let request = Request {
+                    principal: Some(caller.arn.clone()),
+                    principal_type: PrincipalType::Aws,
+                    action: action.to_string(),
+                    resource: target.resource.clone(),
+                    context: context.clone(),
+                };
+                let evaluation = eval::evaluate(&policies, boundary.as_ref(), &request);
+                let reason = match evaluation.decision {
+                    Decision::Allowed => continue,
+                    Decision::ExplicitDeny => match evaluation.matched.map(|m| m.source) {
+                        Some(eval::PolicySource::PermissionsBoundary) => {
+                            "with an explicit deny in a permissions boundary".to_string()
+                        }
+                        _ => "with an explicit deny in an identity-based policy".to_string(),
+                    },
+                    Decision::ImplicitDeny
+                        if boundary.is_some() && eval::evaluate(&policies, None, &request).is_allowed() =>
+                    {
+                        format!("because no permissions boundary allows the {action} action")
+                    }
+                    Decision::ImplicitDeny => format!("because no identity-based policy allows the {action} action"),
+                };
+                return Err(denied(caller, action, &target.resource, &reason));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The documents of a role's inline policies and attached managed policies (default versions), and
+/// of its permissions boundary.
+pub(crate) fn role_policies(
+    world: &World,
+    account: &str,
+    role: &RoleState,
+) -> (Vec<PolicyDocument>, Option<PolicyDocument>) {
+    let managed = |arn: &str| world.managed_policy(account, arn).ok().map(|p| p.default_document().clone());
+    let mut policies: Vec<PolicyDocument> = role.inline_policies.values().cloned().collect();
+    policies.extend(role.attached_policies.iter().filter_map(|arn| managed(arn)));
+    // A boundary that no longer resolves allows nothing.
+    let boundary =
+        role.permissions_boundary.as_deref().map(|arn| managed(arn).unwrap_or_else(|| PolicyDocument::new(Vec::new())));
+    (policies, boundary)
+}
+
+/// The global condition keys of a request by `caller`, plus the request's own.
+fn caller_context(world: &World, caller: &Caller, role: Option<&RoleState>, request: &Context) -> Context {
+    let mut context = Context::new();
+    let mut set = |k: &str, v: String| {
+        context.insert(k.to_string(), vec![v]);
+    };
+    set("aws:PrincipalAccount", caller.account.clone());
+    set("aws:userid", caller.user_id(world));
+    match role {
+        Some(role) => {
+            set("aws:PrincipalArn", role.arn(&caller.account));
+            set(
+                "aws:PrincipalType",
+                if caller.role.as_ref().is_some_and(|r| r.session.is_some()) { "AssumedRole" } else { "Role" }
+                    .to_string(),
+            );
+            for (k, v) in &role.tags {
+                set(&format!("aws:PrincipalTag/{k}"), v.clone());
+            }
+        }
+        None => set("aws:PrincipalArn", caller.arn.clone()),
+    }
+    context.extend(request.iter().map(|(k, v)| (k.clone(), v.clone())));
+    context
+}

@@ -1,0 +1,145 @@
+//! Fault injection: planned failures, delays and seeded random failures, applied before a call
+//! has any effect.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use detcloud_provider::Error;
+
+use crate::rng::SplitMix64;
+use crate::world::Shared;
+
+/// The fault plan of a world, shared by every `FakeCloud` of it: obtained with
+/// [`FakeCloud::faults`](crate::FakeCloud::faults).
+///
+/// Actions are IAM action names such as `iam:CreateRole` or `sts:AssumeRole`, matched
+/// case-insensitively; `*` stands for every action.
+#[derive(Clone)]
+pub struct Faults {
+    pub(crate) shared: Arc<Mutex<Shared>>,
+}
+
+impl fmt::Debug for Faults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Faults").finish_non_exhaustive()
+    }
+}
+
+impl Faults {
+    fn with<T>(&self, f: impl FnOnce(&mut FaultState) -> T) -> T {
+        f(&mut crate::lock(&self.shared).runtime.faults)
+    }
+
+    /// The next `times` calls of `action` fail with `error` (after any failures planned earlier
+    /// for it), then calls succeed again. A failed call has no effect.
+    pub fn fail(&self, action: &str, error: Error, times: u32) -> &Self {
+        if times > 0 {
+            self.with(|f| f.planned.push(Planned { action: action.to_ascii_lowercase(), error, remaining: times }));
+        }
+        self
+    }
+
+    /// Every call of `action` first waits `delay` (tokio time, so a paused clock skips it).
+    /// `Duration::ZERO` removes the delay.
+    pub fn delay(&self, action: &str, delay: Duration) -> &Self {
+        self.with(|f| {
+            if delay.is_zero() {
+                f.delays.remove(&action.to_ascii_lowercase());
+            } else {
+                f.delays.insert(action.to_ascii_lowercase(), delay);
+            }
+        });
+        self
+    }
+
+    /// Every call (of any action) fails with probability `rate` with one of `errors` (a throttling
+    /// error when empty), drawn from a generator seeded with `seed`: the same seed and the same
+    /// sequence of calls fail the same way. A rate of 0 turns random failures off.
+    pub fn random(&self, rate: f64, seed: u64, errors: Vec<Error>) -> &Self {
+        let errors = if errors.is_empty() {
+            vec![Error::Throttled { message: "Rate exceeded (injected)".to_string() }]
+        } else {
+            errors
+        };
+        let random = (rate > 0.0).then(|| RandomFaults { rate: rate.min(1.0), rng: SplitMix64::new(seed), errors });
+        self.with(|f| f.random = random);
+        self
+    }
+
+    /// How many failures have been injected into calls of `action` (`*`: into all calls).
+    pub fn injected(&self, action: &str) -> u32 {
+        let action = action.to_ascii_lowercase();
+        self.with(
+            |f| if action == "*" { f.injected.values().sum() } else { f.injected.get(&action).copied().unwrap_or(0) },
+        )
+    }
+
+    /// Removes every planned failure, delay and random failure, and resets the counters.
+    pub fn clear(&self) {
+        self.with(|f| *f = FaultState::default());
+    }
+}
+
+/// One planned failure.
+#[derive(Debug)]
+struct Planned {
+    action: String,
+    error: Error,
+    remaining: u32,
+}
+
+/// Seeded random failures.
+#[derive(Debug)]
+struct RandomFaults {
+    rate: f64,
+    rng: SplitMix64,
+    errors: Vec<Error>,
+}
+
+/// The faults planned for a world.
+#[derive(Debug, Default)]
+pub(crate) struct FaultState {
+    planned: Vec<Planned>,
+    delays: BTreeMap<String, Duration>,
+    random: Option<RandomFaults>,
+    injected: BTreeMap<String, u32>,
+}
+
+impl FaultState {
+    /// The delay before a call of `action`, if any (its own, else the one for `*`).
+    pub(crate) fn delay_for(&self, action: &str) -> Option<Duration> {
+        let action = action.to_ascii_lowercase();
+        self.delays.get(&action).or_else(|| self.delays.get("*")).copied()
+    }
+
+    /// The error to fail a call of `action` with, if one is planned or drawn; counts it.
+    pub(crate) fn inject(&mut self, action: &str) -> Result<(), Error> {
+        let action = action.to_ascii_lowercase();
+        let planned = self.planned.iter().position(|p| p.action == action || p.action == "*");
+        let error = if let Some(i) = planned {
+            let p = &mut self.planned[i];
+            p.remaining -= 1;
+            let error = p.error.clone();
+            if p.remaining == 0 {
+                self.planned.remove(i);
+            }
+            Some(error)
+        } else if let Some(r) = &mut self.random {
+            (r.rng.next_f64() < r.rate).then(|| {
+                let i = r.rng.below(r.errors.len());
+                r.errors[i].clone()
+            })
+        } else {
+            None
+        };
+        match error {
+            Some(error) => {
+                *self.injected.entry(action).or_default() += 1;
+                Err(error)
+            }
+            None => Ok(()),
+        }
+    }
+}

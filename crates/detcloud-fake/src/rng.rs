@@ -1,0 +1,69 @@
+//! A tiny deterministic generator (splitmix64) for ids, credentials and random faults.
+//!
+//! Nothing here is cryptographic: the fake only needs values that look random, never repeat within
+//! a world, and are the same from one run to the next.
+
+/// The splitmix64 generator: a 64-bit state advanced by a constant and mixed.
+#[derive(Debug, Clone)]
+pub(crate) struct SplitMix64 {
+    state: u64,
+}
+
+impl SplitMix64 {
+    /// A generator starting from `seed`.
+    pub(crate) fn new(seed: u64) -> Self {
+        SplitMix64 { state: seed }
+    }
+
+    /// The next 64 random bits.
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix(self.state)
+    }
+
+    /// A uniform float in `[0, 1)`.
+    pub(crate) fn next_f64(&mut self) -> f64 {
+        // 53 random bits: every value is exactly representable.
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A uniform index below `n` (`n > 0`).
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// `len` characters drawn from `alphabet`.
+    pub(crate) fn string(&mut self, alphabet: &[u8], len: usize) -> String {
+        (0..len).map(|_| alphabet[self.below(alphabet.len())] as char).collect()
+    }
+}
+
+/// The splitmix64 output function.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Upper-case letters and digits, as in IAM unique ids (`AROA...`) and access key ids (`ASIA...`).
+pub(crate) const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+/// The alphabet of secret access keys and session tokens.
+pub(crate) const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_spread() {
+        let mut a = SplitMix64::new(7);
+        let mut b = SplitMix64::new(7);
+        assert_eq!(a.next_u64(), b.next_u64());
+        let f = a.next_f64();
+        assert!((0.0..1.0).contains(&f));
+        let s = a.string(UPPER_ALNUM, 17);
+        assert_eq!(s.len(), 17);
+        assert!(s.bytes().all(|c| UPPER_ALNUM.contains(&c)));
+        assert_ne!(SplitMix64::new(1).next_u64(), SplitMix64::new(2).next_u64());
+    }
+}

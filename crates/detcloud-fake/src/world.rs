@@ -1,0 +1,121 @@
+//! The world: every account's state (what a snapshot saves) and, beside it, the runtime state a
+//! snapshot does not save (call log, faults, the virtual clock of recent changes).
+//!
+//! A service area adds its per-account state as one field of [`Account`] (like `iam`) and its
+//! global state, if any, as one field of [`World`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use crate::call::CallRecord;
+use crate::faults::FaultState;
+use crate::iam::{IamAccount, PolicyState};
+use crate::rng::{mix, SplitMix64, UPPER_ALNUM};
+
+/// Everything behind one `FakeCloud` and all the clones and principals derived from it.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// The cloud itself.
+    pub(crate) world: World,
+    /// Observation and test control.
+    pub(crate) runtime: Runtime,
+}
+
+/// The state of every account.
+#[derive(Debug)]
+pub(crate) struct World {
+    /// The account whose administrator a snapshot loads as.
+    pub(crate) home_account: String,
+    /// The accounts, by 12-digit id, created on first write.
+    pub(crate) accounts: BTreeMap<String, Account>,
+    /// The counters behind unique ids and credentials.
+    pub(crate) ids: Ids,
+    /// The AWS managed policies (the pseudo-account `aws`), by lower-case name; never saved,
+    /// always seeded.
+    pub(crate) aws_policies: BTreeMap<String, PolicyState>,
+    /// When a role (by unique id) last changed in a way that takes time to propagate (creation,
+    /// trust-policy update). Not saved: a loaded world counts as settled.
+    pub(crate) role_changed_at: HashMap<String, Instant>,
+    /// How long a new or changed role takes to become assumable. Not saved.
+    pub(crate) consistency_delay: Duration,
+}
+
+/// One AWS account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Account {
+    /// IAM.
+    #[serde(default)]
+    pub(crate) iam: IamAccount,
+}
+
+/// An account with nothing in it, for reads of accounts that were never written.
+static EMPTY_ACCOUNT: Account = Account { iam: IamAccount::EMPTY };
+
+impl World {
+    /// A world with the AWS managed policies and one empty account.
+    pub(crate) fn new(home_account: &str) -> Self {
+        let mut world = World {
+            home_account: home_account.to_string(),
+            accounts: BTreeMap::new(),
+            ids: Ids::default(),
+            aws_policies: crate::aws_managed::seed(),
+            role_changed_at: HashMap::new(),
+            consistency_delay: Duration::ZERO,
+        };
+        world.account_mut(home_account);
+        world
+    }
+
+    /// An account, read-only; an account never written is empty.
+    pub(crate) fn account(&self, id: &str) -> &Account {
+        self.accounts.get(id).unwrap_or(&EMPTY_ACCOUNT)
+    }
+
+    /// An account, created on first use.
+    pub(crate) fn account_mut(&mut self, id: &str) -> &mut Account {
+        self.accounts.entry(id.to_string()).or_default()
+    }
+}
+
+/// The counters behind unique ids and credentials: every value drawn is a function of how many were
+/// drawn before, so a world replays identically.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Ids {
+    /// How many values have been drawn.
+    pub(crate) issued: u64,
+}
+
+impl Ids {
+    /// A fresh generator, advancing the counter.
+    fn next_rng(&mut self) -> SplitMix64 {
+        self.issued += 1;
+        SplitMix64::new(mix(self.issued ^ 0x6465_7463_6c6f_7564))
+    }
+
+    /// An IAM unique id: `prefix` (`AROA`, `ANPA`, `AIPA`, ...) and 17 characters.
+    pub(crate) fn unique_id(&mut self, prefix: &str) -> String {
+        format!("{prefix}{}", self.next_rng().string(UPPER_ALNUM, 17))
+    }
+
+    /// Random-looking strings drawn from `alphabet`.
+    pub(crate) fn strings(&mut self, alphabet: &[u8], lens: &[usize]) -> Vec<String> {
+        let mut rng = self.next_rng();
+        lens.iter().map(|&len| rng.string(alphabet, len)).collect()
+    }
+}
+
+/// What the tests observe and control: not part of the cloud, never saved.
+#[derive(Debug, Default)]
+pub(crate) struct Runtime {
+    /// Every call, in order.
+    pub(crate) calls: Vec<CallRecord>,
+    /// Every action asked for by a caller whose policies are enforced.
+    pub(crate) actions_used: BTreeSet<String>,
+    /// Planned failures and delays.
+    pub(crate) faults: FaultState,
+}

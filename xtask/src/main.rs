@@ -1,0 +1,159 @@
+//! Project automation, run as `cargo xtask <task>`.
+//!
+//! - `ci`: formatting, lints, every test, and the end-to-end suite against a moto server that it
+//!   installs (into `target/moto-venv`, if the machine has none) and starts on a free loopback port.
+//! - `e2e [--endpoint URL]`: only the end-to-end suite; against moto started here, or against an
+//!   endpoint you already run (LocalStack).
+//!
+//! Standard library only, so that `cargo xtask` starts in seconds.
+
+mod moto;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  ci                    fmt check, clippy (deny warnings), all tests, end-to-end suite on moto
+  e2e [--endpoint URL]  end-to-end suite only: on a moto server started here, or on URL (e.g. LocalStack)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("e2e") => match args.get(1).map(String::as_str) {
+            None => e2e(None),
+            Some("--endpoint") => match args.get(2) {
+                Some(url) => e2e(Some(url.clone())),
+                None => Err("--endpoint needs a URL, e.g. --endpoint http://127.0.0.1:4566".into()),
+            },
+            Some(other) => Err(format!("unknown e2e option {other}\n{USAGE}")),
+        },
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task {other}\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs a command, echoing it, and fails with its name if it fails.
+fn run(step: &str, cmd: &mut Command) -> Result<(), String> {
+    let started = Instant::now();
+    eprintln!("\n==> {step}");
+    let status = cmd.status().map_err(|e| format!("{step}: cannot start: {e}"))?;
+    eprintln!(
+        "==> {step}: {} in {:.1}s",
+        if status.success() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{step} failed ({status})"))
+    }
+}
+
+fn ci() -> Result<(), String> {
+    run("cargo fmt --check", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run("cargo clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
+    // One `cargo test` run builds everything once (with the dev-dependency feature set) and runs
+    // unit, integration, doc and end-to-end tests; the end-to-end tests find moto through
+    // DETCLOUD_E2E_ENDPOINT.
+    let server = moto::Server::start(&root())?;
+    let mut test = cargo();
+    test.args(["test", "--workspace", "--locked"]).env("DETCLOUD_E2E_ENDPOINT", server.url());
+    run("cargo test (with the end-to-end suite on moto)", &mut test)
+}
+
+fn e2e(endpoint: Option<String>) -> Result<(), String> {
+    let (server, url) = match endpoint {
+        Some(url) => (None, url),
+        None => {
+            let server = moto::Server::start(&root())?;
+            let url = server.url();
+            (Some(server), url)
+        }
+    };
+    let mut test = cargo();
+    test.args(["test", "--workspace", "--locked", "--test", "e2e"]).env("DETCLOUD_E2E_ENDPOINT", &url);
+    if server.is_none() {
+        test.env("DETCLOUD_E2E_EXTERNAL", "1");
+    }
+    run(&format!("end-to-end suite on {url}"), &mut test)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "target") {
+                    rust_files(&path, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Every Rust file starts with a `//!` comment saying what it is.
+    #[test]
+    fn every_module_starts_with_a_doc_comment() {
+        let mut files = vec![];
+        rust_files(&root().join("crates"), &mut files);
+        rust_files(&root().join("xtask"), &mut files);
+        assert!(files.len() > 10, "found only {} files", files.len());
+        let missing: Vec<_> =
+            files.iter().filter(|f| !std::fs::read_to_string(f).unwrap().trim_start().starts_with("//!")).collect();
+        assert!(missing.is_empty(), "files without a leading //! comment: {missing:?}");
+    }
+
+    /// `.ci/run` calls exactly `cargo xtask ci`.
+    #[test]
+    fn ci_script_runs_xtask_ci() {
+        let script = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+        let commands: Vec<&str> =
+            script.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+        assert_eq!(commands.last(), Some(&"exec cargo xtask ci"), "{script}");
+    }
+
+    /// Only detcloud-aws (and the CLI's end-to-end tests, as an independent observer) name the AWS SDK.
+    #[test]
+    fn only_the_aws_backend_depends_on_the_sdk() {
+        for krate in ["detcloud-policy", "detcloud-provider", "detcloud-fake", "detcloud-connect"] {
+            let manifest = std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).unwrap();
+            assert!(
+                !manifest.contains("aws-sdk") && !manifest.contains("aws-smithy") && !manifest.contains("aws-config"),
+                "{krate} depends on the AWS SDK"
+            );
+        }
+        let provider = std::fs::read_to_string(root().join("crates/detcloud-provider/Cargo.toml")).unwrap();
+        assert!(!provider.contains("tokio"), "detcloud-provider must not depend on tokio");
+    }
+}

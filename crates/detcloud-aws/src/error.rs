@@ -4,7 +4,7 @@
 //! (`ProvideErrorMetadata::code`) and never the error's Rust type, so one table serves every
 //! service.
 
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use detcloud_provider::Error;
 
 /// What the failed call was about, for NotFound/AlreadyExists errors.
@@ -20,19 +20,27 @@ pub(crate) fn about<'a>(kind: &'static str, id: &'a str) -> Subject<'a> {
 }
 
 /// Maps a failed SDK call.
-pub(crate) fn map<E, R>(err: SdkError<E, R>, subject: Subject<'_>) -> Error
+pub(crate) fn map<E>(err: SdkError<E>, subject: Subject<'_>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            from_code(e.code().unwrap_or("Unknown"), e.message().unwrap_or(""), subject)
+            match e.code() {
+                Some(code) => from_code(code, e.message().unwrap_or(""), subject),
+                // Emulators answer operations they lack with an HTML 500 and no error code.
+                None => Error::Unavailable {
+                    message: format!(
+                        "HTTP {} without an AWS error code (the endpoint may not implement this operation)",
+                        service.raw().status().as_u16()
+                    ),
+                },
+            }
         }
-        SdkError::TimeoutError(_) => Error::Timeout { message: DisplayErrorContext(&err).to_string() },
+        SdkError::TimeoutError(_) => Error::Timeout { message: chain(&err) },
         SdkError::DispatchFailure(failure) => {
-            let text = DisplayErrorContext(&err).to_string();
+            let text = chain(&err);
             if failure.is_timeout() {
                 Error::Timeout { message: text }
             } else if is_credentials_problem(&text) {
@@ -41,9 +49,9 @@ where
                 Error::Unavailable { message: text }
             }
         }
-        SdkError::ResponseError(_) => Error::Unavailable { message: DisplayErrorContext(&err).to_string() },
+        SdkError::ResponseError(_) => Error::Unavailable { message: chain(&err) },
         _ => {
-            let text = DisplayErrorContext(&err).to_string();
+            let text = chain(&err);
             if is_credentials_problem(&text) {
                 Error::Credentials { message: credentials_hint(&text) }
             } else {
@@ -51,6 +59,20 @@ where
             }
         }
     }
+}
+
+/// The error and its sources, each once, joined with `: ` (without the SDK's Debug dump).
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 fn is_credentials_problem(text: &str) -> bool {

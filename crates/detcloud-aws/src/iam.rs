@@ -6,7 +6,7 @@ use aws_sdk_iam::Client;
 use detcloud_policy::PolicyDocument;
 use detcloud_provider::{
     AttachedPolicy, CreatePolicy, CreateRole, Error, Iam, InstanceProfile, ManagedPolicy, PolicyVersion, Result, Role,
-    Tags,
+    SimulatedDecision, Tags,
 };
 
 use crate::error::{about, map};
@@ -407,5 +407,36 @@ impl Iam for AwsIam {
             .await
             .map_err(|e| map(e, about("instance profile", name)))?;
         Ok(())
+    }
+
+    async fn simulate_role_policy(
+        &self,
+        role_arn: &str,
+        actions: &[String],
+        resource: &str,
+    ) -> Result<Vec<SimulatedDecision>> {
+        let mut out = Vec::new();
+        // IAM takes at most 128 action names per request.
+        for chunk in actions.chunks(128) {
+            let mut pages = self
+                .client
+                .simulate_principal_policy()
+                .policy_source_arn(role_arn)
+                .set_action_names(Some(chunk.to_vec()))
+                .resource_arns(resource)
+                .into_paginator()
+                .items()
+                .send();
+            while let Some(item) = pages.next().await {
+                let r = item.map_err(|e| map(e, about("iam:SimulatePrincipalPolicy", role_arn)))?;
+                let decision = r.eval_decision().as_str().to_string();
+                out.push(SimulatedDecision {
+                    action: r.eval_action_name().to_string(),
+                    allowed: decision == "allowed",
+                    decision,
+                });
+            }
+        }
+        Ok(out)
     }
 }

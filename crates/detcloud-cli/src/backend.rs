@@ -28,11 +28,25 @@ impl Backend {
                 Some(p) => p.clone(),
                 None => default_state_path()?,
             };
+            let caller = match &global.sandbox_caller {
+                Some(arn) => Some(validate_principal(arn)?),
+                None => None,
+            };
             let fake = load_sandbox(&path)?;
-            Ok(Backend { cloud: Arc::new(fake.clone()), sandbox: Some((fake, path)) })
+            let cloud: Arc<dyn Cloud> = match caller {
+                Some(arn) => Arc::new(fake.as_principal(&arn)),
+                None => Arc::new(fake.clone()),
+            };
+            Ok(Backend { cloud, sandbox: Some((fake, path)) })
         } else {
+            if global.sandbox_caller.is_some() {
+                return Err(CliError::usage("--sandbox-caller: only applies with --sandbox"));
+            }
             if let Some(url) = &global.endpoint_url {
                 validate_endpoint(url)?;
+            }
+            if let Some(region) = &global.region {
+                validate_region(region)?;
             }
             let options = AwsOptions {
                 profile: global.profile.clone(),
@@ -50,6 +64,38 @@ impl Backend {
             save_sandbox(fake, path)?;
         }
         Ok(())
+    }
+}
+
+fn validate_principal(arn: &str) -> Result<String, CliError> {
+    let ok = arn.parse::<detcloud_policy::Arn>().is_ok_and(|a| {
+        a.account.len() == 12
+            && matches!(
+                (a.service.as_str(), a.resource_type()),
+                ("iam", "role" | "user" | "root") | ("sts", "assumed-role")
+            )
+    });
+    if ok {
+        Ok(arn.to_string())
+    } else {
+        Err(CliError::usage(format!(
+            "--sandbox-caller: must be the ARN of a role, user or assumed-role session, such as arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role (got {arn:?})"
+        )))
+    }
+}
+
+fn validate_region(region: &str) -> Result<(), CliError> {
+    let ok = (1..=32).contains(&region.len())
+        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && region.chars().any(|c| c.is_ascii_lowercase())
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::usage(format!(
+            "--region: must be a region name such as us-west-2 (lower-case letters, digits and hyphens; got {region:?})"
+        )))
     }
 }
 

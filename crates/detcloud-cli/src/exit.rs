@@ -17,6 +17,8 @@ pub enum Code {
     Aborted = 4,
     /// Missing or invalid credentials, or access denied.
     Access = 5,
+    /// Checks failed: `verify` found a problem, `lint` an error, `simulate` a denial.
+    ChecksFailed = 6,
 }
 
 /// An error to print on stderr and exit with.

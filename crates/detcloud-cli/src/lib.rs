@@ -8,6 +8,7 @@ mod backend;
 mod commands;
 mod exit;
 mod output;
+mod prompt;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,7 +24,8 @@ Exit codes:
   2  invalid input: nothing was changed
   3  a same-named resource exists that detcloud does not own: nothing was changed
   4  declined at the prompt: nothing was changed
-  5  missing or invalid credentials, or access denied";
+  5  missing or invalid credentials, or access denied
+  6  checks failed: verify found a problem, lint an error, simulate a denial";
 
 /// Connect your AWS account to Determined Cloud and manage what it needs there.
 #[derive(Debug, Parser)]
@@ -55,6 +57,10 @@ pub struct GlobalArgs {
     /// The sandbox's state file; default: $XDG_STATE_HOME/detcloud/sandbox.json (~/.local/state/...).
     #[arg(long, global = true, env = "DETCLOUD_SANDBOX_STATE", value_name = "FILE")]
     pub sandbox_state: Option<PathBuf>,
+    /// In the sandbox, call as this principal instead of the account's administrator, e.g. Determined's
+    /// role arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role.
+    #[arg(long, global = true, value_name = "ARN")]
+    pub sandbox_caller: Option<String>,
     /// Output format: human-readable text, or JSON on stdout for scripts.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -75,6 +81,38 @@ pub enum Command {
     /// Connect a cloud account with Determined Cloud.
     #[command(subcommand)]
     Connect(ConnectCommand),
+    /// Check that the roles and instance profiles are in place, trusted correctly and hold their permissions.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
+    /// Remove what `connect` created (only what detcloud owns).
+    #[command(subcommand)]
+    Disconnect(DisconnectCommand),
+    /// Export, lint, simulate and diff the policies, offline.
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
+}
+
+/// `detcloud verify ...`
+#[derive(Debug, Subcommand)]
+pub enum VerifyCommand {
+    /// Check the cross-account role and instance profiles against the catalog, pass/fail per check.
+    ///
+    /// Reads the live roles (exist, trusted principals, ExternalId, every catalog action allowed by
+    /// the attached policies, the SSM managed policy, the profiles' roles) and, where the endpoint
+    /// offers it, IAM's policy simulator. With --role-arn and --external-id, run as Determined's
+    /// principal, it runs the confused-deputy self-test instead. Exit code 0 only when every check
+    /// passes.
+    Aws(commands::verify::VerifyAwsArgs),
+}
+
+/// `detcloud disconnect ...`
+#[derive(Debug, Subcommand)]
+pub enum DisconnectCommand {
+    /// Delete the cross-account role, the instance profiles and their policies that `connect aws` created.
+    ///
+    /// Only resources with detcloud's ownership tag are deleted; same-named resources of yours are
+    /// left alone and listed. Asks first (or --yes).
+    Aws(commands::disconnect::DisconnectAwsArgs),
 }
 
 /// `detcloud connect ...`
@@ -101,6 +139,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Connect(ConnectCommand::Aws(args)) => commands::connect::run(&cli.global, args).await,
+            Command::Verify(VerifyCommand::Aws(args)) => commands::verify::run(&cli.global, args).await,
+            Command::Disconnect(DisconnectCommand::Aws(args)) => commands::disconnect::run(&cli.global, args).await,
+            Command::Policy(command) => commands::policy::run(&cli.global, command),
         }
     });
     match result {

@@ -22,6 +22,7 @@ fn sigil(change: &Change) -> &'static str {
     match change {
         Change::Create => "+",
         Change::Update { .. } | Change::Adopt { .. } => "~",
+        Change::Remove { .. } => "-",
         Change::Unchanged => "=",
     }
 }
@@ -34,6 +35,7 @@ fn describe(step: &Step) -> String {
         (Change::Update { .. }, ResourceKind::InstanceProfileRole) => "replace role",
         (Change::Update { .. }, _) => "update",
         (Change::Adopt { .. }, _) => "adopt",
+        (Change::Remove { .. }, _) => "remove",
         (Change::Unchanged, _) => "keep",
     };
     let what = match step.kind {
@@ -61,6 +63,9 @@ fn print_plan_text(plan: &Plan) {
                 for r in reasons {
                     println!("    - {r}");
                 }
+            }
+            if let Change::Remove { reason } = &step.change {
+                println!("    - {reason}");
             }
             if let (Some(doc), true) = (&step.document, step.change.is_change()) {
                 let label = if step.kind == ResourceKind::Role { "trust policy" } else { "document" };

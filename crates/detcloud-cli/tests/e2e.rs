@@ -256,6 +256,20 @@ async fn connect_aws_against_the_endpoint() {
     )
     .await;
 
+    // verify: every check passes or is skipped where moto lacks the simulator; drift fails it.
+    let (code, stdout, stderr) = detcloud(&ep, &["verify", "aws"], "");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains(", 0 failed"), "{stdout}");
+    iam.detach_role_policy().role_name("det-cloud-customer-master").policy_arn(SSM).send().await.unwrap();
+    let (code, stdout, _) = detcloud(&ep, &["verify", "aws", "--no-simulate", "-o", "json"], "");
+    assert_eq!(code, 6, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let failed: Vec<&serde_json::Value> =
+        v["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "fail").collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0]["detail"].as_str().unwrap().contains("AmazonSSMManagedEC2InstanceDefaultPolicy"), "{failed:?}");
+    assert_eq!(detcloud(&ep, &["connect", "aws", "--yes"], "").0, 0);
+
     // Custom names, another Determined account, an external id; JSON output.
     let (code, stdout, stderr) = detcloud(
         &ep,
@@ -335,4 +349,15 @@ async fn connect_aws_against_the_endpoint() {
         !role_exists(&iam, "fresh-xacct").await && !role_exists(&iam, "fresh-agent").await,
         "other roles were created"
     );
+
+    // disconnect removes the default connection and nothing else.
+    let (code, stdout, stderr) = detcloud(&ep, &["disconnect", "aws", "--yes"], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().filter(|l| l.contains(" deleted: ")).count(), 8, "{stdout}");
+    for name in ["det-cloud-customer-xacct-mgmt", "det-cloud-customer-master", "det-cloud-customer-agent"] {
+        assert!(!role_exists(&iam, name).await, "{name} survived disconnect");
+    }
+    assert!(role_exists(&iam, "acme-master").await && role_exists(&iam, "their-master").await);
+    let (code, stdout, _) = detcloud(&ep, &["verify", "aws", "--no-simulate"], "");
+    assert_eq!(code, 6, "{stdout}");
 }

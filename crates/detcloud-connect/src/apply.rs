@@ -8,7 +8,7 @@ use detcloud_provider::{backoff_delay, Cloud, CreatePolicy, CreateRole, Error, I
 use futures::future::join_all;
 
 use crate::catalog::RoleSpec;
-use crate::plan::{Change, Plan, ResourceKind, Step};
+use crate::plan::{Change, Fix, Plan, ResourceKind, Step};
 
 /// Attempts per step, including the first.
 pub const MAX_ATTEMPTS: u32 = 6;
@@ -63,16 +63,29 @@ async fn run_step(cloud: &dyn Cloud, spec: &RoleSpec, step: &Step) -> Result<()>
                     path: spec.path.clone(),
                     trust_policy: spec.trust_policy.clone(),
                     description: Some(spec.description.clone()),
-                    permissions_boundary: None,
+                    permissions_boundary: spec.permissions_boundary.clone(),
                     tags: spec.tags.clone(),
                 };
                 with_retry(|| iam.create_role(req.clone()), never).await?;
             } else {
-                if adopting {
+                if adopting || step.fixes.contains(&Fix::Tags) {
                     with_retry(|| iam.tag_role(&spec.role_name, &spec.tags), never).await?;
                 }
-                with_retry(|| iam.update_trust_policy(&spec.role_name, &spec.trust_policy), never).await?;
+                if step.fixes.contains(&Fix::Trust) {
+                    with_retry(|| iam.update_trust_policy(&spec.role_name, &spec.trust_policy), never).await?;
+                }
+                if step.fixes.contains(&Fix::Boundary) {
+                    let boundary = spec.permissions_boundary.as_deref();
+                    with_retry(|| iam.set_permissions_boundary(&spec.role_name, boundary), never).await?;
+                }
             }
+        }
+        ResourceKind::Policy if matches!(step.change, Change::Remove { .. }) => {
+            match with_retry(|| iam.detach_policy(&spec.role_name, &step.arn), never).await {
+                Err(e) if !e.is_not_found() => return Err(e),
+                _ => {}
+            }
+            with_retry(|| iam.delete_policy_with_versions(&step.arn), never).await?;
         }
         ResourceKind::Policy => {
             if step.change == Change::Create {
@@ -85,10 +98,10 @@ async fn run_step(cloud: &dyn Cloud, spec: &RoleSpec, step: &Step) -> Result<()>
                 };
                 with_retry(|| iam.create_policy(req.clone()), never).await?;
             } else {
-                if adopting {
+                if adopting || step.fixes.contains(&Fix::Tags) {
                     with_retry(|| iam.tag_policy(&spec.policy_arn, &spec.tags), never).await?;
                 }
-                if !matches!(&step.change, Change::Adopt { reasons } if reasons.is_empty()) {
+                if step.fixes.contains(&Fix::Document) {
                     with_retry(|| iam.replace_policy_document(&spec.policy_arn, &spec.permissions), never).await?;
                 }
             }
@@ -101,7 +114,7 @@ async fn run_step(cloud: &dyn Cloud, spec: &RoleSpec, step: &Step) -> Result<()>
             let profile = spec.instance_profile.as_ref().expect("profile steps only exist for profiles");
             if step.change == Change::Create {
                 with_retry(|| iam.create_instance_profile(&profile.name, &spec.path, &spec.tags), never).await?;
-            } else if adopting {
+            } else if adopting || step.fixes.contains(&Fix::Tags) {
                 with_retry(|| iam.tag_instance_profile(&profile.name, &spec.tags), never).await?;
             }
         }

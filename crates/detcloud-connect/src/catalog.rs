@@ -84,6 +84,8 @@ pub struct RoleSpec {
     pub instance_profile: Option<InstanceProfileSpec>,
     /// The tags on every resource of this component.
     pub tags: Tags,
+    /// The permissions boundary of the role, if any.
+    pub permissions_boundary: Option<String>,
 }
 
 /// An instance profile of the catalog.
@@ -200,7 +202,12 @@ impl Catalog {
                     name: name.to_string(),
                     arn: Arn::iam_instance_profile(customer_account_id, path, name).to_string(),
                 }),
-                tags: tags::managed_tags([(tags::COMPONENT.to_string(), component.as_str().to_string())]),
+                tags: {
+                    let mut t = options.tags.clone();
+                    t.extend(tags::managed_tags([(tags::COMPONENT.to_string(), component.as_str().to_string())]));
+                    t
+                },
+                permissions_boundary: options.permissions_boundary.clone(),
             }
         };
         Catalog {

@@ -7,6 +7,11 @@
 //! - [`plan()`]: a read-only comparison of the catalog with the account, refusing to touch
 //!   same-named resources detcloud does not own.
 //! - [`apply()`]: converges the account to the plan; re-running it is safe.
+//! - [`verify()`]: read-only checks of the live roles against the catalog, with an offline
+//!   evaluation of their permissions and the confused-deputy self-test.
+//! - [`repair()`]: from Determined's side, as the cross-account role, replaces drifted master and
+//!   agent policies using only the IAM actions the spec grants.
+//! - [`plan_disconnect`] / [`disconnect()`]: removes what `connect` created, and nothing else.
 //!
 //! ```no_run
 //! # async fn example(cloud: &dyn detcloud_provider::Cloud) -> Result<(), Box<dyn std::error::Error>> {
@@ -27,14 +32,21 @@
 
 pub mod apply;
 pub mod catalog;
+pub mod disconnect;
+pub mod export;
 pub mod options;
 pub mod plan;
+pub mod repair;
 pub mod spec;
+pub mod verify;
 
 pub use apply::{apply, ApplyError};
 pub use catalog::{spec_documents, Catalog, Component, RoleSpec, SpecDocuments};
+pub use disconnect::{disconnect, plan_disconnect, Deletion, DisconnectPlan};
 pub use options::{ConnectOptions, InputError};
-pub use plan::{plan, Change, Conflict, Plan, Planned, ResourceKind, Step, Summary, SummaryStatus};
+pub use plan::{plan, Change, Conflict, Fix, Plan, Planned, ResourceKind, Step, Summary, SummaryStatus};
+pub use repair::{repair, Repair};
+pub use verify::{verify, Check, CheckStatus, SelfTest, VerifyOptions};
 
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]

@@ -1,6 +1,7 @@
 //! What `connect aws` is asked to do, and the checks that run before any AWS call.
 
-use detcloud_policy::names;
+use detcloud_policy::{names, Arn};
+use detcloud_provider::Tags;
 
 /// The Determined account detcloud connects with unless told otherwise.
 pub const DEFAULT_DETERMINED_ACCOUNT_ID: &str = "544296492693";
@@ -45,6 +46,10 @@ pub struct ConnectOptions {
     pub path: String,
     /// Take over same-named resources that detcloud did not create (`--adopt`).
     pub adopt: bool,
+    /// A managed policy set as the permissions boundary of every role (`--permissions-boundary`).
+    pub permissions_boundary: Option<String>,
+    /// Extra tags on every role, policy and profile (`--tag KEY=VALUE`).
+    pub tags: Tags,
 }
 
 impl Default for ConnectOptions {
@@ -57,6 +62,8 @@ impl Default for ConnectOptions {
             external_id: None,
             path: "/".into(),
             adopt: false,
+            permissions_boundary: None,
+            tags: Tags::new(),
         }
     }
 }
@@ -101,8 +108,69 @@ impl ConnectOptions {
             names::validate_external_id(id).map_err(|e| InputError::new("external-id", e.0))?;
         }
         names::validate_path(&self.path).map_err(|e| InputError::new("path", e.0))?;
+        if let Some(arn) = &self.permissions_boundary {
+            validate_boundary(arn)?;
+        }
+        if self.tags.len() > 40 {
+            return Err(InputError::new(
+                "tag",
+                format!("at most 40 tags (IAM allows 50, detcloud uses some); got {}", self.tags.len()),
+            ));
+        }
+        for (k, v) in &self.tags {
+            names::validate_tag_key(k).map_err(|e| InputError::new("tag", format!("{k:?}: {}", e.0)))?;
+            names::validate_tag_value(v).map_err(|e| InputError::new("tag", format!("{k}={v:?}: {}", e.0)))?;
+            if k.to_ascii_lowercase().starts_with("detcloud:") {
+                return Err(InputError::new(
+                    "tag",
+                    format!("{k:?}: the prefix 'detcloud:' is reserved for ownership tags"),
+                ));
+            }
+        }
         Ok(())
     }
+}
+
+fn validate_boundary(arn: &str) -> Result<(), InputError> {
+    let rule = "must be the ARN of a managed policy, such as arn:aws:iam::123456789012:policy/boundary";
+    let parsed: Arn = arn.parse().map_err(|e: detcloud_policy::ArnError| {
+        InputError::new("permissions-boundary", format!("{rule} ({})", e.reason))
+    })?;
+    if parsed.service != "iam"
+        || parsed.resource_type() != "policy"
+        || parsed.account.is_empty()
+        || parsed.resource_name().is_empty()
+    {
+        return Err(InputError::new("permissions-boundary", rule));
+    }
+    Ok(())
+}
+
+/// Parses `KEY=VALUE` (the value may be empty or contain `=`).
+pub fn parse_tag(text: &str) -> Result<(String, String), InputError> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(InputError::new("tag", format!("must be KEY=VALUE, got {text:?}"))),
+    }
+}
+
+/// Prefixes every name (`--name-prefix`).
+pub fn apply_name_prefix(options: &mut ConnectOptions, prefix: &str) -> Result<(), InputError> {
+    if prefix.is_empty() {
+        return Ok(());
+    }
+    names::validate_role_name(prefix).map_err(|e| InputError::new("name-prefix", e.0))?;
+    for (flag, name) in [
+        ("xacct-role-name", &mut options.xacct_role_name),
+        ("master-instance-profile-name", &mut options.master_instance_profile_name),
+        ("agent-instance-profile-name", &mut options.agent_instance_profile_name),
+    ] {
+        let prefixed = format!("{prefix}{name}");
+        names::validate_role_name(&prefixed)
+            .map_err(|e| InputError::new("name-prefix", format!("with --{flag} the name {} ({prefixed})", e.0)))?;
+        *name = prefixed;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -140,6 +208,26 @@ mod tests {
             ),
             (Box::new(|o| o.external_id = Some("x".into())), "external-id", "2-1224"),
             (Box::new(|o| o.path = "nope".into()), "path", "start and end"),
+            (
+                Box::new(|o| o.permissions_boundary = Some("arn:aws:iam::123456789012:role/x".into())),
+                "permissions-boundary",
+                "managed policy",
+            ),
+            (Box::new(|o| o.permissions_boundary = Some("boundary".into())), "permissions-boundary", "managed policy"),
+            (
+                Box::new(|o| {
+                    o.tags.insert("detcloud:x".into(), "y".into());
+                }),
+                "tag",
+                "reserved",
+            ),
+            (
+                Box::new(|o| {
+                    o.tags.insert("a;b".into(), "y".into());
+                }),
+                "tag",
+                "may contain only",
+            ),
         ];
         for (f, field, needle) in cases {
             let err = with(f).unwrap_err();

@@ -31,6 +31,11 @@ pub enum Change {
         /// What else differs.
         reasons: Vec<String>,
     },
+    /// The resource is detcloud's and no longer wanted: it will be detached and deleted.
+    Remove {
+        /// Why it goes.
+        reason: String,
+    },
     /// The resource already matches the catalog.
     Unchanged,
 }
@@ -44,6 +49,7 @@ impl Change {
     fn reasons(&self) -> &[String] {
         match self {
             Change::Update { reasons } | Change::Adopt { reasons } => reasons,
+            Change::Remove { reason } => std::slice::from_ref(reason),
             _ => &[],
         }
     }
@@ -98,6 +104,33 @@ pub struct Step {
     /// For an instance profile holding another detcloud role: the role to take out first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaces_role: Option<String>,
+    /// What apply must do to an existing resource (empty for creations and unchanged ones).
+    #[serde(skip)]
+    pub fixes: Vec<Fix>,
+}
+
+/// One repair of an existing resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix {
+    /// Rewrite the role's trust policy.
+    Trust,
+    /// Write a new default version of the policy.
+    Document,
+    /// Add or correct tags (ownership tags when adopting, `--tag` values).
+    Tags,
+    /// Set or remove the role's permissions boundary.
+    Boundary,
+}
+
+/// The catalog's tags that `have` lacks or holds with another value, as `key=value`.
+fn tag_drift(have: &detcloud_provider::Tags, want: &detcloud_provider::Tags) -> Vec<String> {
+    want.iter().filter(|(k, v)| have.get(*k) != Some(v)).map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// Records a fix with its human reason.
+fn fix(fixes: &mut Vec<Fix>, reasons: &mut Vec<String>, f: Fix, reason: String) {
+    fixes.push(f);
+    reasons.push(reason);
 }
 
 /// A same-named resource detcloud does not own.
@@ -139,7 +172,7 @@ impl Plan {
         for s in &self.steps {
             match s.change {
                 Change::Create => counts.0 += 1,
-                Change::Update { .. } | Change::Adopt { .. } => counts.1 += 1,
+                Change::Update { .. } | Change::Adopt { .. } | Change::Remove { .. } => counts.1 += 1,
                 Change::Unchanged => counts.2 += 1,
             }
         }
@@ -163,6 +196,7 @@ impl Plan {
                 (Change::Create, ResourceKind::PolicyAttachment) => format!("attached {}", s.arn),
                 (Change::Create, _) => format!("created {} {}", s.kind.label(), s.name),
                 (Change::Adopt { .. }, _) => format!("adopted {} {}", s.kind.label(), s.name),
+                (Change::Remove { .. }, _) => format!("removed {} {}", s.kind.label(), s.name),
                 _ => String::new(),
             };
             if !detail.is_empty() {
@@ -262,6 +296,7 @@ async fn plan_component(cloud: &dyn Cloud, spec: &RoleSpec, adopt: bool) -> Resu
         change,
         document,
         replaces_role: None,
+        fixes: vec![],
     };
 
     // The role.
@@ -292,17 +327,33 @@ async fn plan_component(cloud: &dyn Cloud, spec: &RoleSpec, adopt: bool) -> Resu
                         ),
                     });
                 }
-                let mut reasons = vec![];
+                let (mut reasons, mut fixes) = (vec![], vec![]);
                 if !role.trust_policy.semantically_eq(&spec.trust_policy) {
-                    reasons.push("trust policy differs from the catalog".to_string());
+                    fix(&mut fixes, &mut reasons, Fix::Trust, "trust policy differs from the catalog".to_string());
                 }
-                plan.steps.push(step(
+                if role.permissions_boundary != spec.permissions_boundary {
+                    let want = spec.permissions_boundary.as_deref().unwrap_or("none");
+                    let have = role.permissions_boundary.as_deref().unwrap_or("none");
+                    fix(
+                        &mut fixes,
+                        &mut reasons,
+                        Fix::Boundary,
+                        format!("permissions boundary is {have}, the catalog wants {want}"),
+                    );
+                }
+                let drift = tag_drift(&role.tags, &spec.tags);
+                if !drift.is_empty() {
+                    fix(&mut fixes, &mut reasons, Fix::Tags, format!("tags to set: {}", drift.join(", ")));
+                }
+                let mut s = step(
                     ResourceKind::Role,
                     &spec.role_name,
                     &role.arn,
                     change(adopting, reasons),
                     Some(spec.trust_policy.clone()),
-                ));
+                );
+                s.fixes = fixes;
+                plan.steps.push(s);
                 if !adopting {
                     for name in iam.list_inline_policies(&spec.role_name).await? {
                         plan.warnings.push(format!(
@@ -333,17 +384,23 @@ async fn plan_component(cloud: &dyn Cloud, spec: &RoleSpec, adopt: bool) -> Resu
             Err(conflict) => plan.conflicts.push(conflict),
             Ok(adopting) => {
                 let current = iam.get_policy_document(&spec.policy_arn).await?;
-                let mut reasons = vec![];
+                let (mut reasons, mut fixes) = (vec![], vec![]);
                 if !current.semantically_eq(&spec.permissions) {
-                    reasons.push("permissions differ from the catalog".to_string());
+                    fix(&mut fixes, &mut reasons, Fix::Document, "permissions differ from the catalog".to_string());
                 }
-                plan.steps.push(step(
+                let drift = tag_drift(&policy.tags, &spec.tags);
+                if !drift.is_empty() {
+                    fix(&mut fixes, &mut reasons, Fix::Tags, format!("tags to set: {}", drift.join(", ")));
+                }
+                let mut s = step(
                     ResourceKind::Policy,
                     &spec.policy_name,
                     &spec.policy_arn,
                     change(adopting, reasons),
                     Some(spec.permissions.clone()),
-                ));
+                );
+                s.fixes = fixes;
+                plan.steps.push(s);
             }
         },
     }
@@ -365,11 +422,18 @@ async fn plan_component(cloud: &dyn Cloud, spec: &RoleSpec, adopt: bool) -> Resu
             None,
         ));
     }
+    let repair_prefix = format!("{}{}", spec.policy_name, crate::repair::REPAIR_INFIX);
     for arn in attached.iter().filter(|a| !wanted.contains(a)) {
-        plan.warnings.push(format!(
-            "role {} also has {arn} attached, which is not in the catalog; left in place",
-            spec.role_name
-        ));
+        let name = arn.rsplit('/').next().unwrap_or_default();
+        if name.starts_with(&repair_prefix) && iam.get_policy(arn).await.is_ok_and(|p| is_managed(&p.tags)) {
+            let reason = format!("superseded by {} (a repair made from Determined's side)", spec.policy_name);
+            plan.steps.push(step(ResourceKind::Policy, name, arn, Change::Remove { reason }, None));
+        } else {
+            plan.warnings.push(format!(
+                "role {} also has {arn} attached, which is not in the catalog; left in place",
+                spec.role_name
+            ));
+        }
     }
 
     // The instance profile and the role it holds.
@@ -400,13 +464,20 @@ async fn plan_component(cloud: &dyn Cloud, spec: &RoleSpec, adopt: bool) -> Resu
             Some(profile) => match ownership(&profile.tags, adopt, ResourceKind::InstanceProfile, &profile_spec.name) {
                 Err(conflict) => plan.conflicts.push(conflict),
                 Ok(adopting) => {
-                    plan.steps.push(step(
+                    let (mut reasons, mut fixes) = (vec![], vec![]);
+                    let drift = tag_drift(&profile.tags, &spec.tags);
+                    if !drift.is_empty() {
+                        fix(&mut fixes, &mut reasons, Fix::Tags, format!("tags to set: {}", drift.join(", ")));
+                    }
+                    let mut s = step(
                         ResourceKind::InstanceProfile,
                         &profile_spec.name,
                         &profile.arn,
-                        change(adopting, vec![]),
+                        change(adopting, reasons),
                         None,
-                    ));
+                    );
+                    s.fixes = fixes;
+                    plan.steps.push(s);
                     let others: Vec<&String> =
                         profile.roles.iter().filter(|r| !r.eq_ignore_ascii_case(&spec.role_name)).collect();
                     let has_ours = others.len() < profile.roles.len();

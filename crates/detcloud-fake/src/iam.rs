@@ -13,7 +13,7 @@ use detcloud_policy::{
 };
 use detcloud_provider::{
     AttachedPolicy, CreatePolicy, CreateRole, Error, Iam, InstanceProfile, ManagedPolicy, PolicyVersion, Result, Role,
-    Tags,
+    SimulatedDecision, Tags,
 };
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -1177,4 +1177,55 @@ impl Iam for FakeCloud {
         )
         .await
     }
+
+    async fn simulate_role_policy(
+        &self,
+        role_arn: &str,
+        actions: &[String],
+        resource: &str,
+    ) -> Result<Vec<SimulatedDecision>> {
+        self.call(
+            "iam:SimulatePrincipalPolicy",
+            |_, _| Target::new(role_arn),
+            |w, c| simulate_role_policy(w, &c.account, role_arn, actions, resource),
+        )
+        .await
+    }
+}
+
+/// IAM's policy simulator for a role of `account`: the role's identity policies and permissions
+/// boundary, evaluated with `detcloud_policy::eval` for each action.
+fn simulate_role_policy(
+    world: &World,
+    account: &str,
+    role_arn: &str,
+    actions: &[String],
+    resource: &str,
+) -> Result<Vec<SimulatedDecision>> {
+    let arn: Arn = role_arn.parse().map_err(|e: detcloud_policy::ArnError| Error::invalid(e.to_string()))?;
+    if arn.service != "iam" || arn.resource_type() != "role" || arn.account != account {
+        return Err(Error::invalid(format!("policySourceArn {role_arn} is not a role of account {account}")));
+    }
+    if actions.is_empty() {
+        return Err(Error::invalid("actionNames must name at least one action"));
+    }
+    let role = world.account(account).iam.role(arn.resource_name())?;
+    let (policies, boundary) = crate::enforce::role_policies(world, account, role);
+    Ok(actions
+        .iter()
+        .map(|action| {
+            let request = detcloud_policy::eval::Request::new(action.clone(), resource.to_string());
+            let evaluation = detcloud_policy::eval::evaluate(&policies, boundary.as_ref(), &request);
+            let decision = match evaluation.decision {
+                detcloud_policy::eval::Decision::Allowed => "allowed",
+                detcloud_policy::eval::Decision::ExplicitDeny => "explicitDeny",
+                detcloud_policy::eval::Decision::ImplicitDeny => "implicitDeny",
+            };
+            SimulatedDecision {
+                action: action.clone(),
+                allowed: evaluation.is_allowed(),
+                decision: decision.to_string(),
+            }
+        })
+        .collect())
 }

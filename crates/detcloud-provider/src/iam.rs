@@ -108,6 +108,17 @@ pub struct InstanceProfile {
     pub tags: Tags,
 }
 
+/// One decision of [`Iam::simulate_role_policy`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatedDecision {
+    /// The action simulated, such as `ec2:RunInstances`.
+    pub action: String,
+    /// True when the role's policies allow it.
+    pub allowed: bool,
+    /// IAM's decision: `allowed`, `explicitDeny` or `implicitDeny`.
+    pub decision: String,
+}
+
 /// The IAM service.
 ///
 /// # Contract
@@ -185,6 +196,17 @@ pub trait Iam: Send + Sync + fmt::Debug + 'static {
     async fn delete_instance_profile(&self, name: &str) -> Result<()>;
     /// `iam:TagInstanceProfile`.
     async fn tag_instance_profile(&self, name: &str, tags: &Tags) -> Result<()>;
+
+    /// `iam:SimulatePrincipalPolicy` for a role: IAM's decision for each action on `resource`,
+    /// from the role's identity policies and permissions boundary. Endpoints that do not implement
+    /// it (moto) fail with [`Error::Unsupported`](crate::Error::Unsupported) or
+    /// [`Error::Unavailable`](crate::Error::Unavailable).
+    async fn simulate_role_policy(
+        &self,
+        role_arn: &str,
+        actions: &[String],
+        resource: &str,
+    ) -> Result<Vec<SimulatedDecision>>;
 }
 
 /// Conveniences built on [`Iam`], available on every implementation.

@@ -30,6 +30,7 @@ use async_trait::async_trait;
 pub use error::{backoff_delay, Error, Result};
 pub use iam::{
     AttachedPolicy, CreatePolicy, CreateRole, Iam, IamExt, InstanceProfile, ManagedPolicy, PolicyVersion, Role,
+    SimulatedDecision,
 };
 pub use identity::{AssumeRoleRequest, CallerIdentity, Identity, Secret, SessionCredentials};
 pub use tags::Tags;

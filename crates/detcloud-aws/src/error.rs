@@ -29,6 +29,15 @@ where
             let e = service.err();
             match e.code() {
                 Some(code) => from_code(code, e.message().unwrap_or(""), subject),
+                // A 404 or 501 without a code: no such route, the endpoint lacks the operation (or,
+                // as moto does for CloudWatch's RPC v2 CBOR protocol, the protocol).
+                None if matches!(service.raw().status().as_u16(), 404 | 501) => Error::Unsupported {
+                    operation: format!(
+                        "{} (HTTP {} without an AWS error code)",
+                        subject.kind,
+                        service.raw().status().as_u16()
+                    ),
+                },
                 // Emulators answer operations they lack with an HTML 500 and no error code.
                 None => Error::Unavailable {
                     message: format!(
@@ -85,32 +94,195 @@ fn credentials_hint(text: &str) -> String {
 }
 
 /// Maps a service error code to a typed error. Public to the crate for the mapping tests.
+///
+/// The table, in order (the first match wins):
+///
+/// | codes | error |
+/// | --- | --- |
+/// | `RequestLimitExceeded`, `Throttling*`, `SlowDown`, `TooManyRequestsException`, ... | Throttled |
+/// | `InvocationDoesNotExist`, `IncorrectState`, `IncorrectInstanceState`, `ConcurrentModification*`, `OperationAborted*`, `InvalidDBInstanceState*` | NotReady |
+/// | `InvalidParameterValue` naming an IAM instance profile (IAM propagation) | NotReady |
+/// | `InvalidDBClusterStateFault` | InvalidInput (the cluster still has instances, ...) or NotReady (busy) |
+/// | `DependencyViolation`, `DeleteConflict`, `BucketNotEmpty`, `InvalidIPAddress.InUse`, `*.InUse`, `InvalidDBSubnetGroupStateFault` | DependencyViolation |
+/// | `*.NotFound`, `*NotFound`, `*NotFoundFault`, `*NotFoundException`, `NoSuch*`, `InvalidChangeBatch` "not found" | NotFound |
+/// | `*AlreadyExists*`, `*.Duplicate`, `RouteAlreadyExists`, `BucketAlreadyExists`, `BucketAlreadyOwnedByYou` | AlreadyExists |
+/// | `VpcLimitExceeded`, `InternetGatewayLimitExceeded`, `NatGatewayLimitExceeded`, `AddressLimitExceeded`, `VcpuLimitExceeded`, ... | QuotaExceeded with its quota code |
+/// | any other `*LimitExceeded*`, `*QuotaExceeded*`, `TooManyBuckets`, `MaxSpotInstanceCountExceeded` | QuotaExceeded |
+/// | `AccessDenied*`, `UnauthorizedOperation`, `OptInRequired` | AccessDenied |
+/// | expired or invalid credentials | Credentials |
+/// | `Invalid*`, `Malformed*`, `ValidationError`, `MissingParameter`, ... | InvalidInput |
+/// | `InternalError`, `ServiceUnavailable`, `InsufficientInstanceCapacity`, ... | Unavailable |
+/// | `NotImplemented`, `InvalidAction` | Unsupported |
+/// | anything else | Other |
 pub(crate) fn from_code(code: &str, message: &str, subject: Subject<'_>) -> Error {
-    let message = message.to_string();
+    let msg = message.to_string();
+    let lower = message.to_ascii_lowercase();
+    let not_found = || {
+        let (kind, id) = named_subject(code, message, subject);
+        Error::NotFound { kind, id }
+    };
+    let already = || {
+        let (kind, id) = named_subject(code, message, subject);
+        Error::AlreadyExists { kind, id }
+    };
     match code {
-        "NoSuchEntity" | "NoSuchEntityException" | "ResourceNotFoundException" | "NotFoundException" => {
-            Error::NotFound { kind: subject.kind, id: subject.id.to_string() }
-        }
-        "EntityAlreadyExists" | "EntityAlreadyExistsException" | "ResourceAlreadyExistsException" => {
-            Error::AlreadyExists { kind: subject.kind, id: subject.id.to_string() }
-        }
-        "DeleteConflict" | "DeleteConflictException" | "DependencyViolation" => Error::DependencyViolation { message },
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnauthorizedAccess" => {
-            Error::AccessDenied { action: denied_action(&message), message }
-        }
+        // Throttling first: `RequestLimitExceeded` is no quota.
         "Throttling"
         | "ThrottlingException"
+        | "ThrottledException"
         | "RequestLimitExceeded"
         | "TooManyRequestsException"
         | "RequestThrottled"
+        | "RequestThrottledException"
         | "SlowDown"
-        | "PriorRequestNotComplete" => Error::Throttled { message },
-        "ConcurrentModification" | "ConcurrentModificationException" => Error::NotReady { message },
-        "LimitExceeded" | "LimitExceededException" | "ServiceQuotaExceededException" => {
-            Error::QuotaExceeded { quota_code: None, message }
+        | "ProvisionedThroughputExceededException"
+        | "PriorRequestNotComplete"
+        | "EC2ThrottledException" => Error::Throttled { message: msg },
+
+        // Not yet: retry later.
+        "InvocationDoesNotExist"
+        | "IncorrectState"
+        | "IncorrectInstanceState"
+        | "ConcurrentModification"
+        | "ConcurrentModificationException"
+        | "OperationAborted"
+        | "OperationAbortedException"
+        | "InvalidDBInstanceState"
+        | "InvalidDBInstanceStateFault"
+        | "InvalidDBSnapshotState"
+        | "InvalidDBClusterSnapshotStateFault" => Error::NotReady { message: msg },
+        "InvalidParameterValue"
+            if lower.contains("iam instance profile")
+                || lower.contains("iaminstanceprofile")
+                || lower.contains("instance profile") =>
+        {
+            Error::NotReady { message: msg }
         }
+        "InvalidDBClusterStateFault" => {
+            if lower.contains("contains") || lower.contains("instance") || lower.contains("member") {
+                Error::InvalidInput { message: msg }
+            } else if ["creating", "modifying", "backing-up", "status", "not available", "is not in available"]
+                .iter()
+                .any(|w| lower.contains(w))
+            {
+                Error::NotReady { message: msg }
+            } else {
+                Error::InvalidInput { message: msg }
+            }
+        }
+
+        // Something still depends on the resource.
+        "DeleteConflict"
+        | "DeleteConflictException"
+        | "DependencyViolation"
+        | "BucketNotEmpty"
+        | "InvalidIPAddress.InUse"
+        | "InvalidDBSubnetGroupStateFault"
+        | "InvalidDBSubnetGroupState"
+        | "ResourceInUseException" => Error::DependencyViolation { message: msg },
+        c if c.ends_with(".InUse") => Error::DependencyViolation { message: msg },
+
+        // Missing.
+        "NoSuchEntity"
+        | "NoSuchEntityException"
+        | "ResourceNotFoundException"
+        | "NotFoundException"
+        | "InvalidAMIID.Unavailable" => not_found(),
+        "InvalidChangeBatch" if lower.contains("not found") => not_found(),
+        "InvalidChangeBatch" if lower.contains("already exists") => already(),
+        c if c.ends_with(".NotFound")
+            || c.ends_with("NotFound")
+            || c.ends_with("NotFoundFault")
+            || c.ends_with("NotFoundException")
+            || c.ends_with("NotFoundError")
+            || c.ends_with("DoesNotExist")
+            || c.ends_with("DoesNotExistException")
+            || c.starts_with("NoSuch") =>
+        {
+            not_found()
+        }
+
+        // Already there.
+        "EntityAlreadyExists"
+        | "EntityAlreadyExistsException"
+        | "ResourceAlreadyExistsException"
+        | "AlreadyExistsException"
+        | "InvalidPermission.Duplicate"
+        | "InvalidKeyPair.Duplicate"
+        | "InvalidGroup.Duplicate"
+        | "RouteAlreadyExists"
+        | "DBClusterAlreadyExistsFault"
+        | "DBSubnetGroupAlreadyExists"
+        | "DBSubnetGroupAlreadyExistsFault"
+        | "DBInstanceAlreadyExists"
+        | "DBInstanceAlreadyExistsFault"
+        | "DBClusterSnapshotAlreadyExistsFault"
+        | "DBSnapshotAlreadyExists"
+        | "ParameterAlreadyExists"
+        | "BucketAlreadyExists"
+        | "BucketAlreadyOwnedByYou" => already(),
+        c if c.ends_with(".Duplicate") || c.contains("AlreadyExists") => already(),
+
+        // Quotas.
+        c if quota_code(c).is_some() => {
+            Error::QuotaExceeded { quota_code: quota_code(c).map(str::to_string), message: msg }
+        }
+        c if c.contains("LimitExceeded")
+            || c.contains("QuotaExceeded")
+            || c == "TooManyBuckets"
+            || c == "MaxSpotInstanceCountExceeded"
+            || c == "InsufficientAddressCapacity" =>
+        {
+            Error::QuotaExceeded { quota_code: None, message: msg }
+        }
+
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "UnauthorizedAccess"
+        | "AuthorizationError"
+        | "AllAccessDisabled"
+        | "OptInRequired"
+        | "KMSAccessDeniedException" => Error::AccessDenied { action: denied_action(&msg), message: msg },
+
+        "ExpiredToken"
+        | "ExpiredTokenException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "UnrecognizedClientException"
+        | "AuthFailure"
+        | "InvalidAccessKeyId"
+        | "InvalidToken"
+        | "TokenRefreshRequired"
+        | "RequestExpired" => Error::Credentials { message: credentials_hint(&msg) },
+
+        "NotImplemented" | "InvalidAction" | "UnknownOperationException" => {
+            Error::Unsupported { operation: subject.kind.to_string() }
+        }
+
+        "ServiceFailure"
+        | "ServiceFailureException"
+        | "InternalFailure"
+        | "InternalError"
+        | "InternalServerError"
+        | "InternalServerException"
+        | "InternalServiceError"
+        | "InternalServiceErrorException"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException"
+        | "Unavailable"
+        | "KMSInternalException"
+        | "InsufficientInstanceCapacity"
+        | "InsufficientDBInstanceCapacity"
+        | "InsufficientDBInstanceCapacityFault"
+        | "InsufficientStorageClusterCapacity"
+        | "InsufficientDBClusterCapacityFault" => Error::Unavailable { message: msg },
+        "RequestTimeout" | "RequestTimeoutException" | "DependencyTimeoutException" => Error::Timeout { message: msg },
+
         "MalformedPolicyDocument"
         | "MalformedPolicyDocumentException"
+        | "MalformedPolicy"
+        | "MalformedXML"
         | "ValidationError"
         | "ValidationException"
         | "InvalidInput"
@@ -120,27 +292,114 @@ pub(crate) fn from_code(code: &str, message: &str, subject: Subject<'_>) -> Erro
         | "PackedPolicyTooLarge"
         | "UnmodifiableEntity"
         | "PolicyNotAttachable"
-        | "MissingParameter" => Error::InvalidInput { message },
-        "ExpiredToken"
-        | "ExpiredTokenException"
-        | "InvalidClientTokenId"
-        | "SignatureDoesNotMatch"
-        | "UnrecognizedClientException"
-        | "AuthFailure"
-        | "InvalidAccessKeyId" => Error::Credentials { message: credentials_hint(&message) },
-        "ServiceFailure"
-        | "ServiceFailureException"
-        | "InternalFailure"
-        | "InternalError"
-        | "ServiceUnavailable"
-        | "ServiceUnavailableException"
-        | "InternalServerError" => Error::Unavailable { message },
-        "RequestTimeout" | "RequestTimeoutException" => Error::Timeout { message },
-        "NotImplemented" | "InvalidAction" | "UnknownOperationException" => {
-            Error::Unsupported { operation: subject.kind.to_string() }
+        | "MissingParameter"
+        | "IdempotentParameterMismatch"
+        | "IdempotentParameterMismatchException"
+        | "Unsupported"
+        | "UnsupportedOperation"
+        | "IllegalLocationConstraintException"
+        | "DisabledException"
+        | "KMSInvalidStateException"
+        | "DBSubnetGroupDoesNotCoverEnoughAZs" => Error::InvalidInput { message: msg },
+        c if c.starts_with("Invalid") || c.starts_with("Malformed") || c.ends_with(".Malformed") => {
+            Error::InvalidInput { message: msg }
         }
-        other => Error::Other { code: other.to_string(), message },
+
+        other => Error::Other { code: other.to_string(), message: msg },
     }
+}
+
+/// The Service Quotas code of a quota error, where one is known.
+fn quota_code(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "VpcLimitExceeded" => "L-F678F1CE",
+        "InternetGatewayLimitExceeded" => "L-A4707A72",
+        "NatGatewayLimitExceeded" => "L-FE5A380F",
+        "AddressLimitExceeded" => "L-0263D0A3",
+        "VcpuLimitExceeded" => "L-1216C47A",
+        "SubnetLimitExceeded" => "L-407747CB",
+        "SecurityGroupLimitExceeded" => "L-E79EC296",
+        "RulesPerSecurityGroupLimitExceeded" => "L-0EA8095F",
+        "TooManyBuckets" => "L-DC2B2D3D",
+        _ => return None,
+    })
+}
+
+/// The kind and id of what a NotFound/AlreadyExists error is about: the call's own subject,
+/// unless the code names another kind of resource (`InvalidSubnetID.NotFound` while launching an
+/// instance), whose id is then the first quoted name in the message.
+fn named_subject(code: &str, message: &str, subject: Subject<'_>) -> (&'static str, String) {
+    let kind = match code.split('.').next().unwrap_or(code) {
+        "InvalidVpcID" => "vpc",
+        "InvalidSubnetID" | "InvalidSubnet" => "subnet",
+        "InvalidInternetGatewayID" => "internet gateway",
+        "InvalidAllocationID" | "InvalidAddress" | "InvalidAddressID" => "elastic ip",
+        "InvalidAssociationID" => "association",
+        "NatGatewayNotFound" | "InvalidNatGatewayID" => "nat gateway",
+        "InvalidRouteTableID" | "InvalidRouteTableId" => "route table",
+        "InvalidRoute" => "route",
+        "InvalidGroup" | "InvalidGroupId" | "InvalidSecurityGroupID" => "security group",
+        "InvalidNetworkInterfaceID" => "network interface",
+        "InvalidVpcPeeringConnectionID" | "InvalidVpcPeeringConnectionId" => "vpc peering connection",
+        "InvalidKeyPair" => "key pair",
+        "InvalidInstanceID" => "instance",
+        "InvalidAMIID" => "image",
+        "InvalidSpotInstanceRequestID" => "spot request",
+        "DBSubnetGroupNotFoundFault" => "db subnet group",
+        "DBClusterNotFoundFault" => "db cluster",
+        "DBInstanceNotFound" | "DBInstanceNotFoundFault" => "db instance",
+        "DBClusterSnapshotNotFoundFault" => "db cluster snapshot",
+        "NoSuchBucket" => "bucket",
+        "NoSuchHostedZone" => "hosted zone",
+        _ => subject.kind,
+    };
+    if kind == subject.kind {
+        return (kind, subject.id.to_string());
+    }
+    let quoted = message.split(['\'', '"']).nth(1).filter(|s| !s.is_empty() && !s.contains(' '));
+    (kind, quoted.map(str::to_string).unwrap_or_else(|| subject.id.to_string()))
+}
+
+/// The service error code of a failed call, if the service sent one.
+pub(crate) fn code_of<E>(err: &SdkError<E>) -> Option<&str>
+where
+    E: ProvideErrorMetadata,
+{
+    err.as_service_error().and_then(|e| e.code())
+}
+
+/// The error with every occurrence of `secret` in its messages replaced: services may echo a
+/// rejected value (a password, a parameter) in a validation message.
+pub(crate) fn redact(err: Error, secret: &str) -> Error {
+    if secret.is_empty() {
+        return err;
+    }
+    let r = |m: String| m.replace(secret, "<redacted>");
+    match err {
+        Error::DependencyViolation { message } => Error::DependencyViolation { message: r(message) },
+        Error::AccessDenied { action, message } => Error::AccessDenied { action, message: r(message) },
+        Error::Throttled { message } => Error::Throttled { message: r(message) },
+        Error::QuotaExceeded { quota_code, message } => Error::QuotaExceeded { quota_code, message: r(message) },
+        Error::InvalidInput { message } => Error::InvalidInput { message: r(message) },
+        Error::NotReady { message } => Error::NotReady { message: r(message) },
+        Error::Credentials { message } => Error::Credentials { message: r(message) },
+        Error::Unavailable { message } => Error::Unavailable { message: r(message) },
+        Error::Timeout { message } => Error::Timeout { message: r(message) },
+        Error::Other { code, message } => Error::Other { code, message: r(message) },
+        Error::NotFound { kind, id } => Error::NotFound { kind, id: r(id) },
+        Error::AlreadyExists { kind, id } => Error::AlreadyExists { kind, id: r(id) },
+        other => other,
+    }
+}
+
+/// A response that lacks a field the call cannot do without.
+pub(crate) fn missing(what: &str) -> Error {
+    Error::Other { code: "IncompleteResponse".into(), message: format!("the response has no {what}") }
+}
+
+/// An SDK builder refused a request this crate built.
+pub(crate) fn build_error(err: aws_smithy_types::error::operation::BuildError) -> Error {
+    Error::invalid(err.to_string())
 }
 
 /// The action in AWS's "... is not authorized to perform: iam:CreateRole on resource ..." message.
@@ -166,6 +425,115 @@ mod tests {
         assert!(matches!(from_code("ServiceFailure", "x", s), Error::Unavailable { .. }));
         assert!(matches!(from_code("ExpiredToken", "x", s), Error::Credentials { .. }));
         assert!(matches!(from_code("Weird", "x", s), Error::Other { .. }));
+    }
+
+    #[test]
+    fn service_codes_of_every_area() {
+        let s = about("instance", "i-1");
+        let quota = |code: &str| match from_code(code, "m", s) {
+            Error::QuotaExceeded { quota_code, .. } => quota_code,
+            other => panic!("{code}: {other:?}"),
+        };
+        assert_eq!(quota("VpcLimitExceeded").as_deref(), Some("L-F678F1CE"));
+        assert_eq!(quota("InternetGatewayLimitExceeded").as_deref(), Some("L-A4707A72"));
+        assert_eq!(quota("NatGatewayLimitExceeded").as_deref(), Some("L-FE5A380F"));
+        assert_eq!(quota("AddressLimitExceeded").as_deref(), Some("L-0263D0A3"));
+        assert_eq!(quota("VcpuLimitExceeded").as_deref(), Some("L-1216C47A"));
+        assert_eq!(quota("InstanceLimitExceeded"), None);
+        assert_eq!(quota("DBClusterQuotaExceededFault"), None);
+        assert!(matches!(from_code("RequestLimitExceeded", "m", s), Error::Throttled { .. }));
+
+        for code in [
+            "InvalidInstanceID.NotFound",
+            "DBClusterNotFoundFault",
+            "DBSubnetGroupNotFoundFault",
+            "DBInstanceNotFound",
+            "ParameterNotFound",
+            "NoSuchBucket",
+            "NotFoundException",
+            "NoSuchResourceException",
+            "ResourceNotFoundException",
+        ] {
+            assert!(from_code(code, "m", s).is_not_found(), "{code}");
+        }
+        for code in [
+            "ResourceAlreadyExistsException",
+            "InvalidPermission.Duplicate",
+            "RouteAlreadyExists",
+            "DBClusterAlreadyExistsFault",
+            "ParameterAlreadyExists",
+            "InvalidKeyPair.Duplicate",
+            "BucketAlreadyExists",
+        ] {
+            assert!(from_code(code, "m", s).is_already_exists(), "{code}");
+        }
+        for code in
+            ["DependencyViolation", "BucketNotEmpty", "InvalidIPAddress.InUse", "InvalidDBSubnetGroupStateFault"]
+        {
+            assert!(matches!(from_code(code, "m", s), Error::DependencyViolation { .. }), "{code}");
+        }
+        for code in ["InvocationDoesNotExist", "IncorrectState", "IncorrectInstanceState"] {
+            assert!(matches!(from_code(code, "m", s), Error::NotReady { .. }), "{code}");
+        }
+        assert!(matches!(
+            from_code(
+                "InvalidParameterValue",
+                "Value (p) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+                s
+            ),
+            Error::NotReady { .. }
+        ));
+        assert!(matches!(from_code("InvalidParameterValue", "bad instance type", s), Error::InvalidInput { .. }));
+        assert!(matches!(
+            from_code(
+                "InvalidDBClusterStateFault",
+                "Cluster cannot be deleted, it still contains DB instances in non-deleting state.",
+                s
+            ),
+            Error::InvalidInput { .. }
+        ));
+        assert!(matches!(
+            from_code(
+                "InvalidDBClusterStateFault",
+                "DB cluster is not available for modification with status creating",
+                s
+            ),
+            Error::NotReady { .. }
+        ));
+        assert!(matches!(from_code("InvalidVpcRange", "m", s), Error::InvalidInput { .. }));
+        assert!(matches!(from_code("InsufficientInstanceCapacity", "m", s), Error::Unavailable { .. }));
+    }
+
+    #[test]
+    fn not_found_names_the_missing_resource() {
+        assert_eq!(
+            from_code(
+                "InvalidSubnetID.NotFound",
+                "The subnet ID 'subnet-9' does not exist",
+                about("instance", "ami-1")
+            ),
+            Error::not_found("subnet", "subnet-9")
+        );
+        assert_eq!(
+            from_code("InvalidVpcID.NotFound", "The vpc ID 'vpc-1' does not exist", about("vpc", "vpc-1")),
+            Error::not_found("vpc", "vpc-1")
+        );
+        assert_eq!(
+            from_code("DBSubnetGroupNotFoundFault", "DB subnet group 'g' does not exist", about("db cluster", "c")),
+            Error::not_found("db subnet group", "g")
+        );
+        // No quoted name: the call's id.
+        assert_eq!(
+            from_code("InvalidSubnetID.NotFound", "no such subnet", about("instance", "ami-1")),
+            Error::not_found("subnet", "ami-1")
+        );
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let e = redact(Error::invalid("password hunter2 is too short"), "hunter2");
+        assert_eq!(e, Error::invalid("password <redacted> is too short"));
+        assert_eq!(redact(Error::invalid("x"), ""), Error::invalid("x"));
     }
 
     #[test]

@@ -5,13 +5,31 @@
 //! [`AwsOptions`]. Every SDK error is mapped by its code to a typed
 //! [`detcloud_provider::Error`].
 //!
+//! One struct per service area, each one trait of the contract: [`AwsIdentity`] (STS),
+//! [`AwsIam`], [`AwsNetwork`] and [`AwsCompute`] (EC2), [`AwsDatabase`] (RDS), [`AwsStorage`]
+//! (S3), [`AwsKeys`] (KMS), [`AwsLogs`] (CloudWatch Logs), [`AwsParameters`] (SSM),
+//! [`AwsQuotas`] (Service Quotas), [`AwsMetrics`] (CloudWatch) and [`AwsDns`] (Route53).
+//! [`waiters`] polls for engines that wait on AWS resources.
+//!
 //! **Architecture Invariant:** this is the only crate that names an `aws-sdk-*` or `aws-smithy-*`
 //! type. Nothing it exports mentions one.
 #![warn(missing_docs)]
 
+mod compute;
+mod database;
+mod dns;
+mod ec2;
 mod error;
 mod iam;
+mod keys;
+mod logs;
+mod metrics;
+mod network;
+mod parameters;
+mod quotas;
+mod storage;
 mod sts;
+pub mod waiters;
 
 use std::sync::Arc;
 
@@ -20,10 +38,24 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use detcloud_provider::{AssumeRoleRequest, Cloud, Iam, Identity, Result};
+use detcloud_provider::{
+    AssumeRoleRequest, Cloud, Compute, Database, Dns, Iam, Identity, Keys, Logs, Metrics, Network, Parameters, Quotas,
+    Result, Storage,
+};
 
+pub use compute::{AwsCompute, ROOT_DEVICE_NAME};
+pub use database::AwsDatabase;
+pub use dns::AwsDns;
 pub use iam::AwsIam;
+pub use keys::AwsKeys;
+pub use logs::AwsLogs;
+pub use metrics::AwsMetrics;
+pub use network::AwsNetwork;
+pub use parameters::{AwsParameters, RUN_SHELL_SCRIPT};
+pub use quotas::AwsQuotas;
+pub use storage::AwsStorage;
 pub use sts::AwsIdentity;
+pub use waiters::{wait_until, wait_until_with, Backoff};
 
 /// Region used when neither a flag, the environment nor the profile names one. IAM and STS work
 /// from any region.
@@ -49,6 +81,16 @@ pub struct AwsCloud {
     config: SdkConfig,
     identity: AwsIdentity,
     iam: AwsIam,
+    network: AwsNetwork,
+    compute: AwsCompute,
+    database: AwsDatabase,
+    storage: AwsStorage,
+    keys: AwsKeys,
+    logs: AwsLogs,
+    parameters: AwsParameters,
+    quotas: AwsQuotas,
+    metrics: AwsMetrics,
+    dns: AwsDns,
 }
 
 impl AwsCloud {
@@ -72,19 +114,36 @@ impl AwsCloud {
         AwsCloud::from_config(loader.load().await)
     }
 
-    /// Builds the backend from an already loaded SDK configuration.
+    /// Builds the backend from an already loaded SDK configuration. With an endpoint override
+    /// (in `config`, or `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_S3`), S3 uses path-style addressing.
     pub fn from_config(config: SdkConfig) -> AwsCloud {
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        let sts = aws_sdk_sts::Client::new(&config);
+        let region = config.region().map(|r| r.to_string()).unwrap_or_else(|| FALLBACK_REGION.to_string());
+        let s3 = aws_sdk_s3::config::Builder::from(&config).force_path_style(has_endpoint_override(&config)).build();
         AwsCloud {
-            identity: AwsIdentity::new(aws_sdk_sts::Client::new(&config)),
+            identity: AwsIdentity::new(sts.clone()),
             iam: AwsIam::new(aws_sdk_iam::Client::new(&config)),
+            network: AwsNetwork::new(ec2.clone()),
+            compute: AwsCompute::new(ec2),
+            database: AwsDatabase::new(aws_sdk_rds::Client::new(&config)),
+            storage: AwsStorage::new(aws_sdk_s3::Client::from_conf(s3)),
+            keys: AwsKeys::new(aws_sdk_kms::Client::new(&config)),
+            logs: AwsLogs::new(aws_sdk_cloudwatchlogs::Client::new(&config), sts, region),
+            parameters: AwsParameters::new(aws_sdk_ssm::Client::new(&config)),
+            quotas: AwsQuotas::new(aws_sdk_servicequotas::Client::new(&config)),
+            metrics: AwsMetrics::new(aws_sdk_cloudwatch::Client::new(&config)),
+            dns: AwsDns::new(aws_sdk_route53::Client::new(&config)),
             config,
         }
     }
+}
 
-    /// The region in use.
-    pub fn region(&self) -> Option<String> {
-        self.config.region().map(|r| r.to_string())
-    }
+/// True when every service, or S3, is pointed at an explicit endpoint (a local emulator).
+fn has_endpoint_override(config: &SdkConfig) -> bool {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    let ignored = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    config.endpoint_url().is_some() || (!ignored && (set("AWS_ENDPOINT_URL") || set("AWS_ENDPOINT_URL_S3")))
 }
 
 #[async_trait]
@@ -95,6 +154,50 @@ impl Cloud for AwsCloud {
 
     fn iam(&self) -> &dyn Iam {
         &self.iam
+    }
+
+    fn network(&self) -> &dyn Network {
+        &self.network
+    }
+
+    fn compute(&self) -> &dyn Compute {
+        &self.compute
+    }
+
+    fn database(&self) -> &dyn Database {
+        &self.database
+    }
+
+    fn storage(&self) -> &dyn Storage {
+        &self.storage
+    }
+
+    fn keys(&self) -> &dyn Keys {
+        &self.keys
+    }
+
+    fn logs(&self) -> &dyn Logs {
+        &self.logs
+    }
+
+    fn parameters(&self) -> &dyn Parameters {
+        &self.parameters
+    }
+
+    fn quotas(&self) -> &dyn Quotas {
+        &self.quotas
+    }
+
+    fn metrics(&self) -> &dyn Metrics {
+        &self.metrics
+    }
+
+    fn dns(&self) -> &dyn Dns {
+        &self.dns
+    }
+
+    fn region(&self) -> String {
+        self.config.region().map(|r| r.to_string()).unwrap_or_else(|| FALLBACK_REGION.to_string())
     }
 
     async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>> {

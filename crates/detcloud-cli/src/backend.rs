@@ -33,6 +33,9 @@ impl Backend {
                 None => None,
             };
             let fake = load_sandbox(&path)?;
+            // In the sandbox, resources are ready at once: nobody wants to wait eight real
+            // minutes for a pretend database.
+            fake.set_timings(detcloud_fake::Timings::instant());
             let cloud: Arc<dyn Cloud> = match caller {
                 Some(arn) => Arc::new(fake.as_principal(&arn)),
                 None => Arc::new(fake.clone()),
@@ -59,6 +62,23 @@ impl Backend {
     }
 
     /// Saves the sandbox state (whatever the command's outcome: the state is what happened).
+    pub(crate) fn finish(&self) -> Result<(), CliError> {
+        self.finisher().finish()
+    }
+
+    /// What saves the sandbox later, after the backend itself has been handed away.
+    pub(crate) fn finisher(&self) -> Finisher {
+        Finisher { sandbox: self.sandbox.clone() }
+    }
+}
+
+/// Saves the sandbox's state when the command is done.
+pub(crate) struct Finisher {
+    sandbox: Option<(FakeCloud, PathBuf)>,
+}
+
+impl Finisher {
+    /// Saves the sandbox state, if this is the sandbox.
     pub(crate) fn finish(&self) -> Result<(), CliError> {
         if let Some((fake, path)) = &self.sandbox {
             save_sandbox(fake, path)?;

@@ -90,6 +90,9 @@ pub enum Command {
     /// Export, lint, simulate and diff the policies, offline.
     #[command(subcommand)]
     Policy(commands::policy::PolicyCommand),
+    /// Create, inspect and delete Determined clusters in the account.
+    #[command(subcommand)]
+    Cluster(commands::cluster::ClusterCommand),
 }
 
 /// `detcloud verify ...`
@@ -142,6 +145,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Verify(VerifyCommand::Aws(args)) => commands::verify::run(&cli.global, args).await,
             Command::Disconnect(DisconnectCommand::Aws(args)) => commands::disconnect::run(&cli.global, args).await,
             Command::Policy(command) => commands::policy::run(&cli.global, command),
+            Command::Cluster(command) => commands::cluster::run(&cli.global, command).await,
         }
     });
     match result {

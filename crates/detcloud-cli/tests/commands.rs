@@ -183,7 +183,11 @@ fn policy_diff_and_export_formats() {
     let sb = Sandbox::new();
     let (code, stdout, _) = sb.run(&["policy", "diff"]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("no action added, none removed"), "{stdout}");
+    // Every action beyond the spec is listed with its reason; nothing of the spec is removed.
+    for a in detcloud_connect::catalog::ADDITIONS {
+        assert!(stdout.contains(&format!("+ xacct  {} on *: {}", a.action, a.reason)), "{stdout}");
+    }
+    assert!(!stdout.lines().any(|l| l.starts_with('-')), "{stdout}");
     for format in ["json", "cloudformation", "terraform"] {
         let (code, stdout, stderr) = sb.run(&["policy", "export", "--format", format, "--xacct-role-name", "acme-x"]);
         assert_eq!(code, 0, "{format}: {stderr}");

@@ -68,7 +68,19 @@ fn decode(raw: &str) -> PolicyDocument {
     PolicyDocument::parse(&text).unwrap()
 }
 
+/// The spec's document; for the cross-account permissions, plus detcloud's recorded additions.
 fn fixture(name: &str, subst: &[(&str, &str)]) -> PolicyDocument {
+    let mut doc = spec_fixture(name, subst);
+    let additions = detcloud_connect::catalog::ADDITIONS;
+    if name == "xacct-permissions" && !additions.is_empty() {
+        doc.statements.push(
+            detcloud_policy::Statement::allow(additions.iter().map(|a| a.action), ["*"]).with_sid("DetcloudAdditions"),
+        );
+    }
+    doc
+}
+
+fn spec_fixture(name: &str, subst: &[(&str, &str)]) -> PolicyDocument {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/policies").join(format!("{name}.json"));
     let mut text = std::fs::read_to_string(path).unwrap();
     for (k, v) in subst {

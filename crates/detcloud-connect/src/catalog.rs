@@ -27,9 +27,45 @@ pub struct Addition {
     pub reason: &'static str,
 }
 
-/// Actions added to the cross-account role beyond the spec. Empty: account onboarding needs
-/// nothing more than the spec grants.
-pub const ADDITIONS: &[Addition] = &[];
+/// Actions added to the cross-account role beyond the spec, each with the reason the cluster
+/// lifecycle needs it (`detcloud policy diff` prints this table; the fake's IAM enforcement proves
+/// the lifecycle needs nothing else).
+pub const ADDITIONS: &[Addition] = &[
+    Addition {
+        action: "rds:CreateDBInstance",
+        reason: "Aurora Serverless v1 is retired: an Aurora cluster serves connections only through a DB instance, which create adds",
+    },
+    Addition {
+        action: "rds:DescribeDBInstances",
+        reason: "create waits for the DB instance to become available; status reports it",
+    },
+    Addition {
+        action: "rds:DeleteDBInstance",
+        reason: "RDS refuses to delete a cluster that still has instances: delete removes the instance first",
+    },
+    Addition {
+        action: "rds:CreateDBClusterSnapshot",
+        reason: "DeleteDBCluster with a final snapshot is authorized against it: delete keeps a final snapshot unless --purge",
+    },
+    Addition {
+        action: "rds:DescribeDBClusterSnapshots",
+        reason: "backup and delete report the final snapshot and the restorable backups",
+    },
+    Addition {
+        action: "ec2:DescribeSpotInstanceRequests",
+        reason: "delete finds the spot requests the master opened for the cluster (they carry the cluster tag)",
+    },
+    Addition {
+        action: "ec2:CancelSpotInstanceRequests",
+        reason: "delete cancels those spot requests so nothing relaunches after the cluster is gone",
+    },
+    Addition {
+        action: "ec2:RevokeSecurityGroupIngress",
+        reason: "modify removes inbound CIDRs that are no longer in the spec",
+    },
+    Addition { action: "s3:ListBucket", reason: "delete --purge empties the checkpoint bucket before deleting it" },
+    Addition { action: "s3:DeleteObject", reason: "delete --purge empties the checkpoint bucket before deleting it" },
+];
 
 /// Which part of the account connection a role is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

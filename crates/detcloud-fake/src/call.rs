@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use detcloud_policy::PolicyDocument;
 use detcloud_provider::{Error, Result, Tags};
 use tokio::time::Instant;
 
@@ -26,6 +27,48 @@ pub(crate) struct Target {
     /// Further actions the same request needs on the same resource (`iam:TagRole` for a
     /// `CreateRole` with tags).
     pub(crate) also: Vec<&'static str>,
+    /// Actions the request needs on other resources, checked before the main action
+    /// (`iam:PassRole` on an instance profile's role for `ec2:RunInstances`).
+    pub(crate) before: Vec<Check>,
+    /// Actions the request needs on other resources, checked after the main action (the subnet
+    /// and security groups of `ec2:RunInstances`, the other instances of a `TerminateInstances`).
+    pub(crate) after: Vec<Check>,
+    /// The account owning the resource when its ARN does not say (S3 buckets).
+    pub(crate) owner: Option<String>,
+    /// The resource's own policy (a bucket policy), evaluated for every check of the request.
+    pub(crate) resource_policy: Option<PolicyDocument>,
+}
+
+/// One more action a request needs, on its own resource with its own condition keys.
+#[derive(Debug, Clone)]
+pub(crate) struct Check {
+    /// The IAM action.
+    pub(crate) action: &'static str,
+    /// The resource ARN.
+    pub(crate) resource: String,
+    /// The condition keys of this check (the request's are not inherited).
+    pub(crate) context: Context,
+}
+
+impl Check {
+    /// `action` on `resource`.
+    pub(crate) fn new(action: &'static str, resource: impl Into<String>) -> Self {
+        Check { action, resource: resource.into(), context: Context::new() }
+    }
+
+    /// The same check with one more condition key.
+    pub(crate) fn with(mut self, key: &str, values: Vec<String>) -> Self {
+        self.context.insert(key.to_string(), values);
+        self
+    }
+
+    /// The same check with the resource's tags as `aws:ResourceTag/...`.
+    pub(crate) fn with_resource_tags(mut self, tags: &Tags) -> Self {
+        for (k, v) in tags {
+            self.context.insert(format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+        }
+        self
+    }
 }
 
 impl Target {
@@ -63,6 +106,34 @@ impl Target {
         self.also.extend(tag_action);
         self
     }
+
+    /// The same target with `action` also required on the same resource.
+    pub(crate) fn also(mut self, action: &'static str) -> Self {
+        self.also.push(action);
+        self
+    }
+
+    /// The same target with a check on another resource, before the main action.
+    pub(crate) fn before(mut self, check: Check) -> Self {
+        self.before.push(check);
+        self
+    }
+
+    /// The same target with a check on another resource, after the main action.
+    pub(crate) fn after(mut self, check: Check) -> Self {
+        self.after.push(check);
+        self
+    }
+
+    /// Every action this request needs, in the order they are checked.
+    pub(crate) fn actions<'t>(&'t self, action: &'t str) -> impl Iterator<Item = &'t str> + 't {
+        self.before
+            .iter()
+            .map(|c| c.action)
+            .chain(std::iter::once(action))
+            .chain(self.also.iter().copied())
+            .chain(self.after.iter().map(|c| c.action))
+    }
 }
 
 /// One call made to the fake, as the call log keeps it.
@@ -82,8 +153,32 @@ pub struct CallRecord {
 }
 
 /// The AWS error code closest to `error`: `NoSuchEntity`, `EntityAlreadyExists`, `DeleteConflict`,
-/// `AccessDenied`, `Throttling`, `LimitExceeded`, `ValidationError`, ...
+/// `AccessDenied`, `Throttling`, `LimitExceeded`, `ValidationError`, ... A message that starts
+/// with an AWS error code (`DependencyViolation: ...`, `InvalidAMIID.Malformed: ...`) gives that
+/// code; an EC2, RDS or S3 resource that is not found gives the service's code
+/// (`InvalidVpcID.NotFound`, `DBClusterNotFoundFault`, `NoSuchBucket`, ...).
 pub fn error_code(error: &Error) -> String {
+    match error {
+        Error::InvalidInput { message }
+        | Error::DependencyViolation { message }
+        | Error::QuotaExceeded { message, .. }
+        | Error::NotReady { message } => {
+            if let Some(code) = leading_code(message) {
+                return code.to_string();
+            }
+        }
+        Error::NotFound { kind, .. } => {
+            if let Some(code) = not_found_code(kind) {
+                return code.to_string();
+            }
+        }
+        Error::AlreadyExists { kind, .. } => {
+            if let Some(code) = already_exists_code(kind) {
+                return code.to_string();
+            }
+        }
+        _ => {}
+    }
     match error {
         Error::NotFound { .. } => "NoSuchEntity",
         Error::AlreadyExists { .. } => "EntityAlreadyExists",
@@ -91,7 +186,6 @@ pub fn error_code(error: &Error) -> String {
         Error::AccessDenied { .. } => "AccessDenied",
         Error::Throttled { .. } => "Throttling",
         Error::QuotaExceeded { .. } => "LimitExceeded",
-        Error::InvalidInput { message } if message.starts_with("MalformedPolicyDocument") => "MalformedPolicyDocument",
         Error::InvalidInput { .. } => "ValidationError",
         Error::NotReady { .. } => "NotReady",
         Error::Credentials { .. } => "ExpiredToken",
@@ -102,6 +196,69 @@ pub fn error_code(error: &Error) -> String {
         _ => "UnknownError",
     }
     .to_string()
+}
+
+/// The AWS error code a message starts with (`Code: ...`), if any.
+fn leading_code(message: &str) -> Option<&str> {
+    let (code, _) = message.split_once(": ")?;
+    let ok = code.len() <= 64
+        && code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+    ok.then_some(code)
+}
+
+/// The service's code for a missing resource of `kind`, for the non-IAM kinds.
+fn not_found_code(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "vpc" => "InvalidVpcID.NotFound",
+        "subnet" => "InvalidSubnetID.NotFound",
+        "internet gateway" => "InvalidInternetGatewayID.NotFound",
+        "address" => "InvalidAllocationID.NotFound",
+        "address association" => "InvalidAssociationID.NotFound",
+        "NAT gateway" => "NatGatewayNotFound",
+        "route table" => "InvalidRouteTableID.NotFound",
+        "route table association" => "InvalidAssociationID.NotFound",
+        "security group" => "InvalidGroup.NotFound",
+        "security group rule" => "InvalidPermission.NotFound",
+        "network interface" => "InvalidNetworkInterfaceID.NotFound",
+        "VPC peering connection" => "InvalidVpcPeeringConnectionID.NotFound",
+        "key pair" => "InvalidKeyPair.NotFound",
+        "instance" => "InvalidInstanceID.NotFound",
+        "spot instance request" => "InvalidSpotInstanceRequestID.NotFound",
+        "EC2 resource" => "InvalidID",
+        "DB subnet group" => "DBSubnetGroupNotFoundFault",
+        "DB cluster" => "DBClusterNotFoundFault",
+        "DB instance" => "DBInstanceNotFound",
+        "bucket" => "NoSuchBucket",
+        "KMS key" => "NotFoundException",
+        "log group" => "ResourceNotFoundException",
+        "parameter" => "ParameterNotFound",
+        "command" => "InvalidCommandId",
+        "quota" => "NoSuchResourceException",
+        "hosted zone" => "NoSuchHostedZone",
+        "record set" => "InvalidChangeBatch",
+        _ => return None,
+    })
+}
+
+/// The service's code for a duplicate of `kind`, for the non-IAM kinds.
+fn already_exists_code(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "route" => "RouteAlreadyExists",
+        "security group" => "InvalidGroup.Duplicate",
+        "security group rule" => "InvalidPermission.Duplicate",
+        "key pair" => "InvalidKeyPair.Duplicate",
+        "route table association" => "Resource.AlreadyAssociated",
+        "DB subnet group" => "DBSubnetGroupAlreadyExists",
+        "DB cluster" => "DBClusterAlreadyExistsFault",
+        "DB instance" => "DBInstanceAlreadyExists",
+        "DB cluster snapshot" => "DBClusterSnapshotAlreadyExistsFault",
+        "bucket" => "BucketAlreadyExists",
+        "KMS alias" => "AlreadyExistsException",
+        "log group" => "ResourceAlreadyExistsException",
+        "parameter" => "ParameterAlreadyExists",
+        _ => return None,
+    })
 }
 
 impl FakeCloud {
@@ -125,8 +282,7 @@ impl FakeCloud {
         let enforced = enforce::is_enforced(&shared.world, caller);
         if enforced {
             let used = &mut shared.runtime.actions_used;
-            used.insert(action.to_string());
-            used.extend(target.also.iter().map(|a| a.to_string()));
+            used.extend(target.actions(action).map(str::to_string));
         }
         let existed = shared.world.accounts.contains_key(&caller.account);
         let result = shared

@@ -140,8 +140,8 @@ pub(crate) fn denied(caller: &Caller, action: &str, resource: &str, reason: &str
     Error::AccessDenied { action: Some(action.to_string()), message }
 }
 
-/// Decides whether `caller` may perform `action` (and `target.also`) on `target.resource` at
-/// `now`.
+/// Decides whether `caller` may perform `action` (with `target.before`, `target.also` and
+/// `target.after`) on `target.resource` at `now`.
 pub(crate) fn authorize(world: &World, caller: &Caller, action: &str, target: &Target, now: Instant) -> Result<()> {
     if caller.expires.is_some_and(|expires| now >= expires) {
         return Err(Error::Credentials {
@@ -151,52 +151,84 @@ pub(crate) fn authorize(world: &World, caller: &Caller, action: &str, target: &T
     if action == "sts:GetCallerIdentity" {
         return Ok(());
     }
-    match authority(world, caller) {
-        Authority::Unrestricted => {
-            let account = target.resource.parse::<Arn>().map(|a| a.account).unwrap_or_default();
-            if account.is_empty() || account == "aws" || account == caller.account || action == "sts:AssumeRole" {
-                Ok(())
-            } else {
-                Err(denied(
-                    caller,
-                    action,
-                    &target.resource,
-                    &format!("because no resource-based policy allows the {action} action"),
-                ))
-            }
+    let checks = target
+        .before
+        .iter()
+        .map(|c| (c.action, c.resource.as_str(), &c.context))
+        .chain(
+            std::iter::once(action)
+                .chain(target.also.iter().copied())
+                .map(|a| (a, target.resource.as_str(), &target.context)),
+        )
+        .chain(target.after.iter().map(|c| (c.action, c.resource.as_str(), &c.context)));
+    let authority = authority(world, caller);
+    let role_policies = match &authority {
+        Authority::Role(role) => Some(role.map(|r| role_policies(world, &caller.account, r)).unwrap_or_default()),
+        Authority::Unrestricted => None,
+    };
+    for (action, resource, request_context) in checks {
+        let role = match authority {
+            Authority::Role(role) => role,
+            Authority::Unrestricted => None,
+        };
+        let context = caller_context(world, caller, role, request_context);
+        let request = Request {
+            principal: Some(caller.arn.clone()),
+            principal_type: PrincipalType::Aws,
+            action: action.to_string(),
+            resource: resource.to_string(),
+            context,
+        };
+        let owner = match &target.owner {
+            Some(owner) => owner.clone(),
+            None => resource.parse::<Arn>().map(|a| a.account).unwrap_or_default(),
+        };
+        let own = owner.is_empty() || owner == "aws" || owner == caller.account;
+        // Identity policies alone decide for resources without an owner of their own (IAM, EC2,
+        // ...: the fake only ever acts on the caller's account there).
+        let own_for_role = own || target.owner.is_none();
+        // A resource policy's explicit deny binds everyone; its allow grants within the account
+        // and is required across accounts.
+        let resource_decision = target.resource_policy.as_ref().map(|p| eval::evaluate_trust(p, &request).decision);
+        if resource_decision == Some(Decision::ExplicitDeny) {
+            return Err(denied(caller, action, resource, "with an explicit deny in a resource-based policy"));
         }
-        Authority::Role(role) => {
-            let (policies, boundary) = role.map(|r| role_policies(world, &caller.account, r)).unwrap_or_default();
-            let context = caller_context(world, caller, role, &target.context);
-            for action in std::iter::once(action).chain(target.also.iter().copied()) {
-                let request = Request {
-                    principal: Some(caller.arn.clone()),
-                    principal_type: PrincipalType::Aws,
-                    action: action.to_string(),
-                    resource: target.resource.clone(),
-                    context: context.clone(),
-                };
-                let evaluation = eval::evaluate(&policies, boundary.as_ref(), &request);
+        let resource_allows = resource_decision == Some(Decision::Allowed);
+        match &role_policies {
+            None => {
+                if !(own || action == "sts:AssumeRole" || resource_allows) {
+                    return Err(denied(
+                        caller,
+                        action,
+                        resource,
+                        &format!("because no resource-based policy allows the {action} action"),
+                    ));
+                }
+            }
+            Some((policies, boundary)) => {
+                let evaluation = eval::evaluate(policies, boundary.as_ref(), &request);
                 let reason = match evaluation.decision {
-                    Decision::Allowed => continue,
+                    Decision::Allowed if own_for_role || resource_allows || action == "sts:AssumeRole" => continue,
+                    Decision::Allowed => format!("because no resource-based policy allows the {action} action"),
                     Decision::ExplicitDeny => match evaluation.matched.map(|m| m.source) {
                         Some(eval::PolicySource::PermissionsBoundary) => {
                             "with an explicit deny in a permissions boundary".to_string()
                         }
                         _ => "with an explicit deny in an identity-based policy".to_string(),
                     },
+                    Decision::ImplicitDeny if own && resource_allows && boundary.is_none() => continue,
                     Decision::ImplicitDeny
-                        if boundary.is_some() && eval::evaluate(&policies, None, &request).is_allowed() =>
+                        if boundary.is_some() && eval::evaluate(policies, None, &request).is_allowed() =>
                     {
                         format!("because no permissions boundary allows the {action} action")
                     }
                     Decision::ImplicitDeny => format!("because no identity-based policy allows the {action} action"),
                 };
-                return Err(denied(caller, action, &target.resource, &reason));
+                return Err(denied(caller, action, resource, &reason));
             }
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// The documents of a role's inline policies and attached managed policies (default versions), and
@@ -223,6 +255,8 @@ fn caller_context(world: &World, caller: &Caller, role: Option<&RoleState>, requ
     };
     set("aws:PrincipalAccount", caller.account.clone());
     set("aws:userid", caller.user_id(world));
+    // Every SDK call travels over TLS.
+    set("aws:SecureTransport", "true".to_string());
     match role {
         Some(role) => {
             set("aws:PrincipalArn", role.arn(&caller.account));

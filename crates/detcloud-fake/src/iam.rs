@@ -427,8 +427,9 @@ fn check_identity_policy(document: &PolicyDocument, max: Option<(&str, usize)>) 
 
 /// The lint findings that IAM itself rejects with `MalformedPolicyDocument`: malformed actions
 /// (DC001), resources that are not ARNs (DC011), unknown condition operators (DC012), duplicate or
-/// non-alphanumeric `Sid`s (DC015, DC019), malformed `AWS` principals (DC020).
-const IAM_REJECTS: &[&str] = &["DC001", "DC011", "DC012", "DC015", "DC019", "DC020"];
+/// non-alphanumeric `Sid`s (DC015, DC019), a missing or empty `Action` (DC016) or `Resource`
+/// (DC017), a `Principal` in an identity policy (DC018), malformed `AWS` principals (DC020).
+const IAM_REJECTS: &[&str] = &["DC001", "DC011", "DC012", "DC015", "DC016", "DC017", "DC018", "DC019", "DC020"];
 
 fn check_lint(document: &PolicyDocument, kind: PolicyKind) -> Result<()> {
     let findings = detcloud_policy::lint(document, kind, &LintContext::default());
@@ -796,6 +797,8 @@ fn create_instance_profile(
         tags: tags.clone(),
     };
     let out = profile.to_profile(account);
+    // EC2 sees a new profile only after IAM's propagation delay.
+    world.profile_changed_at.insert(profile.id.clone(), Instant::now());
     world.account_mut(account).iam.instance_profiles.insert(key(name), profile);
     Ok(out)
 }
@@ -810,6 +813,8 @@ fn add_role_to_instance_profile(world: &mut World, account: &str, profile: &str,
         return Err(too_big("InstanceSessionsPerInstanceProfile", MAX_ROLES_PER_INSTANCE_PROFILE));
     }
     state.roles.push(role_name);
+    let id = state.id.clone();
+    world.profile_changed_at.insert(id, Instant::now());
     Ok(())
 }
 
@@ -835,7 +840,9 @@ fn delete_instance_profile(world: &mut World, account: &str, name: &str) -> Resu
             message: "Cannot delete entity, must remove roles from instance profile first.".into(),
         });
     }
-    iam.instance_profiles.remove(&key(name));
+    if let Some(profile) = iam.instance_profiles.remove(&key(name)) {
+        world.profile_changed_at.remove(&profile.id);
+    }
     Ok(())
 }
 

@@ -1,15 +1,24 @@
 //! An in-memory cloud for tests, stricter than moto.
 //!
-//! [`FakeCloud`] implements the provider contract ([`Cloud`], [`Identity`], [`Iam`]) over a
-//! world of AWS accounts held in memory, with AWS's rules:
+//! [`FakeCloud`] implements the whole provider contract ([`Cloud`] and every service trait: STS,
+//! IAM, EC2 networking and compute, RDS, S3, KMS, CloudWatch Logs, SSM, Service Quotas, CloudWatch
+//! metrics, Route53) over a world of AWS accounts held in memory, with AWS's rules:
 //!
 //! - IAM names unique case-insensitively, IAM's name, path, tag and document validation, its
 //!   quotas (policy sizes, five versions, ten attached policies, one role per instance profile,
 //!   fifty tags) and its dependency rules (`DeleteConflict`);
 //! - STS trust policies evaluated for the caller, with `sts:ExternalId`, and IAM's propagation
-//!   delay in tokio's virtual time ([`FakeCloud::set_consistency_delay`]);
+//!   delay in tokio's virtual time ([`FakeCloud::set_consistency_delay`]), which also keeps a new
+//!   instance profile from `ec2:RunInstances` for a while;
+//! - regional services per account and region ([`FakeCloud::with_region`]; `us-west-2` by
+//!   default): EC2 ids, CIDR rules, dependency violations, quotas with their Service Quotas codes
+//!   ([`FakeCloud::set_quota`]), and AWS's asynchronous transitions (instances, NAT gateways,
+//!   Aurora, snapshots, commands) on tokio's clock ([`Timings`], [`FakeCloud::set_timings`]);
+//! - S3 bucket names global across accounts, bucket policies that bind every request;
 //! - every call of an assumed-role session evaluated against its role's policies and permissions
-//!   boundary, with AWS's `AccessDenied` wording (any other principal may do everything in its own
+//!   boundary, with the IAM action and resource ARN AWS uses (and the extra actions a request
+//!   needs: `ec2:CreateTags` for tags on creation, `iam:PassRole` for an instance profile, ...),
+//!   with AWS's `AccessDenied` wording (any other principal may do everything in its own
 //!   account and only `sts:AssumeRole` in others);
 //! - a call log ([`FakeCloud::calls`], [`FakeCloud::actions_used`]), fault injection
 //!   ([`FakeCloud::faults`]) and JSON snapshots ([`FakeCloud::to_json`]).
@@ -44,26 +53,48 @@
 
 mod aws_managed;
 mod call;
+mod cidr;
+mod clock;
+mod ec2_compute;
+mod ec2_network;
 mod enforce;
 mod faults;
 mod iam;
+mod kms;
 pub mod limits;
+mod logs;
+mod metrics;
+pub mod quotas;
+mod rds;
+mod region;
 mod rng;
+mod route53;
+mod s3;
 mod snapshot;
+mod ssm;
 mod sts;
 mod world;
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use detcloud_provider::{AssumeRoleRequest, Cloud, Iam, Identity, Result};
+use detcloud_provider::{
+    AssumeRoleRequest, Cloud, Compute, Database, Dns, Iam, Identity, Keys, Logs, Metrics, Network, Parameters, Quotas,
+    Result, Storage,
+};
 
 pub use call::{error_code, CallRecord};
+pub use clock::Timings;
 pub use faults::Faults;
+pub use logs::RETENTION_DAYS;
+pub use metrics::SYNTHETIC_CPU;
+pub use rds::{DEFAULT_ENGINE_VERSION, ENGINE};
+pub use region::DEFAULT_REGION;
 pub use snapshot::{SnapshotError, FORMAT};
+pub use ssm::CommandHandler;
 
 use enforce::Caller;
 use world::{Shared, World};
@@ -77,11 +108,15 @@ use world::{Shared, World};
 pub struct FakeCloud {
     shared: Arc<Mutex<Shared>>,
     caller: Arc<Caller>,
+    region: Arc<str>,
 }
 
 impl fmt::Debug for FakeCloud {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FakeCloud").field("caller", &self.caller.arn).finish_non_exhaustive()
+        f.debug_struct("FakeCloud")
+            .field("caller", &self.caller.arn)
+            .field("region", &&*self.region)
+            .finish_non_exhaustive()
     }
 }
 
@@ -108,6 +143,7 @@ impl FakeCloud {
         FakeCloud {
             shared: Arc::new(Mutex::new(Shared { world, runtime: Default::default() })),
             caller: Arc::new(caller),
+            region: Arc::from(DEFAULT_REGION),
         }
     }
 
@@ -116,7 +152,17 @@ impl FakeCloud {
     }
 
     fn with_caller(&self, caller: Caller) -> FakeCloud {
-        FakeCloud { shared: Arc::clone(&self.shared), caller: Arc::new(caller) }
+        FakeCloud { shared: Arc::clone(&self.shared), caller: Arc::new(caller), region: Arc::clone(&self.region) }
+    }
+
+    /// The same world and principal, acting in `region` (`us-west-2` by default). Regional
+    /// resources (everything but IAM, S3 buckets and Route53) are kept per account and region.
+    ///
+    /// # Panics
+    /// When `region` is not a region name such as `eu-west-1`.
+    pub fn with_region(&self, region: &str) -> FakeCloud {
+        assert!(region::is_region(region), "FakeCloud::with_region: {region:?} is not a region name");
+        FakeCloud { shared: Arc::clone(&self.shared), caller: Arc::clone(&self.caller), region: Arc::from(region) }
     }
 
     /// The same world, called as `arn` (a user, an account root, a role, or an assumed-role
@@ -162,6 +208,29 @@ impl FakeCloud {
         self.lock().world.consistency_delay = delay;
     }
 
+    /// How long asynchronous transitions (instances, NAT gateways, Aurora, snapshots, commands)
+    /// take in this world, in tokio time: [`Timings::aws_like`] by default.
+    pub fn set_timings(&self, timings: Timings) {
+        self.lock().world.timings = timings;
+    }
+
+    /// The transition durations in effect.
+    pub fn timings(&self) -> Timings {
+        self.lock().world.timings
+    }
+
+    /// Sets the world's wall clock (behind launch times, snapshot times, restorable times and
+    /// metric timestamps) to show `now`; it then advances with tokio time. A new or loaded world's
+    /// wall clock starts at the system time: tests that compare separately built worlds set it.
+    pub fn set_wall_clock(&self, now: SystemTime) {
+        self.lock().world.wall_clock = clock::WallClock::showing(now);
+    }
+
+    /// The world's wall time now (to the millisecond).
+    pub fn wall_clock(&self) -> SystemTime {
+        self.lock().world.wall_clock.now()
+    }
+
     /// Every call made to this world so far (by any principal), in order.
     pub fn calls(&self) -> Vec<CallRecord> {
         self.lock().runtime.calls.clone()
@@ -202,6 +271,50 @@ impl Cloud for FakeCloud {
 
     fn iam(&self) -> &dyn Iam {
         self
+    }
+
+    fn network(&self) -> &dyn Network {
+        self
+    }
+
+    fn compute(&self) -> &dyn Compute {
+        self
+    }
+
+    fn database(&self) -> &dyn Database {
+        self
+    }
+
+    fn storage(&self) -> &dyn Storage {
+        self
+    }
+
+    fn keys(&self) -> &dyn Keys {
+        self
+    }
+
+    fn logs(&self) -> &dyn Logs {
+        self
+    }
+
+    fn parameters(&self) -> &dyn Parameters {
+        self
+    }
+
+    fn quotas(&self) -> &dyn Quotas {
+        self
+    }
+
+    fn metrics(&self) -> &dyn Metrics {
+        self
+    }
+
+    fn dns(&self) -> &dyn Dns {
+        self
+    }
+
+    fn region(&self) -> String {
+        self.region.to_string()
     }
 
     async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>> {

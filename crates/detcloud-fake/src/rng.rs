@@ -47,6 +47,10 @@ pub(crate) fn mix(mut z: u64) -> u64 {
 
 /// Upper-case letters and digits, as in IAM unique ids (`AROA...`) and access key ids (`ASIA...`).
 pub(crate) const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+/// Lower-case hexadecimal digits, as in EC2 ids (`vpc-0a1b...`) and KMS key ids.
+pub(crate) const HEX: &[u8] = b"0123456789abcdef";
+/// Lower-case letters and digits, as in spot request ids and RDS endpoint suffixes.
+pub(crate) const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 /// The alphabet of secret access keys and session tokens.
 pub(crate) const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

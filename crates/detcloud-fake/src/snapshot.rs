@@ -1,9 +1,13 @@
 //! Snapshots: the whole world as stable, readable JSON (the CLI's `--sandbox` state file).
 //!
 //! The file holds a `format` version, the home account (whose administrator a loaded world calls
-//! as), the id counters and every account's entities, with maps sorted by key. It holds neither
-//! the call log, nor the faults, nor the AWS managed policies (always seeded), nor any clock: on
-//! load, every change counts as propagated.
+//! as), the id counters and every account's entities — IAM, S3 buckets, Route53 zones and, per
+//! region, EC2, RDS, KMS, Logs, SSM, metrics and quota overrides — with maps sorted by key and
+//! timestamps as RFC 3339 text. It holds neither the call log, nor the faults, nor the AWS managed
+//! policies and keys (always derived), nor the timings, nor any clock: on load, every change
+//! counts as propagated and every transition as complete (a cluster being deleted is gone, a
+//! pending instance is running). It does hold secrets the world stores: RDS master passwords and
+//! SSM parameter values, in the clear, as a sandbox must read back what it stored.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -55,7 +59,17 @@ impl FakeCloud {
             format: FORMAT,
             home_account: world.home_account.clone(),
             ids: world.ids.clone(),
-            accounts: world.accounts.clone(),
+            accounts: world
+                .accounts
+                .iter()
+                .map(|(id, account)| {
+                    let mut account = account.clone();
+                    for region in account.regions.values_mut() {
+                        *region = region.settled();
+                    }
+                    (id.clone(), account)
+                })
+                .collect(),
         };
         let mut text = serde_json::to_string_pretty(&file).expect("a world always serializes");
         text.push('\n');
@@ -147,6 +161,95 @@ fn check(world: &World) -> Result<(), String> {
                     return Err(format!("{here}: role {role:?} does not exist"));
                 }
             }
+        }
+        for name in account.s3.keys() {
+            let owners = world.accounts.values().filter(|a| a.s3.contains_key(name)).count();
+            if owners > 1 {
+                return Err(format!("bucket {name:?} belongs to {owners} accounts (bucket names are global)"));
+            }
+        }
+        for (region, state) in &account.regions {
+            if !crate::region::is_region(region) {
+                return Err(format!("account {account_id}: {region:?} is not a region name"));
+            }
+            check_region(state).map_err(|e| format!("account {account_id}, region {region}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The references between regional resources that the service functions maintain.
+fn check_region(state: &crate::region::RegionState) -> Result<(), String> {
+    let ec2 = &state.ec2;
+    let vpc = |what: &str, id: &str, vpc_id: &str| {
+        if ec2.vpcs.contains_key(vpc_id) {
+            Ok(())
+        } else {
+            Err(format!("{what} {id}: VPC {vpc_id} does not exist"))
+        }
+    };
+    let subnet = |what: &str, id: &str, subnet_id: &str| {
+        if ec2.subnets.contains_key(subnet_id) {
+            Ok(())
+        } else {
+            Err(format!("{what} {id}: subnet {subnet_id} does not exist"))
+        }
+    };
+    for (key, s) in &ec2.subnets {
+        crate::cidr::Cidr::parse(&s.cidr).ok_or_else(|| format!("subnet {key}: bad CIDR {:?}", s.cidr))?;
+        vpc("subnet", key, &s.vpc_id)?;
+    }
+    for (key, v) in &ec2.vpcs {
+        crate::cidr::Cidr::parse(&v.cidr).ok_or_else(|| format!("VPC {key}: bad CIDR {:?}", v.cidr))?;
+    }
+    for (key, r) in &ec2.route_tables {
+        vpc("route table", key, &r.vpc_id)?;
+        for a in &r.associations {
+            if let Some(s) = &a.subnet_id {
+                subnet("route table", key, s)?;
+            }
+        }
+    }
+    for (key, g) in &ec2.security_groups {
+        vpc("security group", key, &g.vpc_id)?;
+    }
+    for (key, e) in &ec2.network_interfaces {
+        subnet("network interface", key, &e.subnet_id)?;
+    }
+    for (key, i) in &ec2.instances {
+        if !i.terminated {
+            subnet("instance", key, &i.subnet_id)?;
+        }
+    }
+    for (key, n) in &ec2.nat_gateways {
+        if !n.deleted && n.failure_message.is_none() {
+            subnet("NAT gateway", key, &n.subnet_id)?;
+            if !ec2.addresses.contains_key(&n.allocation_id) {
+                return Err(format!("NAT gateway {key}: address {} does not exist", n.allocation_id));
+            }
+        }
+    }
+    for (key, a) in &ec2.addresses {
+        if let Some(x) = &a.association {
+            if !ec2.instances.contains_key(&x.instance_id) {
+                return Err(format!("address {key}: instance {} does not exist", x.instance_id));
+            }
+        }
+    }
+    let rds = &state.rds;
+    for (key, c) in &rds.clusters {
+        if !rds.subnet_groups.contains_key(&c.subnet_group) {
+            return Err(format!("DB cluster {key}: subnet group {} does not exist", c.subnet_group));
+        }
+    }
+    for (key, i) in &rds.instances {
+        if !rds.clusters.contains_key(&i.cluster_id) {
+            return Err(format!("DB instance {key}: cluster {} does not exist", i.cluster_id));
+        }
+    }
+    for (alias, key) in &state.kms.aliases {
+        if !state.kms.keys.contains_key(key) {
+            return Err(format!("KMS alias {alias}: key {key} does not exist"));
         }
     }
     Ok(())

@@ -1,19 +1,26 @@
 //! The world: every account's state (what a snapshot saves) and, beside it, the runtime state a
 //! snapshot does not save (call log, faults, the virtual clock of recent changes).
 //!
-//! A service area adds its per-account state as one field of [`Account`] (like `iam`) and its
-//! global state, if any, as one field of [`World`].
+//! A service area adds its per-account state as one field of [`Account`] (like `iam`, `s3` and
+//! `route53`), its regional state as one field of [`RegionState`] (in `Account::regions`), and
+//! its global state, if any, as one field of [`World`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::call::CallRecord;
+use crate::clock::{Timings, WallClock};
 use crate::faults::FaultState;
 use crate::iam::{IamAccount, PolicyState};
-use crate::rng::{mix, SplitMix64, UPPER_ALNUM};
+use crate::region::RegionState;
+use crate::rng::{mix, SplitMix64, HEX, UPPER_ALNUM};
+use crate::route53::ZoneRec;
+use crate::s3::BucketRec;
+use crate::ssm::Handler;
 
 /// Everything behind one `FakeCloud` and all the clones and principals derived from it.
 #[derive(Debug)]
@@ -39,8 +46,15 @@ pub(crate) struct World {
     /// When a role (by unique id) last changed in a way that takes time to propagate (creation,
     /// trust-policy update). Not saved: a loaded world counts as settled.
     pub(crate) role_changed_at: HashMap<String, Instant>,
-    /// How long a new or changed role takes to become assumable. Not saved.
+    /// How long a new or changed role takes to become assumable, and a new instance profile (or
+    /// one that just got its role) usable by `ec2:RunInstances`. Not saved.
     pub(crate) consistency_delay: Duration,
+    /// When an instance profile (by unique id) was created or got its role. Not saved.
+    pub(crate) profile_changed_at: HashMap<String, Instant>,
+    /// How long asynchronous transitions take. Not saved.
+    pub(crate) timings: Timings,
+    /// The wall clock behind every timestamp. Not saved (a loaded world starts at the system time).
+    pub(crate) wall_clock: WallClock,
 }
 
 /// One AWS account.
@@ -50,10 +64,28 @@ pub(crate) struct Account {
     /// IAM.
     #[serde(default)]
     pub(crate) iam: IamAccount,
+    /// S3 buckets, by name (names are unique across all accounts of the world).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) s3: BTreeMap<String, BucketRec>,
+    /// Route53 hosted zones, by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) route53: BTreeMap<String, ZoneRec>,
+    /// The regional services, by region name (created on first write).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) regions: BTreeMap<String, RegionState>,
 }
 
 /// An account with nothing in it, for reads of accounts that were never written.
-static EMPTY_ACCOUNT: Account = Account { iam: IamAccount::EMPTY };
+static EMPTY_ACCOUNT: Account =
+    Account { iam: IamAccount::EMPTY, s3: BTreeMap::new(), route53: BTreeMap::new(), regions: BTreeMap::new() };
+
+/// A region with nothing in it, for reads of regions that were never written.
+static EMPTY_REGION: LazyLock<RegionState> = LazyLock::new(RegionState::default);
+
+/// True when `value` is its type's default (for `skip_serializing_if`).
+pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
 
 impl World {
     /// A world with the AWS managed policies and one empty account.
@@ -65,6 +97,9 @@ impl World {
             aws_policies: crate::aws_managed::seed(),
             role_changed_at: HashMap::new(),
             consistency_delay: Duration::ZERO,
+            profile_changed_at: HashMap::new(),
+            timings: Timings::default(),
+            wall_clock: WallClock::system(),
         };
         world.account_mut(home_account);
         world
@@ -78,6 +113,16 @@ impl World {
     /// An account, created on first use.
     pub(crate) fn account_mut(&mut self, id: &str) -> &mut Account {
         self.accounts.entry(id.to_string()).or_default()
+    }
+
+    /// The regional state of `account` in `region`, read-only; a region never written is empty.
+    pub(crate) fn region(&self, account: &str, region: &str) -> &RegionState {
+        self.account(account).regions.get(region).unwrap_or(&EMPTY_REGION)
+    }
+
+    /// The regional state of `account` in `region`, created on first use.
+    pub(crate) fn region_mut(&mut self, account: &str, region: &str) -> &mut RegionState {
+        self.account_mut(account).regions.entry(region.to_string()).or_default()
     }
 }
 
@@ -107,6 +152,28 @@ impl Ids {
         let mut rng = self.next_rng();
         lens.iter().map(|&len| rng.string(alphabet, len)).collect()
     }
+
+    /// One random-looking string drawn from `alphabet`.
+    pub(crate) fn string(&mut self, alphabet: &[u8], len: usize) -> String {
+        self.next_rng().string(alphabet, len)
+    }
+
+    /// An EC2-style id: `prefix-` and 17 hexadecimal digits (`vpc-0c9f3e5a7b1d2e4f6`).
+    pub(crate) fn ec2(&mut self, prefix: &str) -> String {
+        format!("{prefix}-{}", self.string(HEX, 17))
+    }
+
+    /// A UUID-shaped id (KMS keys, SSM commands).
+    pub(crate) fn uuid(&mut self) -> String {
+        let mut parts = self.strings(HEX, &[8, 4, 4, 4, 12]);
+        parts[2].replace_range(0..1, "4");
+        parts.join("-")
+    }
+
+    /// Random bits, for addresses.
+    pub(crate) fn bits(&mut self) -> u64 {
+        self.next_rng().next_u64()
+    }
 }
 
 /// What the tests observe and control: not part of the cloud, never saved.
@@ -118,4 +185,6 @@ pub(crate) struct Runtime {
     pub(crate) actions_used: BTreeSet<String>,
     /// Planned failures and delays.
     pub(crate) faults: FaultState,
+    /// What an SSM command prints and exits with (the default when `None`).
+    pub(crate) command_handler: Option<Handler>,
 }

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use detcloud_fake::FakeCloud;
 use detcloud_policy::{ConditionValue, PolicyDocument, Principal, Statement};
-use detcloud_provider::{AssumeRoleRequest, Cloud, CreateRole, Error};
+use detcloud_provider::{
+    AssumeRoleRequest, Cloud, CreateDbCluster, CreateRole, CreateSubnet, Error, Filter, Secret, Tags,
+};
 
 #[tokio::test]
 async fn the_vendor_needs_the_external_id() -> Result<(), Box<dyn std::error::Error>> {
@@ -56,5 +58,48 @@ async fn the_vendor_needs_the_external_id() -> Result<(), Box<dyn std::error::Er
     // The whole world as a stable JSON file, and back.
     let restored = FakeCloud::from_json(&customer.to_json())?;
     assert_eq!(restored.to_json(), customer.to_json());
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_aurora_cluster_in_no_time() -> Result<(), Box<dyn std::error::Error>> {
+    let cloud = FakeCloud::new("111111111111"); // in us-west-2; .with_region("eu-west-1") for another
+    let net = cloud.network();
+    let vpc = net.create_vpc("10.0.0.0/16", &Tags::new()).await?;
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [("10.0.1.0/24", "us-west-2a"), ("10.0.2.0/24", "us-west-2b")] {
+        let request = CreateSubnet {
+            vpc_id: vpc.id.clone(),
+            cidr: cidr.into(),
+            availability_zone: zone.into(),
+            tags: Tags::new(),
+        };
+        subnets.push(net.create_subnet(request).await?.id);
+    }
+    // A VPC cannot go while its subnets exist, and nothing changed.
+    assert!(matches!(net.delete_vpc(&vpc.id).await, Err(Error::DependencyViolation { .. })));
+
+    let db = cloud.database();
+    db.create_db_subnet_group("db", "the cluster's subnets", &subnets, &Tags::new()).await?;
+    let cluster = db
+        .create_db_cluster(CreateDbCluster {
+            id: "det-db".into(),
+            engine: "aurora-postgresql".into(),
+            engine_version: None,
+            database_name: Some("det".into()),
+            master_username: "postgres".into(),
+            master_password: Secret::new("correct-horse-battery"),
+            subnet_group: "db".into(),
+            security_group_ids: Vec::new(),
+            backup_retention_days: 7,
+            storage_encrypted: true,
+            kms_key_id: None,
+            deletion_protection: false,
+            tags: Tags::new(),
+        })
+        .await?;
+    assert_eq!(cluster.status, "creating");
+    tokio::time::advance(Duration::from_secs(480)).await; // eight minutes, in no real time
+    assert_eq!(db.describe_db_clusters(&Filter::id("det-db")).await?[0].status, "available");
     Ok(())
 }

@@ -6,7 +6,9 @@
 //! - [`Cloud`]: one account seen through one set of credentials; hands out the service traits and
 //!   can become another role ([`Cloud::assume_role`]).
 //! - [`Identity`] (STS) and [`Iam`] (roles, policies, instance profiles), with conveniences in
-//!   [`IamExt`].
+//!   [`IamExt`]; [`Network`] and [`Compute`] (EC2), [`Database`] (RDS), [`Storage`] (S3),
+//!   [`Keys`] (KMS), [`Logs`], [`Parameters`] (SSM), [`Quotas`], [`Metrics`] (CloudWatch) and
+//!   [`Dns`] (Route53); every describe takes a [`Filter`] (ids, tags, VPC).
 //! - [`Error`]: the one error type, classified ([`Error::is_retryable`]).
 //! - [`tags`]: the ownership tags that tell detcloud's resources from the customer's.
 //!
@@ -17,9 +19,15 @@
 //! data types and trait definitions only.
 #![warn(missing_docs)]
 
+mod compute;
+mod database;
 mod error;
+mod filter;
 mod iam;
 mod identity;
+mod network;
+mod ops;
+mod storage;
 pub mod tags;
 
 use std::fmt;
@@ -27,12 +35,30 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use compute::{
+    Compute, Instance, InstanceState, InstanceStatus, InstanceTypeInfo, KeyPair, RootVolume, RunInstance, SpotRequest,
+};
+pub use database::{
+    CreateDbCluster, CreateDbInstance, Database, DbCluster, DbClusterSnapshot, DbInstance, DbSubnetGroup,
+    ModifyDbCluster, RestoreDbCluster,
+};
 pub use error::{backoff_delay, Error, Result};
+pub use filter::Filter;
 pub use iam::{
     AttachedPolicy, CreatePolicy, CreateRole, Iam, IamExt, InstanceProfile, ManagedPolicy, PolicyVersion, Role,
     SimulatedDecision,
 };
 pub use identity::{AssumeRoleRequest, CallerIdentity, Identity, Secret, SessionCredentials};
+pub use network::{
+    Address, AvailabilityZone, CreateNatGateway, CreateSubnet, InternetGateway, NatGateway, NatGatewayState, Network,
+    NetworkInterface, PeeringConnection, PeeringState, Route, RouteTable, RouteTableAssociation, RouteTarget,
+    SecurityGroup, SecurityRule, Subnet, Vpc,
+};
+pub use ops::{
+    CommandInvocation, Dns, Key, Keys, LogGroup, Logs, MetricQuery, MetricSeries, Metrics, Parameter, Parameters,
+    PutParameter, Quota, Quotas, RecordSet, SendCommand,
+};
+pub use storage::{Bucket, BucketCreation, BucketEncryption, Storage};
 pub use tags::Tags;
 
 /// One AWS account as seen through one set of credentials.
@@ -47,6 +73,28 @@ pub trait Cloud: Send + Sync + fmt::Debug + 'static {
     fn identity(&self) -> &dyn Identity;
     /// IAM.
     fn iam(&self) -> &dyn Iam;
+    /// EC2 networking.
+    fn network(&self) -> &dyn Network;
+    /// EC2 compute.
+    fn compute(&self) -> &dyn Compute;
+    /// RDS.
+    fn database(&self) -> &dyn Database;
+    /// S3.
+    fn storage(&self) -> &dyn Storage;
+    /// KMS.
+    fn keys(&self) -> &dyn Keys;
+    /// CloudWatch Logs.
+    fn logs(&self) -> &dyn Logs;
+    /// SSM parameters and Run Command.
+    fn parameters(&self) -> &dyn Parameters;
+    /// Service Quotas.
+    fn quotas(&self) -> &dyn Quotas;
+    /// CloudWatch metrics.
+    fn metrics(&self) -> &dyn Metrics;
+    /// Route53.
+    fn dns(&self) -> &dyn Dns;
+    /// The region the regional services act in.
+    fn region(&self) -> String;
     /// The same account seen as the role `request.role_arn`, through `sts:AssumeRole`.
     async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>>;
 }
@@ -58,6 +106,39 @@ impl<T: Cloud + ?Sized> Cloud for Arc<T> {
     }
     fn iam(&self) -> &dyn Iam {
         (**self).iam()
+    }
+    fn network(&self) -> &dyn Network {
+        (**self).network()
+    }
+    fn compute(&self) -> &dyn Compute {
+        (**self).compute()
+    }
+    fn database(&self) -> &dyn Database {
+        (**self).database()
+    }
+    fn storage(&self) -> &dyn Storage {
+        (**self).storage()
+    }
+    fn keys(&self) -> &dyn Keys {
+        (**self).keys()
+    }
+    fn logs(&self) -> &dyn Logs {
+        (**self).logs()
+    }
+    fn parameters(&self) -> &dyn Parameters {
+        (**self).parameters()
+    }
+    fn quotas(&self) -> &dyn Quotas {
+        (**self).quotas()
+    }
+    fn metrics(&self) -> &dyn Metrics {
+        (**self).metrics()
+    }
+    fn dns(&self) -> &dyn Dns {
+        (**self).dns()
+    }
+    fn region(&self) -> String {
+        (**self).region()
     }
     async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>> {
         (**self).assume_role(request).await

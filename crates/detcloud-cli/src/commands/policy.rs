@@ -1,6 +1,6 @@
 //! `detcloud policy export|lint|simulate|diff`: the policies, offline.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -295,14 +295,15 @@ fn run_simulate(global: &GlobalArgs, args: &SimulateArgs) -> Result<(), CliError
     }
 }
 
-/// Allowed (action, resource) pairs of a document, actions in lower case.
-fn grants(doc: &PolicyDocument) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
+/// Allowed (action, resource) pairs of a document, keyed by the action in lower case (IAM compares
+/// actions ignoring case), with the action as written.
+fn grants(doc: &PolicyDocument) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
     for s in doc.statements.iter().filter(|s| s.effect == Effect::Allow) {
         if let (Some(Matcher::Only(a)), Some(Matcher::Only(r))) = (&s.action, &s.resource) {
             for action in a {
                 for resource in r {
-                    out.insert((action.to_ascii_lowercase(), resource.clone()));
+                    out.insert((action.to_ascii_lowercase(), resource.clone()), action.clone());
                 }
             }
         }
@@ -323,15 +324,15 @@ fn run_diff(global: &GlobalArgs) -> Result<(), CliError> {
     for (component, spec_doc) in pairs {
         let want = grants(spec_doc);
         let have = grants(&catalog.role(component).permissions);
-        for (action, resource) in have.difference(&want) {
+        for ((key, resource), action) in have.iter().filter(|(k, _)| !want.contains_key(*k)) {
             let reason = ADDITIONS
                 .iter()
-                .find(|a| a.action.eq_ignore_ascii_case(action))
+                .find(|a| a.action.eq_ignore_ascii_case(key))
                 .map(|a| a.reason)
                 .unwrap_or("no reason recorded");
             rows.push((component, "+", action.clone(), resource.clone(), reason));
         }
-        for (action, resource) in want.difference(&have) {
+        for ((_, resource), action) in want.iter().filter(|(k, _)| !have.contains_key(*k)) {
             rows.push((component, "-", action.clone(), resource.clone(), "removed from the spec's policy"));
         }
     }

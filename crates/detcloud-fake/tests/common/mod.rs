@@ -95,3 +95,131 @@ pub fn denied(result: Result<impl std::fmt::Debug, Error>) -> (Option<String>, S
 pub fn customer() -> FakeCloud {
     FakeCloud::new(CUSTOMER)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regional services.
+
+use detcloud_provider::{Cloud, CreateDbCluster, CreateDbInstance, CreateSubnet, RunInstance, Secret, Subnet, Vpc};
+
+pub const AMI: &str = "ami-0123456789abcdef0";
+pub const PASSWORD: &str = "s3cr3t-Passw0rd!";
+
+/// A VPC `10.0.0.0/16` with subnets `10.0.1.0/24` in `us-west-2a` and `10.0.2.0/24` in
+/// `us-west-2b`.
+pub async fn network(cloud: &FakeCloud) -> (Vpc, Vec<Subnet>) {
+    let vpc = cloud.network().create_vpc("10.0.0.0/16", &Tags::new()).await.unwrap();
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [("10.0.1.0/24", "us-west-2a"), ("10.0.2.0/24", "us-west-2b")] {
+        subnets.push(cloud.network().create_subnet(subnet(&vpc.id, cidr, zone)).await.unwrap());
+    }
+    (vpc, subnets)
+}
+
+/// A subnet request without tags.
+pub fn subnet(vpc_id: &str, cidr: &str, zone: &str) -> CreateSubnet {
+    CreateSubnet { vpc_id: vpc_id.into(), cidr: cidr.into(), availability_zone: zone.into(), tags: Tags::new() }
+}
+
+/// A request for one `t3.micro` in `subnet_id`.
+pub fn instance(subnet_id: &str) -> RunInstance {
+    typed(subnet_id, "t3.micro")
+}
+
+/// A request for one instance of `instance_type` in `subnet_id`.
+pub fn typed(subnet_id: &str, instance_type: &str) -> RunInstance {
+    RunInstance {
+        image_id: AMI.into(),
+        instance_type: instance_type.into(),
+        subnet_id: subnet_id.into(),
+        security_group_ids: Vec::new(),
+        key_name: None,
+        instance_profile_name: None,
+        user_data: None,
+        imdsv2_required: true,
+        root_volume: None,
+        client_token: None,
+        tags: Tags::new(),
+    }
+}
+
+/// A request for an Aurora PostgreSQL cluster in the subnet group `group`.
+pub fn cluster(id: &str, group: &str) -> CreateDbCluster {
+    CreateDbCluster {
+        id: id.into(),
+        engine: "aurora-postgresql".into(),
+        engine_version: None,
+        database_name: Some("det".into()),
+        master_username: "postgres".into(),
+        master_password: Secret::new(PASSWORD),
+        subnet_group: group.into(),
+        security_group_ids: Vec::new(),
+        backup_retention_days: 7,
+        storage_encrypted: true,
+        kms_key_id: None,
+        deletion_protection: false,
+        tags: Tags::new(),
+    }
+}
+
+/// A request for a DB instance of `cluster_id`.
+pub fn db_instance(id: &str, cluster_id: &str) -> CreateDbInstance {
+    CreateDbInstance {
+        id: id.into(),
+        cluster_id: cluster_id.into(),
+        instance_class: "db.r6g.large".into(),
+        engine: "aurora-postgresql".into(),
+        tags: Tags::new(),
+    }
+}
+
+/// The network and a DB subnet group `db` over its two subnets.
+pub async fn db_network(cloud: &FakeCloud) -> (Vpc, Vec<Subnet>) {
+    let (vpc, subnets) = network(cloud).await;
+    let ids: Vec<String> = subnets.iter().map(|s| s.id.clone()).collect();
+    cloud.database().create_db_subnet_group("db", "the cluster's subnets", &ids, &Tags::new()).await.unwrap();
+    (vpc, subnets)
+}
+
+/// A session of the customer role `deployer` (trusted by the vendor) whose inline policy allows
+/// `actions` on every resource; with the customer's admin view.
+pub async fn session_allowing(actions: &[&str]) -> (FakeCloud, FakeCloud) {
+    let admin = customer();
+    let mut req = role("deployer");
+    req.trust_policy = trust_aws(VENDOR_ROLE);
+    admin.iam().create_role(req).await.unwrap();
+    if !actions.is_empty() {
+        admin.iam().put_inline_policy("deployer", "inline", &allow(actions, &["*"])).await.unwrap();
+    }
+    let session = admin
+        .as_principal(VENDOR_ROLE)
+        .assume_role(assume("arn:aws:iam::111111111111:role/deployer", None))
+        .await
+        .unwrap();
+    (admin, session)
+}
+
+/// True for `NotReady`.
+pub fn is_not_ready(result: &Result<impl std::fmt::Debug, Error>) -> bool {
+    matches!(result, Err(Error::NotReady { .. }))
+}
+
+/// The quota code of a `QuotaExceeded`, panicking on anything else.
+pub fn quota_code(result: Result<impl std::fmt::Debug, Error>) -> String {
+    match result {
+        Err(Error::QuotaExceeded { quota_code: Some(code), .. }) => code,
+        other => panic!("expected QuotaExceeded with a code, got {other:?}"),
+    }
+}
+
+/// The message of a `DependencyViolation`, panicking on anything else.
+pub fn conflict_message(result: Result<impl std::fmt::Debug, Error>) -> String {
+    match result {
+        Err(Error::DependencyViolation { message }) => message,
+        other => panic!("expected DependencyViolation, got {other:?}"),
+    }
+}
+
+/// Advances tokio's paused clock.
+pub async fn advance(secs: u64) {
+    tokio::time::advance(std::time::Duration::from_secs(secs)).await;
+}

@@ -1,0 +1,877 @@
+//! `detcloud cluster plan|create|status|list|delete`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+use detcloud_cluster::create::{Event, Phase};
+use detcloud_cluster::graph::Graph;
+use detcloud_cluster::spec::VpcCidr;
+use detcloud_cluster::{ClusterSpec, CreateOptions, DeleteOptions};
+use detcloud_provider::{AssumeRoleRequest, Cloud};
+use serde_json::json;
+
+use crate::backend::Backend;
+use crate::exit::{CliError, Code};
+use crate::prompt::{aborted, confirm};
+use crate::{GlobalArgs, OutputFormat};
+
+/// `detcloud cluster ...`
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Show what `create` would create or find, and the preflight checks' results; change nothing.
+    Plan(SpecArgs),
+    /// Create a cluster, or complete one an earlier run left unfinished (asks first, or --yes).
+    Create(CreateArgs),
+    /// Show every resource of a cluster with its state and health; exit code 6 when unhealthy.
+    Status(NameArgs),
+    /// List the clusters of the region.
+    List(AccessArgs),
+    /// Delete a cluster; keeps the checkpoint bucket and a final database snapshot unless --purge.
+    Delete(DeleteArgs),
+    /// Apply spec changes: master instance type (by replacement), backup and log retention, inbound CIDRs.
+    Modify(ModifyArgs),
+    /// Set (--retention-days) or report the database's backup retention and restorable time window.
+    Backup(BackupArgs),
+    /// Restore the database to a point in time, as a new Aurora cluster beside the running one.
+    Restore(RestoreArgs),
+    /// Print (or --save) the master's service logs, collected through SSM Run Command.
+    Logs(LogsArgs),
+    /// Peer the cluster's VPC with one of yours (run with your own credentials): connection, acceptance, routes.
+    Peer(PeerArgs),
+}
+
+/// `cluster modify` flags.
+#[derive(Debug, Args)]
+pub struct ModifyArgs {
+    /// The new spec (same flags as create).
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+/// `cluster backup` flags.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The cluster's name.
+    pub name: String,
+    /// Keep automated backups this many days (1-35).
+    #[arg(long, value_name = "DAYS")]
+    pub retention_days: Option<u32>,
+    /// How to reach the account.
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+/// `cluster restore` flags.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The cluster's name.
+    pub name: String,
+    /// The time to restore to: `latest` or a UTC time such as 2026-11-26T10:00:00Z.
+    #[arg(long, value_name = "TIME")]
+    pub to: String,
+    /// How to reach the account.
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+/// `cluster logs` flags.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The cluster's name.
+    pub name: String,
+    /// From when (journalctl syntax): "1 hour ago", "2026-11-26 10:00:00".
+    #[arg(long, value_name = "WHEN", default_value = "1 hour ago")]
+    pub since: String,
+    /// At most this many lines (SSM returns at most 24,000 characters).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub lines: u32,
+    /// Write the logs to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// How to reach the account.
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+/// `cluster peer` flags.
+#[derive(Debug, Args)]
+pub struct PeerArgs {
+    /// The cluster's name.
+    pub name: String,
+    /// Your VPC to peer with (same account and region).
+    #[arg(long, value_name = "VPC_ID")]
+    pub vpc_id: String,
+}
+
+/// How the cluster commands reach the customer's account.
+#[derive(Debug, Clone, Args)]
+pub struct AccessArgs {
+    /// Act as this cross-account role (from `detcloud connect aws`) through sts:AssumeRole; by
+    /// default the commands act with your own credentials.
+    #[arg(long, value_name = "ARN", requires = "external_id")]
+    pub role_arn: Option<String>,
+    /// The external id the cross-account role requires.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+}
+
+/// A cluster by name.
+#[derive(Debug, Args)]
+pub struct NameArgs {
+    /// The cluster's name.
+    pub name: String,
+    /// How to reach the account.
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+/// The spec: a TOML file and flags that override it.
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// The cluster's name (overrides the spec file's).
+    pub name: Option<String>,
+    /// A TOML spec file (see README, "Cluster spec").
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// The VPC's IPv4 block (a private /16 to /24), or "auto" to pick one that overlaps nothing.
+    #[arg(long, value_name = "CIDR")]
+    pub vpc_cidr: Option<String>,
+    /// Availability zones (2-4).
+    #[arg(long, value_name = "N")]
+    pub az_count: Option<u32>,
+    /// A CIDR the VPC must not overlap (a network to peer later); repeatable.
+    #[arg(long = "peer-cidr", value_name = "CIDR")]
+    pub peer_cidrs: Vec<String>,
+    /// The master's instance type.
+    #[arg(long, value_name = "TYPE")]
+    pub master_instance_type: Option<String>,
+    /// The master's AMI (default: the region's entry in detcloud's table).
+    #[arg(long, value_name = "AMI")]
+    pub ami: Option<String>,
+    /// A CIDR allowed to reach the master on 22, 443 and 8080; repeatable.
+    #[arg(long = "inbound-cidr", value_name = "CIDR")]
+    pub inbound_cidrs: Vec<String>,
+    /// The database instance class.
+    #[arg(long, value_name = "CLASS")]
+    pub db_instance_class: Option<String>,
+    /// Days of database backups (1-35).
+    #[arg(long, value_name = "DAYS")]
+    pub backup_retention_days: Option<u32>,
+    /// Days of CloudWatch logs (one of CloudWatch's values).
+    #[arg(long, value_name = "DAYS")]
+    pub log_retention_days: Option<u32>,
+    /// A customer-managed KMS key for EBS, Aurora, S3 and the SSM parameter.
+    #[arg(long, value_name = "KEY")]
+    pub kms_key_id: Option<String>,
+    /// The master instance profile from `connect aws`.
+    #[arg(long, value_name = "NAME")]
+    pub master_instance_profile: Option<String>,
+    /// A tag on every resource (repeatable): --tag team=ml.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// How to reach the account.
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+/// `cluster create` flags.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The spec.
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The master's SSH public key (OpenSSH format); without it, detcloud generates an ed25519
+    /// pair and writes the private half to ~/.ssh/detcloud-<cluster> (readable only by you).
+    #[arg(long, value_name = "FILE")]
+    pub ssh_public_key: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Put the master's address in this Route53 hosted zone of yours (Determined's), with your own credentials.
+    #[arg(long, value_name = "ZONE_ID", requires = "dns_name")]
+    pub dns_zone_id: Option<String>,
+    /// The record's name, such as ml-prod.clusters.example.com.
+    #[arg(long, value_name = "FQDN")]
+    pub dns_name: Option<String>,
+}
+
+/// `cluster delete` flags.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The cluster's name.
+    pub name: String,
+    /// Also delete the checkpoint bucket (and its objects) and keep no final database snapshot.
+    #[arg(long)]
+    pub purge: bool,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Remove the master's record from this Route53 hosted zone (with --dns-name).
+    #[arg(long, value_name = "ZONE_ID", requires = "dns_name")]
+    pub dns_zone_id: Option<String>,
+    /// The record's name.
+    #[arg(long, value_name = "FQDN")]
+    pub dns_name: Option<String>,
+    /// How to reach the account.
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+fn validate_dns(zone: &Option<String>, name: &Option<String>) -> Result<(), CliError> {
+    if let Some(z) = zone {
+        if z.is_empty() || z.len() > 32 || !z.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(CliError::usage(format!(
+                "--dns-zone-id: must be a hosted zone id such as Z0123456789ABC (got {z:?})"
+            )));
+        }
+    }
+    if let Some(n) = name {
+        let ok = n.len() <= 253
+            && n.trim_end_matches('.').split('.').count() >= 2
+            && n.trim_end_matches('.').split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !l.starts_with('-')
+            });
+        if !ok {
+            return Err(CliError::usage(format!(
+                "--dns-name: must be a domain name such as ml-prod.clusters.example.com (got {n:?})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn region_of(global: &GlobalArgs, backend: &Backend) -> String {
+    global.region.clone().unwrap_or_else(|| backend.cloud.region())
+}
+
+impl SpecArgs {
+    /// The spec from the file and the flags, validated.
+    fn spec(&self, region: &str) -> Result<ClusterSpec, CliError> {
+        let mut spec = match &self.spec {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| CliError::usage(format!("--spec: cannot read {}: {e}", path.display())))?;
+                ClusterSpec::from_toml(&text)
+                    .map_err(|e| CliError::usage(format!("--spec: {}: {e}", path.display())))?
+            }
+            None => {
+                let name =
+                    self.name.clone().ok_or_else(|| CliError::usage("NAME: give the cluster's name or --spec FILE"))?;
+                ClusterSpec::new(&name, region)
+            }
+        };
+        if let Some(n) = &self.name {
+            spec.name = n.clone();
+        }
+        if self.spec.is_none() || spec.region.is_empty() {
+            spec.region = region.to_string();
+        }
+        if let Some(c) = &self.vpc_cidr {
+            spec.vpc_cidr = if c == "auto" { VpcCidr::Auto } else { VpcCidr::Fixed(c.clone()) };
+        }
+        if let Some(n) = self.az_count {
+            spec.az_count = n;
+        }
+        spec.peer_cidrs.extend(self.peer_cidrs.iter().cloned());
+        if let Some(t) = &self.master_instance_type {
+            spec.master.instance_type = t.clone();
+        }
+        if let Some(a) = &self.ami {
+            spec.master.ami = Some(a.clone());
+        }
+        spec.master.inbound_cidrs.extend(self.inbound_cidrs.iter().cloned());
+        if let Some(c) = &self.db_instance_class {
+            spec.database.instance_class = c.clone();
+        }
+        if let Some(d) = self.backup_retention_days {
+            spec.database.backup_retention_days = d;
+        }
+        if let Some(d) = self.log_retention_days {
+            spec.log_retention_days = d;
+        }
+        if let Some(k) = &self.kms_key_id {
+            spec.kms_key_id = Some(k.clone());
+        }
+        if let Some(p) = &self.master_instance_profile {
+            spec.master_instance_profile = p.clone();
+        }
+        for t in &self.tags {
+            let (k, v) = detcloud_connect::options::parse_tag(t)?;
+            spec.tags.insert(k, v);
+        }
+        spec.validate()
+            .map_err(|e| CliError::usage(format!("--{}: {}", e.field.replace(['.', '_'], "-"), e.message)))?;
+        Ok(spec)
+    }
+}
+
+impl AccessArgs {
+    fn validate(&self) -> Result<(), CliError> {
+        if let Some(arn) = &self.role_arn {
+            if !arn.parse::<detcloud_policy::Arn>().is_ok_and(|a| a.service == "iam" && a.resource_type() == "role") {
+                return Err(CliError::usage(format!("--role-arn: must be the ARN of an IAM role (got {arn:?})")));
+            }
+        }
+        if let Some(id) = &self.external_id {
+            detcloud_policy::names::validate_external_id(id)
+                .map_err(|e| CliError::usage(format!("--external-id: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The cloud to act in, and the customer's account.
+    async fn cloud(&self, backend: &Backend) -> Result<(Arc<dyn Cloud>, String), CliError> {
+        match &self.role_arn {
+            Some(arn) => {
+                let account = arn.parse::<detcloud_policy::Arn>().map(|a| a.account).unwrap_or_default();
+                let cloud = backend
+                    .cloud
+                    .assume_role(AssumeRoleRequest {
+                        role_arn: arn.clone(),
+                        session_name: "detcloud-cluster".into(),
+                        external_id: self.external_id.clone(),
+                        duration: None,
+                    })
+                    .await
+                    .map_err(|e| CliError::from(e).with_prefix(&format!("cannot assume {arn}")))?;
+                Ok((cloud, account))
+            }
+            None => {
+                let account = backend.cloud.identity().caller_identity().await?.account;
+                Ok((backend.cloud.clone(), account))
+            }
+        }
+    }
+}
+
+/// Runs `cluster ...`.
+pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result<(), CliError> {
+    match command {
+        ClusterCommand::Plan(args) => {
+            args.access.validate()?;
+            with_backend(global, |backend| async move {
+                let spec = args.spec(&region_of(global, &backend))?;
+                let (cloud, account) = args.access.cloud(&backend).await?;
+                let prepared = detcloud_cluster::prepare(cloud.as_ref(), &spec, &account).await?;
+                print_plan(global.output, &prepared);
+                Ok(())
+            })
+            .await
+        }
+        ClusterCommand::Create(args) => {
+            args.spec.access.validate()?;
+            validate_dns(&args.dns_zone_id, &args.dns_name)?;
+            let key = match &args.ssh_public_key {
+                Some(path) => Some(read_public_key(path)?),
+                None => None,
+            };
+            with_backend(global, |backend| async move {
+                let spec = args.spec.spec(&region_of(global, &backend))?;
+                create(global, &backend, args, spec, key).await
+            })
+            .await
+        }
+        ClusterCommand::Status(args) => {
+            args.access.validate()?;
+            detcloud_cluster::spec::validate_cluster_name(&args.name)
+                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            with_backend(global, |backend| async move {
+                let (cloud, account) = args.access.cloud(&backend).await?;
+                let st = detcloud_cluster::status(cloud.as_ref(), &args.name, &region_of(global, &backend), &account)
+                    .await?;
+                match global.output {
+                    OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&st).expect("plain data")),
+                    OutputFormat::Text => {
+                        println!(
+                            "Cluster {} in {}: {}",
+                            st.name,
+                            st.region,
+                            if st.healthy { "healthy" } else { "UNHEALTHY" }
+                        );
+                        for r in &st.resources {
+                            println!(
+                                "  {} {:<22} {:<24} {:<13} {}",
+                                if r.healthy { "ok " } else { "BAD" },
+                                r.resource,
+                                r.id.clone().unwrap_or_else(|| "-".into()),
+                                r.state,
+                                r.detail.clone().unwrap_or_default()
+                            );
+                        }
+                    }
+                }
+                if st.healthy {
+                    Ok(())
+                } else {
+                    Err(CliError::new(Code::ChecksFailed, format!("cluster {} is not healthy", st.name)))
+                }
+            })
+            .await
+        }
+        ClusterCommand::List(access) => {
+            access.validate()?;
+            with_backend(global, |backend| async move {
+                let (cloud, _) = access.cloud(&backend).await?;
+                let clusters = detcloud_cluster::list(cloud.as_ref()).await?;
+                match global.output {
+                    OutputFormat::Json => {
+                        let v: Vec<_> = clusters.iter().map(|(n, vpc)| json!({"name": n, "vpc_id": vpc})).collect();
+                        println!("{}", serde_json::to_string_pretty(&json!({ "clusters": v })).expect("plain data"));
+                    }
+                    OutputFormat::Text => {
+                        if clusters.is_empty() {
+                            println!("No clusters in {}.", region_of(global, &backend));
+                        }
+                        for (n, vpc) in &clusters {
+                            println!("{n}\t{vpc}");
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .await
+        }
+        ClusterCommand::Delete(args) => {
+            args.access.validate()?;
+            validate_dns(&args.dns_zone_id, &args.dns_name)?;
+            detcloud_cluster::spec::validate_cluster_name(&args.name)
+                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            with_backend(global, |backend| async move {
+                let (cloud, account) = args.access.cloud(&backend).await?;
+                let region = region_of(global, &backend);
+                if !args.yes {
+                    let what = if args.purge {
+                        "including its checkpoint bucket and without a final database snapshot"
+                    } else {
+                        "keeping its checkpoint bucket and a final database snapshot"
+                    };
+                    let q = format!(
+                        "Will delete cluster {} in {region} of account {account}, {what}, proceed? (y/N)",
+                        args.name
+                    );
+                    if !confirm(&q, global.output).await? {
+                        return Err(aborted());
+                    }
+                }
+                let options =
+                    DeleteOptions { purge: args.purge, progress: Some(progress_printer()), ..Default::default() };
+                let master_ip =
+                    detcloud_cluster::status(cloud.as_ref(), &args.name, &region, &account).await.ok().and_then(|s| {
+                        s.resources.iter().find(|r| r.resource == "master elastic IP").and_then(|r| r.id.clone())
+                    });
+                let report = detcloud_cluster::delete(cloud.as_ref(), &args.name, &region, &account, &options).await?;
+                if let (Some(zone), Some(name), Some(ip)) = (&args.dns_zone_id, &args.dns_name, master_ip) {
+                    detcloud_cluster::operate::dns_record(backend.cloud.as_ref(), zone, name, &ip, true).await?;
+                    eprintln!("removed DNS record {name}");
+                }
+                match global.output {
+                    OutputFormat::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&json!({"deleted": report.deleted, "kept": report.kept}))
+                            .expect("plain data")
+                    ),
+                    OutputFormat::Text => {
+                        for d in &report.deleted {
+                            println!("deleted: {d}");
+                        }
+                        for k in &report.kept {
+                            println!("kept: {k}");
+                        }
+                        println!("Cluster {} deleted.", args.name);
+                    }
+                }
+                Ok(())
+            })
+            .await
+        }
+        ClusterCommand::Modify(args) => {
+            args.spec.access.validate()?;
+            with_backend(global, |backend| async move {
+                let spec = args.spec.spec(&region_of(global, &backend))?;
+                let (cloud, account) = args.spec.access.cloud(&backend).await?;
+                let prepared = detcloud_cluster::prepare(cloud.as_ref(), &spec, &account).await?;
+                let changes = detcloud_cluster::operate::modify_plan(&prepared);
+                eprintln!("Changes to cluster {}:", spec.name);
+                for c in &changes {
+                    eprintln!("  ~ {c}");
+                }
+                if !args.yes {
+                    let q = format!("Will modify cluster {} in {}, proceed? (y/N)", spec.name, spec.region);
+                    if !confirm(&q, global.output).await? {
+                        return Err(aborted());
+                    }
+                }
+                let mut options = CreateOptions::new(String::new());
+                options.progress = Some(progress_printer());
+                let (report, _) = detcloud_cluster::operate::modify(cloud.as_ref(), &prepared, &options).await?;
+                match global.output {
+                    OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("plain data")),
+                    OutputFormat::Text => {
+                        for c in &report.changes {
+                            println!("changed: {c}");
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .await
+        }
+        ClusterCommand::Backup(args) => {
+            args.access.validate()?;
+            detcloud_cluster::spec::validate_cluster_name(&args.name)
+                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            if let Some(d) = args.retention_days {
+                if !(1..=35).contains(&d) {
+                    return Err(CliError::usage(format!("--retention-days: must be 1-35 (got {d})")));
+                }
+            }
+            with_backend(global, |backend| async move {
+                let (cloud, account) = args.access.cloud(&backend).await?;
+                let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
+                let names = detcloud_cluster::context::Names::new(&spec, &account);
+                let report = detcloud_cluster::operate::backup(cloud.as_ref(), &names, args.retention_days).await?;
+                match global.output {
+                    OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("plain data")),
+                    OutputFormat::Text => {
+                        println!("Backups of {}: kept {} days", args.name, report.retention_days);
+                        let t = |s: Option<u64>| {
+                            s.map(|s| format!("{s} (seconds since 1970, UTC)")).unwrap_or_else(|| "-".into())
+                        };
+                        println!(
+                            "  restorable from {} to {}",
+                            t(report.earliest_restorable),
+                            t(report.latest_restorable)
+                        );
+                        for s in &report.snapshots {
+                            println!("  snapshot {s}");
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .await
+        }
+        ClusterCommand::Restore(args) => {
+            args.access.validate()?;
+            detcloud_cluster::spec::validate_cluster_name(&args.name)
+                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            let to =
+                detcloud_cluster::operate::parse_time(&args.to).map_err(|e| CliError::usage(format!("--to: {e}")))?;
+            with_backend(global, |backend| async move {
+                let (cloud, account) = args.access.cloud(&backend).await?;
+                let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
+                let names = detcloud_cluster::context::Names::new(&spec, &account);
+                let (id, endpoint) = detcloud_cluster::operate::restore(
+                    cloud.as_ref(),
+                    &spec,
+                    &names,
+                    to,
+                    std::time::Duration::from_secs(3600),
+                )
+                .await?;
+                match global.output {
+                    OutputFormat::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&json!({"db_cluster": id, "endpoint": endpoint}))
+                            .expect("plain data")
+                    ),
+                    OutputFormat::Text => println!(
+                        "Restored the database of {} as {id} ({endpoint}); the running master still uses the original.",
+                        args.name
+                    ),
+                }
+                Ok(())
+            })
+            .await
+        }
+        ClusterCommand::Logs(args) => {
+            args.access.validate()?;
+            detcloud_cluster::spec::validate_cluster_name(&args.name)
+                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            if !(1..=100_000).contains(&args.lines) {
+                return Err(CliError::usage(format!("--lines: must be 1-100000 (got {})", args.lines)));
+            }
+            with_backend(global, |backend| async move {
+                let (cloud, account) = args.access.cloud(&backend).await?;
+                let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
+                let names = detcloud_cluster::context::Names::new(&spec, &account);
+                let text = detcloud_cluster::operate::logs(cloud.as_ref(), &spec, &names, &args.since, args.lines)
+                    .await
+                    .map_err(|e| match e {
+                        detcloud_provider::Error::InvalidInput { message } => CliError::usage(message),
+                        other => CliError::from(other),
+                    })?;
+                match &args.save {
+                    Some(path) => {
+                        std::fs::write(path, &text).map_err(|e| {
+                            CliError::new(Code::Failure, format!("--save: cannot write {}: {e}", path.display()))
+                        })?;
+                        eprintln!("saved {} lines to {}", text.lines().count(), path.display());
+                    }
+                    None => print!("{text}"),
+                }
+                Ok(())
+            })
+            .await
+        }
+        ClusterCommand::Peer(args) => {
+            detcloud_cluster::spec::validate_cluster_name(&args.name)
+                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            let ok = args
+                .vpc_id
+                .strip_prefix("vpc-")
+                .is_some_and(|h| (h.len() == 8 || h.len() == 17) && h.chars().all(|c| c.is_ascii_hexdigit()));
+            if !ok {
+                return Err(CliError::usage(format!(
+                    "--vpc-id: must be a VPC id such as vpc-0123456789abcdef0 (got {:?})",
+                    args.vpc_id
+                )));
+            }
+            with_backend(global, |backend| async move {
+                let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
+                let pcx = detcloud_cluster::operate::peer(backend.cloud.as_ref(), &spec, &args.vpc_id).await.map_err(
+                    |e| match e {
+                        detcloud_provider::Error::InvalidInput { message } => CliError::usage(message),
+                        other => CliError::from(other),
+                    },
+                )?;
+                match global.output {
+                    OutputFormat::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&json!({"peering_connection": pcx})).expect("plain data")
+                    ),
+                    OutputFormat::Text => println!(
+                        "Peered cluster {} with {} through {pcx}; routes added on both sides.",
+                        args.name, args.vpc_id
+                    ),
+                }
+                Ok(())
+            })
+            .await
+        }
+    }
+}
+
+async fn with_backend<F, Fut>(global: &GlobalArgs, f: F) -> Result<(), CliError>
+where
+    F: FnOnce(Backend) -> Fut,
+    Fut: std::future::Future<Output = Result<(), CliError>>,
+{
+    let backend = Backend::open(global).await?;
+    let finisher = backend.finisher();
+    let result = f(backend).await;
+    // Invalid input changed nothing: leave the sandbox file as it was.
+    if !matches!(&result, Err(e) if e.code == Code::Usage) {
+        finisher.finish()?;
+    }
+    result
+}
+
+fn read_public_key(path: &Path) -> Result<String, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("--ssh-public-key: cannot read {}: {e}", path.display())))?;
+    let line = text.trim().to_string();
+    let ok = ["ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ", "ecdsa-sha2-nistp521 "]
+        .iter()
+        .any(|p| line.starts_with(p))
+        && line.lines().count() == 1
+        && line.split_whitespace().nth(1).is_some_and(|b| b.len() >= 60);
+    if !ok {
+        return Err(CliError::usage(format!(
+            "--ssh-public-key: {} is not an OpenSSH public key line (ssh-ed25519 AAAA... or ssh-rsa AAAA...); pass the .pub file",
+            path.display()
+        )));
+    }
+    Ok(line)
+}
+
+/// Generates an ed25519 key pair; writes the private half to `~/.ssh/detcloud-<cluster>` (mode
+/// 0600) and returns the public line and the path.
+fn generate_key(cluster: &str) -> Result<(String, PathBuf), CliError> {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or_else(|| {
+        CliError::usage("--ssh-public-key: HOME is not set, so no key can be generated; pass --ssh-public-key FILE")
+    })?;
+    let dir = PathBuf::from(home).join(".ssh");
+    let path = dir.join(format!("detcloud-{cluster}"));
+    let key = ssh_key::PrivateKey::random(&mut rand_core::OsRng, ssh_key::Algorithm::Ed25519)
+        .map_err(|e| CliError::new(Code::Failure, format!("generating an SSH key: {e}")))?;
+    let public = key
+        .public_key()
+        .to_openssh()
+        .map_err(|e| CliError::new(Code::Failure, format!("encoding the SSH key: {e}")))?;
+    if path.exists() {
+        return Err(CliError::usage(format!(
+            "--ssh-public-key: {} already exists; pass --ssh-public-key {}.pub to reuse it, or move it away",
+            path.display(),
+            path.display()
+        )));
+    }
+    let private = key
+        .to_openssh(ssh_key::LineEnding::LF)
+        .map_err(|e| CliError::new(Code::Failure, format!("encoding the SSH key: {e}")))?;
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(&dir)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path)?;
+        file.write_all(private.as_bytes())?;
+        std::fs::write(path.with_extension("pub"), format!("{public}\n"))
+    };
+    write().map_err(|e| CliError::new(Code::Failure, format!("writing {}: {e}", path.display())))?;
+    Ok((public, path))
+}
+
+/// Prints one line per progress event on stderr.
+fn progress_printer() -> detcloud_cluster::create::Progress {
+    let start = Instant::now();
+    Arc::new(move |e: Event| {
+        let t = start.elapsed().as_secs();
+        let line = match &e.phase {
+            Phase::Started => return,
+            Phase::Waiting(w) => format!("~ {:<22} waiting: {w}", e.node.label()),
+            Phase::Existing(id) => format!("= {:<22} exists: {id}", e.node.label()),
+            Phase::Created(id) => format!("+ {:<22} created: {id}", e.node.label()),
+            Phase::Failed(m) => format!("! {:<22} failed: {m}", e.node.label()),
+        };
+        eprintln!("[{t:>4}s] {line}");
+    })
+}
+
+fn print_plan(format: OutputFormat, p: &detcloud_cluster::Prepared) {
+    let graph = Graph::new(p.spec.az_count);
+    let exists = |n: detcloud_cluster::Node| -> bool {
+        use detcloud_cluster::Node as N;
+        let inv = &p.inventory;
+        match n {
+            N::Vpc => inv.vpc.is_some(),
+            N::PublicSubnet(_) | N::PrivateSubnet(_) => inv.subnet(n).is_some(),
+            N::InternetGateway => inv.internet_gateway().is_some(),
+            N::NatAddress | N::MasterAddress => inv.address(n).is_some(),
+            N::NatGateway => inv.nat_gateway().is_some(),
+            N::PublicRoutes | N::PrivateRoutes => inv.route_table(n).is_some(),
+            N::KeyPair => inv.key_pair.is_some(),
+            N::DbCluster => inv.db_cluster.is_some(),
+            N::DbInstance => inv.db_cluster.as_ref().is_some_and(|c| !c.member_instance_ids.is_empty()),
+            N::Master => inv.master().is_some(),
+            _ => false,
+        }
+    };
+    let rows: Vec<(String, bool)> = graph.topological().into_iter().map(|n| (n.label(), exists(n))).collect();
+    match format {
+        OutputFormat::Json => {
+            let v = json!({
+                "name": p.spec.name,
+                "region": p.spec.region,
+                "account": p.account,
+                "vpc_cidr": p.vpc_cidr.to_string(),
+                "zones": p.zones,
+                "ami": p.ami,
+                "resources": rows.iter().map(|(r, e)| json!({"resource": r, "action": if *e { "ensure" } else { "create" }})).collect::<Vec<_>>(),
+                "warnings": p.warnings,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).expect("plain data"));
+        }
+        OutputFormat::Text => {
+            println!(
+                "Plan for cluster {} in {} (account {}): VPC {} over {}; master {} ({})",
+                p.spec.name,
+                p.spec.region,
+                p.account,
+                p.vpc_cidr,
+                p.zones.join(", "),
+                p.spec.master.instance_type,
+                p.ami
+            );
+            for (r, e) in &rows {
+                println!("  {} {r}", if *e { "= (exists, checked)" } else { "+ create" });
+            }
+            for w in &p.warnings {
+                println!("warning: {w}");
+            }
+            let create = rows.iter().filter(|(_, e)| !e).count();
+            println!("Plan: {create} to create, {} to check.", rows.len() - create);
+        }
+    }
+}
+
+async fn create(
+    global: &GlobalArgs,
+    backend: &Backend,
+    args: &CreateArgs,
+    spec: ClusterSpec,
+    key: Option<String>,
+) -> Result<(), CliError> {
+    let (cloud, account) = args.spec.access.cloud(backend).await?;
+    let prepared = detcloud_cluster::prepare(cloud.as_ref(), &spec, &account).await?;
+    for w in &prepared.warnings {
+        eprintln!("warning: {w}");
+    }
+    if global.output == OutputFormat::Text {
+        print_plan(OutputFormat::Text, &prepared);
+    }
+    if !args.yes {
+        let q = format!("Will create cluster {} in {} of account {account}, proceed? (y/N)", spec.name, spec.region);
+        if !confirm(&q, global.output).await? {
+            return Err(aborted());
+        }
+    }
+    let public_key = match key {
+        Some(k) => k,
+        None if prepared.inventory.key_pair.is_some() => String::new(),
+        None => {
+            let (public, path) = generate_key(&spec.name)?;
+            eprintln!("Generated an SSH key pair: private key {} (readable only by you)", path.display());
+            public
+        }
+    };
+    let mut options = CreateOptions::new(public_key);
+    options.progress = Some(progress_printer());
+    let report = detcloud_cluster::create(cloud.as_ref(), &prepared, &options).await.map_err(|e| {
+        CliError::from(e.error.clone()).with_prefix(&format!(
+            "creating {} failed; re-run the same command to complete the cluster, or `detcloud cluster delete {}`",
+            e.node.label(),
+            spec.name
+        ))
+    })?;
+    if let (Some(zone), Some(name)) = (&args.dns_zone_id, &args.dns_name) {
+        let ip = report.ids.get(&detcloud_cluster::Node::MasterAddress).cloned().unwrap_or_default();
+        // The record lives in Determined's own zone: written with the caller's credentials, not the role's.
+        detcloud_cluster::operate::dns_record(backend.cloud.as_ref(), zone, name, &ip, false).await?;
+        eprintln!("DNS: {name} -> {ip}");
+    }
+    match global.output {
+        OutputFormat::Json => {
+            let ids: serde_json::Map<String, serde_json::Value> =
+                report.ids.iter().map(|(n, id)| (n.key(), json!(id))).collect();
+            let v = json!({
+                "name": spec.name,
+                "region": spec.region,
+                "created": report.created.iter().map(|n| n.key()).collect::<Vec<_>>(),
+                "existing": report.existing.iter().map(|n| n.key()).collect::<Vec<_>>(),
+                "resources": ids,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).expect("plain data"));
+        }
+        OutputFormat::Text => {
+            let ip = report.ids.get(&detcloud_cluster::Node::MasterAddress).cloned().unwrap_or_default();
+            println!(
+                "Cluster {} is ready: {} created, {} already there. Master: {ip} (https://{ip}:8080)",
+                spec.name,
+                report.created.len(),
+                report.existing.len()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! What every lifecycle operation shares: the cloud, the spec, the names of resources that cannot
+//! carry tags, the ownership tags, and the inventory of what already exists.
+
+use detcloud_provider::tags::{CLUSTER, MANAGED_BY, MANAGED_BY_VALUE};
+use detcloud_provider::{
+    Address, Cloud, DbCluster, Filter, Instance, InternetGateway, KeyPair, NatGateway, NatGatewayState, Result,
+    RouteTable, SecurityGroup, SpotRequest, Subnet, Tags, Vpc,
+};
+
+use crate::graph::Node;
+use crate::spec::ClusterSpec;
+
+/// The tag naming which graph node a resource is.
+pub const RESOURCE: &str = "detcloud:resource";
+
+/// Names of a cluster's resources. Buckets, log groups, parameters, DB identifiers and key pairs
+/// are found by name (the cross-account role may not list or read their tags); the `detcloud-`
+/// prefix and the cluster name prove ownership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    /// The checkpoint bucket: `detcloud-<cluster>-<account>-<region>`.
+    pub bucket: String,
+    /// The log group: `/detcloud/<cluster>`.
+    pub log_group: String,
+    /// The SSM SecureString holding the database password: `/detcloud/<cluster>/db-password`.
+    pub password_parameter: String,
+    /// The Aurora cluster: `detcloud-<cluster>`.
+    pub db_cluster: String,
+    /// Its instance: `detcloud-<cluster>-1`.
+    pub db_instance: String,
+    /// The DB subnet group: `detcloud-<cluster>`.
+    pub db_subnet_group: String,
+    /// The key pair: `detcloud-<cluster>`.
+    pub key_pair: String,
+}
+
+impl Names {
+    /// The names for a cluster in an account.
+    pub fn new(spec: &ClusterSpec, account: &str) -> Names {
+        let n = &spec.name;
+        Names {
+            bucket: format!("detcloud-{n}-{account}-{}", spec.region),
+            log_group: format!("/detcloud/{n}"),
+            password_parameter: format!("/detcloud/{n}/db-password"),
+            db_cluster: format!("detcloud-{n}"),
+            db_instance: format!("detcloud-{n}-1"),
+            db_subnet_group: format!("detcloud-{n}"),
+            key_pair: format!("detcloud-{n}"),
+        }
+    }
+}
+
+/// The ownership tags of a cluster (plus the spec's extra tags).
+pub fn cluster_tags(spec: &ClusterSpec) -> Tags {
+    let mut tags: Tags = spec.tags.clone();
+    tags.insert(MANAGED_BY.into(), MANAGED_BY_VALUE.into());
+    tags.insert(CLUSTER.into(), spec.name.clone());
+    tags
+}
+
+/// The tags of one node's resource: the cluster's, its node key, and a `Name`.
+pub fn node_tags(spec: &ClusterSpec, node: Node) -> Tags {
+    let mut tags = cluster_tags(spec);
+    tags.insert(RESOURCE.into(), node.key());
+    tags.insert("Name".into(), format!("detcloud-{}-{}", spec.name, node.key()));
+    tags
+}
+
+/// A filter for everything of a cluster.
+pub fn cluster_filter(name: &str) -> Filter {
+    Filter::tag(MANAGED_BY, MANAGED_BY_VALUE).and_tag(CLUSTER, name)
+}
+
+/// What of a cluster already exists, read with the describes the cross-account role may call.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    /// The VPC.
+    pub vpc: Option<Vpc>,
+    /// Its subnets (tagged).
+    pub subnets: Vec<Subnet>,
+    /// Internet gateways (tagged).
+    pub internet_gateways: Vec<InternetGateway>,
+    /// Elastic IPs (tagged).
+    pub addresses: Vec<Address>,
+    /// NAT gateways (tagged, not deleted).
+    pub nat_gateways: Vec<NatGateway>,
+    /// Route tables (tagged).
+    pub route_tables: Vec<RouteTable>,
+    /// The VPC's default security group.
+    pub default_group: Option<SecurityGroup>,
+    /// The key pair.
+    pub key_pair: Option<KeyPair>,
+    /// Instances (tagged with the cluster, not terminated): the master and what it launched.
+    pub instances: Vec<Instance>,
+    /// Spot requests (tagged with the cluster).
+    pub spot_requests: Vec<SpotRequest>,
+    /// The Aurora cluster.
+    pub db_cluster: Option<DbCluster>,
+}
+
+fn has_key(tags: &Tags, node: Node) -> bool {
+    tags.get(RESOURCE).is_some_and(|k| *k == node.key())
+}
+
+impl Inventory {
+    /// Reads what exists of the cluster `spec.name`.
+    pub async fn discover(cloud: &dyn Cloud, spec: &ClusterSpec, names: &Names) -> Result<Inventory> {
+        let net = cloud.network();
+        let filter = cluster_filter(&spec.name);
+        let mut vpcs = net.describe_vpcs(&filter).await?;
+        if vpcs.len() > 1 {
+            let ids: Vec<String> = vpcs.iter().map(|v| v.id.clone()).collect();
+            return Err(detcloud_provider::Error::InvalidInput {
+                message: format!(
+                    "{} VPCs carry the tags of cluster {}: {}; delete the extra ones by hand",
+                    vpcs.len(),
+                    spec.name,
+                    ids.join(", ")
+                ),
+            });
+        }
+        let vpc = vpcs.pop();
+        let (subnets, route_tables, default_group) = match &vpc {
+            Some(v) => {
+                let subnets = net.describe_subnets(&filter.clone().in_vpc(&v.id)).await?;
+                let tables = net.describe_route_tables(&filter.clone().in_vpc(&v.id)).await?;
+                let default = net
+                    .describe_security_groups(
+                        &detcloud_provider::Filter { ids: vec![], ..Filter::default() }.in_vpc(&v.id),
+                    )
+                    .await?
+                    .into_iter()
+                    .find(|g| g.name == "default");
+                (subnets, tables, default)
+            }
+            None => (vec![], vec![], None),
+        };
+        let internet_gateways = net.describe_internet_gateways(&filter).await?;
+        let addresses = net.describe_addresses(&filter).await?;
+        let nat_gateways = net
+            .describe_nat_gateways(&filter)
+            .await?
+            .into_iter()
+            .filter(|n| n.state != NatGatewayState::Deleted)
+            .collect();
+        let compute = cloud.compute();
+        let key_pair = match compute.describe_key_pairs(&Filter::id(&names.key_pair)).await {
+            Ok(mut keys) => keys.pop(),
+            Err(e) if e.is_not_found() => None,
+            Err(e) => return Err(e),
+        };
+        let instances = compute.describe_instances(&filter).await?.into_iter().filter(|i| !i.state.is_gone()).collect();
+        let spot_requests = compute.describe_spot_requests(&Filter::tag(CLUSTER, &spec.name)).await?;
+        let db_cluster = match cloud.database().describe_db_clusters(&Filter::id(&names.db_cluster)).await {
+            Ok(mut c) => c.pop(),
+            Err(e) if e.is_not_found() => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Inventory {
+            vpc,
+            subnets,
+            internet_gateways,
+            addresses,
+            nat_gateways,
+            route_tables,
+            default_group,
+            key_pair,
+            instances,
+            spot_requests,
+            db_cluster,
+        })
+    }
+
+    /// The subnet of a node.
+    pub fn subnet(&self, node: Node) -> Option<&Subnet> {
+        self.subnets.iter().find(|s| has_key(&s.tags, node))
+    }
+
+    /// The route table of a node.
+    pub fn route_table(&self, node: Node) -> Option<&RouteTable> {
+        self.route_tables.iter().find(|t| has_key(&t.tags, node))
+    }
+
+    /// The elastic IP of a node.
+    pub fn address(&self, node: Node) -> Option<&Address> {
+        self.addresses.iter().find(|a| has_key(&a.tags, node))
+    }
+
+    /// The internet gateway.
+    pub fn internet_gateway(&self) -> Option<&InternetGateway> {
+        self.internet_gateways.iter().find(|g| has_key(&g.tags, Node::InternetGateway))
+    }
+
+    /// The NAT gateway (pending or available; failed ones too, so they can be replaced).
+    pub fn nat_gateway(&self) -> Option<&NatGateway> {
+        self.nat_gateways.iter().find(|n| has_key(&n.tags, Node::NatGateway))
+    }
+
+    /// The master instance.
+    pub fn master(&self) -> Option<&Instance> {
+        self.instances.iter().find(|i| has_key(&i.tags, Node::Master))
+    }
+
+    /// True when nothing of the cluster exists.
+    pub fn is_empty(&self) -> bool {
+        self.vpc.is_none()
+            && self.internet_gateways.is_empty()
+            && self.addresses.is_empty()
+            && self.nat_gateways.is_empty()
+            && self.key_pair.is_none()
+            && self.instances.is_empty()
+            && self.db_cluster.is_none()
+    }
+}

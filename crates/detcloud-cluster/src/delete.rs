@@ -1,0 +1,339 @@
+//! Delete: remove a cluster in reverse dependency order, concurrently where independent, keeping
+//! the checkpoint bucket and a final database snapshot unless asked to purge.
+//!
+//! Four chains run at once — instances (the master and everything it launched, with their spot
+//! requests, then the master's elastic IP), the NAT gateway (then its elastic IP), the database
+//! (instance, cluster with a final snapshot, subnet group, password parameter), and the loose
+//! ends (key pair, log group, bucket) — then the network goes: route tables, internet gateway,
+//! subnets, VPC. Everything missing counts as deleted, so a re-run resumes. When AWS refuses to
+//! delete the VPC because of something detcloud does not own, the error names it.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use detcloud_provider::tags::is_managed;
+use detcloud_provider::{Cloud, Error, Filter, InstanceState, NatGatewayState, Result};
+
+use crate::context::{Inventory, Names};
+use crate::create::{Event, Phase, Progress};
+use crate::graph::Node;
+use crate::spec::ClusterSpec;
+use crate::wait::wait_for;
+
+/// Options of a delete run.
+#[derive(Clone)]
+pub struct DeleteOptions {
+    /// Also delete the checkpoint bucket (emptying it) and skip the final database snapshot.
+    pub purge: bool,
+    /// How long to wait for one resource at most.
+    pub timeout: Duration,
+    /// Progress events.
+    pub progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for DeleteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeleteOptions").field("purge", &self.purge).field("timeout", &self.timeout).finish()
+    }
+}
+
+impl Default for DeleteOptions {
+    fn default() -> Self {
+        DeleteOptions { purge: false, timeout: Duration::from_secs(1800), progress: None }
+    }
+}
+
+/// What a delete run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteReport {
+    /// What was deleted, human-readable, in order.
+    pub deleted: Vec<String>,
+    /// What was kept on purpose (the bucket, the final snapshot).
+    pub kept: Vec<String>,
+}
+
+fn gone<T>(r: Result<T>) -> Result<()> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+struct Deleter<'a> {
+    cloud: &'a dyn Cloud,
+    names: Names,
+    inv: Inventory,
+    options: &'a DeleteOptions,
+    log: std::sync::Mutex<DeleteReport>,
+}
+
+impl Deleter<'_> {
+    fn emit(&self, node: Node, phase: Phase) {
+        if let Some(p) = &self.options.progress {
+            p(Event { node, phase });
+        }
+    }
+
+    fn deleted(&self, what: String) {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).deleted.push(what);
+    }
+
+    fn kept(&self, what: String) {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).kept.push(what);
+    }
+
+    async fn instances(&self) -> Result<()> {
+        let compute = self.cloud.compute();
+        let open: Vec<String> = self
+            .inv
+            .spot_requests
+            .iter()
+            .filter(|r| is_managed(&r.tags) && matches!(r.state.as_str(), "open" | "active"))
+            .map(|r| r.id.clone())
+            .collect();
+        if !open.is_empty() {
+            compute.cancel_spot_requests(&open).await?;
+            self.deleted(format!("spot requests {}", open.join(", ")));
+        }
+        let ids: Vec<String> = self.inv.instances.iter().map(|i| i.id.clone()).collect();
+        if !ids.is_empty() {
+            self.emit(Node::Master, Phase::Started);
+            gone(compute.terminate_instances(&ids).await)?;
+            self.emit(Node::Master, Phase::Waiting(format!("terminating {}", ids.join(", "))));
+            wait_for("instances to terminate", self.options.timeout, || async {
+                let all = compute.describe_instances(&Filter { ids: ids.clone(), ..Filter::default() }).await;
+                match all {
+                    Ok(list) => Ok(list.iter().all(|i| i.state == InstanceState::Terminated).then_some(())),
+                    Err(e) if e.is_not_found() => Ok(Some(())),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+            self.deleted(format!("instances {}", ids.join(", ")));
+        }
+        self.release(Node::MasterAddress).await
+    }
+
+    async fn release(&self, node: Node) -> Result<()> {
+        if let Some(a) = self.inv.address(node) {
+            let net = self.cloud.network();
+            let id = a.allocation_id.clone();
+            // An address frees itself when its instance or NAT gateway is gone; AWS may take a
+            // moment to notice.
+            wait_for(&format!("elastic IP {id} to be released"), self.options.timeout, || async {
+                match net.release_address(&id).await {
+                    Ok(()) => Ok(Some(())),
+                    Err(e) if e.is_not_found() => Ok(Some(())),
+                    Err(Error::DependencyViolation { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+            self.deleted(format!("{} {} ({})", node.label(), a.public_ip, id));
+        }
+        Ok(())
+    }
+
+    async fn nat(&self) -> Result<()> {
+        let net = self.cloud.network();
+        for n in self.inv.nat_gateways.iter().filter(|n| n.state != NatGatewayState::Deleted) {
+            self.emit(Node::NatGateway, Phase::Started);
+            gone(net.delete_nat_gateway(&n.id).await)?;
+            let id = n.id.clone();
+            self.emit(Node::NatGateway, Phase::Waiting(format!("{id} deleting")));
+            wait_for(&format!("NAT gateway {id} to be deleted"), self.options.timeout, || async {
+                match net.describe_nat_gateways(&Filter::id(&id)).await {
+                    Ok(l) => Ok(l.iter().all(|n| n.state == NatGatewayState::Deleted).then_some(())),
+                    Err(e) if e.is_not_found() => Ok(Some(())),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+            self.deleted(format!("NAT gateway {id}"));
+        }
+        self.release(Node::NatAddress).await
+    }
+
+    async fn database(&self) -> Result<()> {
+        let rds = self.cloud.database();
+        if let Some(cluster) = &self.inv.db_cluster {
+            if !is_managed(&cluster.tags) {
+                return Err(Error::invalid(format!(
+                    "DB cluster {} was not created by detcloud; it is left alone and the network cannot be deleted while it exists",
+                    cluster.id
+                )));
+            }
+            for member in &cluster.member_instance_ids {
+                self.emit(Node::DbInstance, Phase::Started);
+                gone(rds.delete_db_instance(member).await)?;
+                let id = member.clone();
+                self.emit(Node::DbInstance, Phase::Waiting(format!("{id} deleting")));
+                wait_for(&format!("Aurora instance {id} to be deleted"), self.options.timeout, || async {
+                    match rds.describe_db_instances(&Filter::id(&id)).await {
+                        Ok(l) if l.is_empty() => Ok(Some(())),
+                        Ok(_) => Ok(None),
+                        Err(e) if e.is_not_found() => Ok(Some(())),
+                        Err(e) => Err(e),
+                    }
+                })
+                .await?;
+                self.deleted(format!("Aurora instance {id}"));
+            }
+            self.emit(Node::DbCluster, Phase::Started);
+            let snapshot = (!self.options.purge).then(|| {
+                let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+                format!("{}-final-{secs}", cluster.id)
+            });
+            match rds.delete_db_cluster(&cluster.id, snapshot.as_deref()).await {
+                Ok(()) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+            let id = cluster.id.clone();
+            self.emit(Node::DbCluster, Phase::Waiting(format!("{id} deleting")));
+            wait_for(&format!("Aurora cluster {id} to be deleted"), self.options.timeout, || async {
+                match rds.describe_db_clusters(&Filter::id(&id)).await {
+                    Ok(l) if l.is_empty() => Ok(Some(())),
+                    Ok(_) => Ok(None),
+                    Err(e) if e.is_not_found() => Ok(Some(())),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+            self.deleted(format!("Aurora cluster {id}"));
+            if let Some(s) = snapshot {
+                self.kept(format!("final database snapshot {s} (restore it with the RDS console or CLI)"));
+            }
+        }
+        // Wait out subnet-group deletion conflicts while RDS releases the group.
+        let group = self.names.db_subnet_group.clone();
+        wait_for(&format!("DB subnet group {group} to be deleted"), self.options.timeout, || async {
+            match rds.delete_db_subnet_group(&group).await {
+                Ok(()) => Ok(Some(true)),
+                Err(e) if e.is_not_found() => Ok(Some(false)),
+                Err(Error::DependencyViolation { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .map(|deleted| {
+            if deleted {
+                self.deleted(format!("DB subnet group {group}"))
+            }
+        })?;
+        if gone(self.cloud.parameters().delete_parameter(&self.names.password_parameter).await).is_ok() {
+            self.deleted(format!("parameter {}", self.names.password_parameter));
+        }
+        Ok(())
+    }
+
+    async fn loose_ends(&self) -> Result<()> {
+        if self.inv.key_pair.is_some() {
+            gone(self.cloud.compute().delete_key_pair(&self.names.key_pair).await)?;
+            self.deleted(format!("key pair {}", self.names.key_pair));
+        }
+        match self.cloud.logs().delete_log_group(&self.names.log_group).await {
+            Ok(()) => self.deleted(format!("log group {}", self.names.log_group)),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        if self.options.purge {
+            let s3 = self.cloud.storage();
+            match s3.empty_bucket(&self.names.bucket).await {
+                Ok(n) => {
+                    gone(s3.delete_bucket(&self.names.bucket).await)?;
+                    self.deleted(format!("bucket {} ({n} objects)", self.names.bucket));
+                }
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        } else {
+            self.kept(format!("checkpoint bucket {} (delete with --purge)", self.names.bucket));
+        }
+        Ok(())
+    }
+
+    async fn network(&self) -> Result<()> {
+        let net = self.cloud.network();
+        for t in &self.inv.route_tables {
+            for a in t.associations.iter().filter(|a| !a.main) {
+                gone(net.disassociate_route_table(&a.id).await)?;
+            }
+            gone(net.delete_route_table(&t.id).await)?;
+            self.deleted(format!("route table {}", t.id));
+        }
+        for g in &self.inv.internet_gateways {
+            for vpc in &g.attached_vpc_ids {
+                gone(net.detach_internet_gateway(&g.id, vpc).await)?;
+            }
+            gone(net.delete_internet_gateway(&g.id).await)?;
+            self.deleted(format!("internet gateway {}", g.id));
+        }
+        for s in &self.inv.subnets {
+            match net.delete_subnet(&s.id).await {
+                Ok(()) => self.deleted(format!("subnet {} ({})", s.id, s.cidr)),
+                Err(e) if e.is_not_found() => {}
+                Err(Error::DependencyViolation { message }) => {
+                    return Err(self.blocked(&format!("subnet {}", s.id), &message, Some(&s.id)).await)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(vpc) = &self.inv.vpc {
+            match net.delete_vpc(&vpc.id).await {
+                Ok(()) => self.deleted(format!("VPC {} ({})", vpc.id, vpc.cidr)),
+                Err(e) if e.is_not_found() => {}
+                Err(Error::DependencyViolation { message }) => {
+                    return Err(self.blocked(&format!("VPC {}", vpc.id), &message, None).await)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for a network resource AWS will not delete, naming what blocks it.
+    async fn blocked(&self, what: &str, message: &str, subnet: Option<&str>) -> Error {
+        let net = self.cloud.network();
+        let mut blockers = vec![];
+        if let Some(vpc) = &self.inv.vpc {
+            if let Ok(interfaces) = net.describe_network_interfaces(&Filter::all().in_vpc(&vpc.id)).await {
+                for i in interfaces.iter().filter(|i| subnet.is_none_or(|s| i.subnet_id == s)) {
+                    let owner = i.attached_to.clone().unwrap_or_else(|| "nothing".into());
+                    blockers.push(format!("network interface {} (attached to {owner})", i.id));
+                }
+            }
+            if let Ok(instances) = self.cloud.compute().describe_instances(&Filter::all().in_vpc(&vpc.id)).await {
+                for i in instances.iter().filter(|i| !i.state.is_gone() && !is_managed(&i.tags)) {
+                    blockers.push(format!("instance {} (not created by detcloud)", i.id));
+                }
+            }
+        }
+        let named = if blockers.is_empty() { String::new() } else { format!("; blocked by: {}", blockers.join(", ")) };
+        Error::DependencyViolation {
+            message: format!("{what} cannot be deleted: {message}{named}. detcloud does not delete what it does not own: remove these, then re-run delete"),
+        }
+    }
+}
+
+/// Deletes the cluster `name` in `region` of `account`. Returns what was deleted and kept.
+pub async fn delete(
+    cloud: &dyn Cloud,
+    name: &str,
+    region: &str,
+    account: &str,
+    options: &DeleteOptions,
+) -> Result<DeleteReport> {
+    let spec = ClusterSpec::new(name, region);
+    spec.validate().map_err(|e| Error::invalid(e.to_string()))?;
+    let names = Names::new(&spec, account);
+    let inv = Inventory::discover(cloud, &spec, &names).await?;
+    let d = Deleter { cloud, names, inv, options, log: Default::default() };
+    let (a, b, c, e) = futures::join!(d.instances(), d.nat(), d.database(), d.loose_ends());
+    a?;
+    b?;
+    c?;
+    e?;
+    d.network().await?;
+    Ok(d.log.into_inner().unwrap_or_else(|e| e.into_inner()))
+}

@@ -1,0 +1,250 @@
+//! The resource graph of a cluster: every resource, what it depends on, and how long AWS
+//! typically takes to make it.
+//!
+//! Each node is tagged with its own key (`detcloud:resource=<key>`) besides the cluster tags, so
+//! a later run finds exactly what an earlier one made.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// One resource (or a small group created together) of a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Node {
+    /// The VPC.
+    Vpc,
+    /// The public subnet of zone `n`.
+    PublicSubnet(u8),
+    /// The private subnet of zone `n`.
+    PrivateSubnet(u8),
+    /// The internet gateway, attached to the VPC.
+    InternetGateway,
+    /// The elastic IP of the NAT gateway.
+    NatAddress,
+    /// The NAT gateway, in the first public subnet.
+    NatGateway,
+    /// The public route table: default route to the internet gateway, public subnets associated.
+    PublicRoutes,
+    /// The private route table: default route to the NAT gateway, private subnets associated.
+    PrivateRoutes,
+    /// Ingress rules on the VPC's default security group.
+    SecurityRules,
+    /// The SSH key pair.
+    KeyPair,
+    /// The DB subnet group over the private subnets.
+    DbSubnetGroup,
+    /// The Aurora PostgreSQL cluster (and its password parameter).
+    DbCluster,
+    /// The DB instance of the cluster.
+    DbInstance,
+    /// The checkpoint bucket, encrypted, TLS only.
+    Bucket,
+    /// The log group, with retention.
+    LogGroup,
+    /// The master instance.
+    Master,
+    /// The master's elastic IP, associated.
+    MasterAddress,
+    /// The master's configuration, delivered through SSM Run Command.
+    MasterConfig,
+}
+
+impl Node {
+    /// The value of the `detcloud:resource` tag.
+    pub fn key(self) -> String {
+        match self {
+            Node::Vpc => "vpc".into(),
+            Node::PublicSubnet(i) => format!("public-subnet-{i}"),
+            Node::PrivateSubnet(i) => format!("private-subnet-{i}"),
+            Node::InternetGateway => "internet-gateway".into(),
+            Node::NatAddress => "nat-address".into(),
+            Node::NatGateway => "nat-gateway".into(),
+            Node::PublicRoutes => "public-routes".into(),
+            Node::PrivateRoutes => "private-routes".into(),
+            Node::SecurityRules => "security-rules".into(),
+            Node::KeyPair => "key-pair".into(),
+            Node::DbSubnetGroup => "db-subnet-group".into(),
+            Node::DbCluster => "db-cluster".into(),
+            Node::DbInstance => "db-instance".into(),
+            Node::Bucket => "bucket".into(),
+            Node::LogGroup => "log-group".into(),
+            Node::Master => "master".into(),
+            Node::MasterAddress => "master-address".into(),
+            Node::MasterConfig => "master-config".into(),
+        }
+    }
+
+    /// A readable description.
+    pub fn label(self) -> String {
+        match self {
+            Node::Vpc => "VPC".into(),
+            Node::PublicSubnet(i) => format!("public subnet {i}"),
+            Node::PrivateSubnet(i) => format!("private subnet {i}"),
+            Node::InternetGateway => "internet gateway".into(),
+            Node::NatAddress => "NAT elastic IP".into(),
+            Node::NatGateway => "NAT gateway".into(),
+            Node::PublicRoutes => "public route table".into(),
+            Node::PrivateRoutes => "private route table".into(),
+            Node::SecurityRules => "security group rules".into(),
+            Node::KeyPair => "key pair".into(),
+            Node::DbSubnetGroup => "DB subnet group".into(),
+            Node::DbCluster => "Aurora cluster".into(),
+            Node::DbInstance => "Aurora instance".into(),
+            Node::Bucket => "checkpoint bucket".into(),
+            Node::LogGroup => "log group".into(),
+            Node::Master => "master instance".into(),
+            Node::MasterAddress => "master elastic IP".into(),
+            Node::MasterConfig => "master configuration".into(),
+        }
+    }
+
+    /// How long AWS typically takes to create it (waiting included): the durations the fake uses
+    /// by default, and the weights of the critical path.
+    pub fn typical_duration(self) -> Duration {
+        Duration::from_secs(match self {
+            Node::NatGateway => 120,
+            Node::DbCluster => 480,
+            Node::DbInstance => 420,
+            Node::Master => 30,
+            Node::MasterConfig => 2,
+            _ => 1,
+        })
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+/// The nodes of a cluster with `az_count` zones, and their dependencies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graph {
+    /// Every node.
+    pub nodes: Vec<Node>,
+    /// `(node, dependency)` pairs: the node needs the dependency first.
+    pub edges: Vec<(Node, Node)>,
+}
+
+impl Graph {
+    /// The graph of a cluster.
+    pub fn new(az_count: u32) -> Graph {
+        let zones: Vec<u8> = (0..az_count.min(8) as u8).collect();
+        let mut nodes = vec![Node::Vpc];
+        let mut edges = vec![];
+        for &z in &zones {
+            nodes.push(Node::PublicSubnet(z));
+            nodes.push(Node::PrivateSubnet(z));
+            edges.push((Node::PublicSubnet(z), Node::Vpc));
+            edges.push((Node::PrivateSubnet(z), Node::Vpc));
+        }
+        nodes.extend([
+            Node::InternetGateway,
+            Node::NatAddress,
+            Node::NatGateway,
+            Node::PublicRoutes,
+            Node::PrivateRoutes,
+            Node::SecurityRules,
+            Node::KeyPair,
+            Node::DbSubnetGroup,
+            Node::DbCluster,
+            Node::DbInstance,
+            Node::Bucket,
+            Node::LogGroup,
+            Node::Master,
+            Node::MasterAddress,
+            Node::MasterConfig,
+        ]);
+        edges.extend([
+            (Node::InternetGateway, Node::Vpc),
+            (Node::NatGateway, Node::NatAddress),
+            (Node::NatGateway, Node::PublicSubnet(0)),
+            (Node::NatGateway, Node::InternetGateway),
+            (Node::PublicRoutes, Node::InternetGateway),
+            (Node::PrivateRoutes, Node::NatGateway),
+            (Node::SecurityRules, Node::Vpc),
+            (Node::DbCluster, Node::DbSubnetGroup),
+            (Node::DbCluster, Node::SecurityRules),
+            (Node::DbInstance, Node::DbCluster),
+            (Node::Master, Node::PublicRoutes),
+            (Node::Master, Node::SecurityRules),
+            (Node::Master, Node::KeyPair),
+            (Node::Master, Node::Bucket),
+            (Node::Master, Node::LogGroup),
+            (Node::MasterAddress, Node::Master),
+            (Node::MasterConfig, Node::MasterAddress),
+            (Node::MasterConfig, Node::DbInstance),
+        ]);
+        for &z in &zones {
+            edges.push((Node::PublicRoutes, Node::PublicSubnet(z)));
+            edges.push((Node::PrivateRoutes, Node::PrivateSubnet(z)));
+            edges.push((Node::DbSubnetGroup, Node::PrivateSubnet(z)));
+        }
+        Graph { nodes, edges }
+    }
+
+    /// What `node` needs first.
+    pub fn dependencies(&self, node: Node) -> impl Iterator<Item = Node> + '_ {
+        self.edges.iter().filter(move |(n, _)| *n == node).map(|(_, d)| *d)
+    }
+
+    /// What needs `node` first.
+    pub fn dependents(&self, node: Node) -> impl Iterator<Item = Node> + '_ {
+        self.edges.iter().filter(move |(_, d)| *d == node).map(|(n, _)| *n)
+    }
+
+    /// The nodes in an order where every dependency comes first.
+    pub fn topological(&self) -> Vec<Node> {
+        let mut done: BTreeSet<Node> = BTreeSet::new();
+        let mut order = vec![];
+        while order.len() < self.nodes.len() {
+            let before = order.len();
+            for &n in &self.nodes {
+                if !done.contains(&n) && self.dependencies(n).all(|d| done.contains(&d)) {
+                    done.insert(n);
+                    order.push(n);
+                }
+            }
+            assert!(order.len() > before, "the cluster graph has a cycle");
+        }
+        order
+    }
+
+    /// The longest dependency chain's duration: no schedule can create the cluster faster.
+    pub fn critical_path(&self, duration: impl Fn(Node) -> Duration) -> Duration {
+        let mut finish: std::collections::BTreeMap<Node, Duration> = Default::default();
+        for n in self.topological() {
+            let start = self.dependencies(n).map(|d| finish[&d]).max().unwrap_or_default();
+            finish.insert(n, start + duration(n));
+        }
+        finish.values().copied().max().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acyclic_and_complete() {
+        let g = Graph::new(3);
+        let order = g.topological();
+        assert_eq!(order.len(), g.nodes.len());
+        let pos = |n: Node| order.iter().position(|x| *x == n).unwrap();
+        for (n, d) in &g.edges {
+            assert!(pos(*d) < pos(*n), "{d} must come before {n}");
+            assert!(g.nodes.contains(n) && g.nodes.contains(d));
+        }
+    }
+
+    #[test]
+    fn the_database_is_the_critical_path() {
+        let g = Graph::new(2);
+        let cp = g.critical_path(Node::typical_duration);
+        // subnet (1) + subnet group (1) + rules are parallel; cluster 480 + instance 420 + config 2.
+        assert_eq!(cp, Duration::from_secs(1 + 1 + 1 + 480 + 420 + 2));
+    }
+}

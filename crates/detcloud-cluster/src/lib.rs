@@ -1,0 +1,41 @@
+//! Cluster lifecycle: what `detcloud cluster ...` does, as a library.
+//!
+//! - [`spec`]: the cluster spec (TOML), validated with errors naming the field.
+//! - [`graph`]: the resources of a cluster, their dependencies and typical durations.
+//! - [`preflight::prepare`]: read-only decisions and checks before any change (VPC block, zones,
+//!   AMI, quotas for the whole plan, the master instance profile, the KMS key).
+//! - [`create::create`]: reconcile the graph concurrently; re-runs converge.
+//! - [`delete::delete`]: reverse order, concurrent chains; keeps the bucket and a final snapshot.
+//! - [`status::status`], [`status::list`]: read-only.
+//!
+//! Every call goes through `detcloud-provider` traits, typically on a `Cloud` obtained by assuming
+//! the customer's cross-account role, so the role's policy must allow each call: the fake
+//! backend enforces it in the tests.
+//!
+//! **Architecture Invariant:** no backend is named here (the fake is a dev-dependency); no secret
+//! is held outside a `Secret`.
+#![warn(missing_docs)]
+
+pub mod ami;
+pub mod cidr;
+pub mod context;
+pub mod create;
+pub mod delete;
+pub mod graph;
+pub mod operate;
+pub mod preflight;
+pub mod spec;
+pub mod status;
+pub mod wait;
+
+pub use create::{create, CreateError, CreateOptions, CreateReport};
+pub use delete::{delete, DeleteOptions, DeleteReport};
+pub use graph::{Graph, Node};
+pub use preflight::{prepare, Prepared};
+pub use spec::{ClusterSpec, SpecError};
+pub use status::{list, status, ClusterStatus};
+
+/// The README's examples, compiled as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

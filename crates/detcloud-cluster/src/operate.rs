@@ -1,0 +1,430 @@
+//! Day-two operations: modify, backup, restore, logs, peering and the cluster's DNS record.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use detcloud_provider::{
+    Cloud, CreateDbInstance, Error, Filter, InstanceState, ModifyDbCluster, RecordSet, RestoreDbCluster, Result,
+    RouteTarget, SendCommand, Tags,
+};
+use serde::Serialize;
+
+use crate::cidr::Cidr;
+use crate::context::{cluster_tags, Inventory, Names};
+use crate::create::{create, ingress_rules, CreateOptions, CreateReport};
+use crate::graph::Node;
+use crate::preflight::Prepared;
+use crate::spec::ClusterSpec;
+use crate::wait::wait_for;
+
+/// What `modify` changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ModifyReport {
+    /// Each change, human-readable.
+    pub changes: Vec<String>,
+}
+
+/// The changes `modify` would make to reach `prepared.spec`, without making them.
+pub fn modify_plan(p: &Prepared) -> Vec<String> {
+    let mut out = vec![];
+    if let Some(m) = p.inventory.master() {
+        if m.instance_type != p.spec.master.instance_type {
+            out.push(format!(
+                "replace the master {} ({} -> {}): terminate it, then launch a new one (the master is down meanwhile)",
+                m.id, m.instance_type, p.spec.master.instance_type
+            ));
+        }
+    }
+    if let Some(c) = &p.inventory.db_cluster {
+        if c.backup_retention_days != p.spec.database.backup_retention_days {
+            out.push(format!(
+                "database backups: keep {} days instead of {}",
+                p.spec.database.backup_retention_days, c.backup_retention_days
+            ));
+        }
+    }
+    let (add, remove) = ingress_diff(p);
+    for r in add {
+        out.push(format!("allow {}:{} from {}", r.protocol, r.from_port, r.cidr.unwrap_or_default()));
+    }
+    for r in remove {
+        out.push(format!("revoke {}:{} from {}", r.protocol, r.from_port, r.cidr.unwrap_or_default()));
+    }
+    out.push(format!("log retention: {} days", p.spec.log_retention_days));
+    out
+}
+
+/// Rules to add and to revoke on the default group (only rules detcloud wrote are revoked: their
+/// description names the cluster).
+fn ingress_diff(p: &Prepared) -> (Vec<detcloud_provider::SecurityRule>, Vec<detcloud_provider::SecurityRule>) {
+    let wanted = ingress_rules(p);
+    let Some(group) = &p.inventory.default_group else { return (wanted, vec![]) };
+    let same = |a: &detcloud_provider::SecurityRule, b: &detcloud_provider::SecurityRule| {
+        a.protocol == b.protocol && a.from_port == b.from_port && a.to_port == b.to_port && a.cidr == b.cidr
+    };
+    let marker = format!("detcloud {}:", p.spec.name);
+    let add = wanted.iter().filter(|w| !group.ingress.iter().any(|e| same(e, w))).cloned().collect();
+    let remove = group
+        .ingress
+        .iter()
+        .filter(|e| e.description.as_deref().is_some_and(|d| d.starts_with(&marker)))
+        .filter(|e| !wanted.iter().any(|w| same(e, w)))
+        .cloned()
+        .collect();
+    (add, remove)
+}
+
+/// Applies spec changes to an existing cluster: master instance type (replacement), backup and
+/// log retention, inbound CIDRs; then converges like `create`.
+pub async fn modify(cloud: &dyn Cloud, p: &Prepared, options: &CreateOptions) -> Result<(ModifyReport, CreateReport)> {
+    let mut report = ModifyReport::default();
+    let mut prepared = p.clone();
+    if p.inventory.vpc.is_none() {
+        return Err(Error::invalid(format!("name: cluster {} does not exist in {}", p.spec.name, p.spec.region)));
+    }
+    if let Some(m) = p.inventory.master().cloned() {
+        if m.instance_type != p.spec.master.instance_type {
+            let compute = cloud.compute();
+            compute.terminate_instances(std::slice::from_ref(&m.id)).await?;
+            let id = m.id.clone();
+            wait_for(&format!("master {id} to terminate"), options.timeout, || async {
+                let l = compute.describe_instances(&Filter::id(&id)).await?;
+                Ok(l.iter().all(|i| i.state == InstanceState::Terminated).then_some(()))
+            })
+            .await?;
+            prepared.inventory.instances.retain(|i| i.id != m.id);
+            // The master's elastic IP is free again: re-associate it with the new master.
+            for a in prepared.inventory.addresses.iter_mut() {
+                if a.instance_id.as_deref() == Some(m.id.as_str()) {
+                    a.instance_id = None;
+                    a.association_id = None;
+                }
+            }
+            report.changes.push(format!("terminated master {} ({})", m.id, m.instance_type));
+        }
+    }
+    if let Some(c) = &p.inventory.db_cluster {
+        if c.backup_retention_days != p.spec.database.backup_retention_days {
+            cloud
+                .database()
+                .modify_db_cluster(ModifyDbCluster {
+                    id: c.id.clone(),
+                    backup_retention_days: Some(p.spec.database.backup_retention_days),
+                    ..Default::default()
+                })
+                .await?;
+            report.changes.push(format!("database backups kept {} days", p.spec.database.backup_retention_days));
+        }
+    }
+    let (_, remove) = ingress_diff(p);
+    if let (Some(group), false) = (&p.inventory.default_group, remove.is_empty()) {
+        cloud.network().revoke_ingress(&group.id, &remove).await?;
+        for r in &remove {
+            report.changes.push(format!(
+                "revoked {}:{} from {}",
+                r.protocol,
+                r.from_port,
+                r.cidr.clone().unwrap_or_default()
+            ));
+        }
+        // The converge below must not see the revoked rules as present.
+        if let Some(g) = prepared.inventory.default_group.as_mut() {
+            g.ingress.retain(|e| !remove.contains(e));
+        }
+    }
+    let created = create(cloud, &prepared, options).await.map_err(|e| e.error)?;
+    if created.created.contains(&Node::Master) {
+        report.changes.push(format!(
+            "launched master {} ({})",
+            created.ids[&Node::Master],
+            p.spec.master.instance_type
+        ));
+    }
+    if created.created.contains(&Node::SecurityRules) {
+        report.changes.push("added inbound rules".into());
+    }
+    report.changes.push(format!("log retention {} days", p.spec.log_retention_days));
+    Ok((report, created))
+}
+
+/// A cluster's backups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackupReport {
+    /// Days of automated backups.
+    pub retention_days: u32,
+    /// The earliest point-in-time restore target (seconds since the epoch).
+    pub earliest_restorable: Option<u64>,
+    /// The latest point-in-time restore target (seconds since the epoch).
+    pub latest_restorable: Option<u64>,
+    /// Manual snapshots (final snapshots of deleted clusters included).
+    pub snapshots: Vec<String>,
+}
+
+fn epoch(t: Option<SystemTime>) -> Option<u64> {
+    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs())
+}
+
+/// Reports the database's backups, first setting the retention when `retention_days` is given.
+pub async fn backup(cloud: &dyn Cloud, names: &Names, retention_days: Option<u32>) -> Result<BackupReport> {
+    let rds = cloud.database();
+    if let Some(days) = retention_days {
+        if !(1..=35).contains(&days) {
+            return Err(Error::invalid(format!("--retention-days: must be 1-35 (got {days})")));
+        }
+        rds.modify_db_cluster(ModifyDbCluster {
+            id: names.db_cluster.clone(),
+            backup_retention_days: Some(days),
+            ..Default::default()
+        })
+        .await?;
+    }
+    let cluster = rds
+        .describe_db_clusters(&Filter::id(&names.db_cluster))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::not_found("DB cluster", names.db_cluster.clone()))?;
+    let snapshots = rds
+        .describe_db_cluster_snapshots(&names.db_cluster)
+        .await?
+        .into_iter()
+        .map(|s| format!("{} ({}, {})", s.id, s.snapshot_type, s.status))
+        .collect();
+    Ok(BackupReport {
+        retention_days: cluster.backup_retention_days,
+        earliest_restorable: epoch(cluster.earliest_restorable_time),
+        latest_restorable: epoch(cluster.latest_restorable_time),
+        snapshots,
+    })
+}
+
+/// Parses `2026-11-26T10:00:00Z` (UTC, seconds optional fraction ignored) or `latest`.
+pub fn parse_time(text: &str) -> Result<Option<SystemTime>, String> {
+    if text == "latest" {
+        return Ok(None);
+    }
+    let rule = || format!("must be `latest` or a UTC time such as 2026-11-26T10:00:00Z (got {text:?})");
+    let t = text.strip_suffix('Z').ok_or_else(rule)?;
+    let (date, time) = t.split_once('T').ok_or_else(rule)?;
+    let d: Vec<i64> = date.split('-').map(|p| p.parse().map_err(|_| rule())).collect::<Result<_, _>>()?;
+    let time = time.split('.').next().unwrap_or(time);
+    let h: Vec<i64> = time.split(':').map(|p| p.parse().map_err(|_| rule())).collect::<Result<_, _>>()?;
+    if d.len() != 3
+        || h.len() != 3
+        || !(1..=12).contains(&d[1])
+        || !(1..=31).contains(&d[2])
+        || h[0] > 23
+        || h[1] > 59
+        || h[2] > 60
+    {
+        return Err(rule());
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let (y, m) = if d[1] <= 2 { (d[0] - 1, d[1] + 9) } else { (d[0], d[1] - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d[2] - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h[0] * 3600 + h[1] * 60 + h[2];
+    u64::try_from(secs).map(|s| Some(UNIX_EPOCH + Duration::from_secs(s))).map_err(|_| rule())
+}
+
+/// Restores the database to `to` (None: the latest restorable time) as a new Aurora cluster named
+/// `detcloud-<cluster>-restore-<n>`, with its instance; returns its identifier and endpoint. The
+/// running master keeps its database; point it at the restored one with `modify` when ready.
+pub async fn restore(
+    cloud: &dyn Cloud,
+    spec: &ClusterSpec,
+    names: &Names,
+    to: Option<SystemTime>,
+    timeout: Duration,
+) -> Result<(String, String)> {
+    let rds = cloud.database();
+    let source = rds
+        .describe_db_clusters(&Filter::id(&names.db_cluster))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::not_found("DB cluster", names.db_cluster.clone()))?;
+    let stamp = to.unwrap_or_else(SystemTime::now).duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let target = format!("{}-restore-{stamp}", names.db_cluster);
+    let group = cloud
+        .network()
+        .describe_vpcs(&crate::context::cluster_filter(&spec.name))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::not_found("VPC of cluster", spec.name.clone()))?;
+    let sg = cloud
+        .network()
+        .describe_security_groups(&Filter::all().in_vpc(&group.id))
+        .await?
+        .into_iter()
+        .find(|g| g.name == "default")
+        .map(|g| g.id);
+    let mut tags = cluster_tags(spec);
+    tags.insert(crate::context::RESOURCE.into(), "db-restore".into());
+    match rds
+        .restore_db_cluster(RestoreDbCluster {
+            source_id: source.id.clone(),
+            target_id: target.clone(),
+            restore_time: to,
+            subnet_group: names.db_subnet_group.clone(),
+            security_group_ids: sg.into_iter().collect(),
+            kms_key_id: source.kms_key_id.clone(),
+            tags: tags.clone(),
+        })
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if e.is_already_exists() => {}
+        Err(e) => return Err(e),
+    }
+    let id = target.clone();
+    let restored = wait_for(&format!("restored cluster {id}"), timeout, || async {
+        let c = rds.describe_db_clusters(&Filter::id(&id)).await?;
+        Ok(c.into_iter().next().filter(|c| c.status == "available"))
+    })
+    .await?;
+    let instance = format!("{target}-1");
+    if !restored.member_instance_ids.contains(&instance) {
+        match rds
+            .create_db_instance(CreateDbInstance {
+                id: instance.clone(),
+                cluster_id: target.clone(),
+                instance_class: spec.database.instance_class.clone(),
+                engine: "aurora-postgresql".into(),
+                tags,
+            })
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.is_already_exists() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    wait_for(&format!("instance {instance}"), timeout, || async {
+        let i = rds.describe_db_instances(&Filter::id(&instance)).await?;
+        Ok(i.into_iter().next().filter(|i| i.status == "available").map(|_| ()))
+    })
+    .await?;
+    Ok((target, restored.endpoint.unwrap_or_default()))
+}
+
+/// The master's service logs, through SSM Run Command (`journalctl`), at most `lines` lines.
+pub async fn logs(cloud: &dyn Cloud, spec: &ClusterSpec, names: &Names, since: &str, lines: u32) -> Result<String> {
+    let ok =
+        !since.is_empty() && since.len() <= 40 && since.chars().all(|c| c.is_ascii_alphanumeric() || " :-".contains(c));
+    if !ok {
+        return Err(Error::invalid(format!(
+            "--since: must be a journalctl time such as \"1 hour ago\" or 2026-11-26 10:00:00 (got {since:?})"
+        )));
+    }
+    let inv = Inventory::discover(cloud, spec, names).await?;
+    let master = inv.master().ok_or_else(|| Error::not_found("master of cluster", spec.name.clone()))?.id.clone();
+    let ssm = cloud.parameters();
+    let command_id = ssm
+        .send_command(SendCommand {
+            instance_ids: vec![master.clone()],
+            commands: vec![format!(
+                "journalctl -u determined-master --since '{since}' --no-pager -o short-iso | tail -n {lines}"
+            )],
+            comment: Some(format!("detcloud: logs of {}", spec.name)),
+            timeout_seconds: Some(120),
+        })
+        .await?;
+    let inv = wait_for("the logs command", Duration::from_secs(300), || async {
+        let i = ssm.get_command_invocation(&command_id, &master).await?;
+        Ok(i.is_finished().then_some(i))
+    })
+    .await?;
+    if inv.status != "Success" {
+        return Err(Error::Other {
+            code: "CommandFailed".into(),
+            message: format!("journalctl ended {}: {}", inv.status, inv.stderr),
+        });
+    }
+    Ok(inv.stdout)
+}
+
+/// Peers the cluster's VPC with `peer_vpc_id` (same account and region, the caller's own
+/// credentials): connection, acceptance, and routes on both sides. Refuses overlapping CIDRs.
+pub async fn peer(cloud: &dyn Cloud, spec: &ClusterSpec, peer_vpc_id: &str) -> Result<String> {
+    let net = cloud.network();
+    let vpc = net
+        .describe_vpcs(&crate::context::cluster_filter(&spec.name))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::not_found("VPC of cluster", spec.name.clone()))?;
+    let other = net
+        .describe_vpcs(&Filter::id(peer_vpc_id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::not_found("VPC", peer_vpc_id))?;
+    let (a, b): (Cidr, Cidr) = (vpc.cidr.parse().map_err(Error::invalid)?, other.cidr.parse().map_err(Error::invalid)?);
+    if a.overlaps(&b) {
+        return Err(Error::invalid(format!(
+            "--vpc-id: {} ({}) overlaps the cluster's VPC {} ({}); peered VPCs need distinct address ranges",
+            other.id, other.cidr, vpc.id, vpc.cidr
+        )));
+    }
+    let mut tags: Tags = cluster_tags(spec);
+    tags.insert(crate::context::RESOURCE.into(), format!("peering-{peer_vpc_id}"));
+    let existing = net
+        .describe_vpc_peerings(&crate::context::cluster_filter(&spec.name))
+        .await?
+        .into_iter()
+        .find(|p| p.accepter_vpc_id == other.id && p.state != detcloud_provider::PeeringState::Deleted);
+    let pcx = match existing {
+        Some(p) => p,
+        None => net.create_vpc_peering(&vpc.id, &other.id, &tags).await?,
+    };
+    if pcx.state == detcloud_provider::PeeringState::PendingAcceptance {
+        net.accept_vpc_peering(&pcx.id).await?;
+    }
+    let target = RouteTarget::Peering(pcx.id.clone());
+    for (vpc_id, dest) in [(&vpc.id, &other.cidr), (&other.id, &vpc.cidr)] {
+        for table in net.describe_route_tables(&Filter::all().in_vpc(vpc_id)).await? {
+            match net.create_route(&table.id, dest, &target).await {
+                Ok(()) => {}
+                Err(e) if e.is_already_exists() => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(pcx.id)
+}
+
+/// Upserts (or, with `delete`, removes) the cluster's `A` record in the vendor's own hosted zone.
+pub async fn dns_record(cloud: &dyn Cloud, zone_id: &str, name: &str, ip: &str, delete: bool) -> Result<()> {
+    let record = RecordSet { name: name.to_string(), record_type: "A".into(), ttl: 60, values: vec![ip.to_string()] };
+    if delete {
+        match cloud.dns().delete_record(zone_id, &record).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other,
+        }
+    } else {
+        cloud.dns().upsert_record(zone_id, &record).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("latest"), Ok(None));
+        let t = parse_time("2026-11-26T10:00:00Z").unwrap().unwrap();
+        assert_eq!(t.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_795_687_200);
+        assert_eq!(
+            parse_time("1970-01-01T00:00:00Z").unwrap().unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs(),
+            0
+        );
+        for bad in ["yesterday", "2026-13-01T00:00:00Z", "2026-11-26 10:00:00", "2026-11-26T25:00:00Z"] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+}

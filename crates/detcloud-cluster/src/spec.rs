@@ -1,0 +1,410 @@
+//! The cluster spec: what a cluster is made of, loadable from TOML and validated with errors that
+//! name the field and the rule.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use detcloud_policy::names;
+use serde::{Deserialize, Serialize};
+
+use crate::cidr::Cidr;
+
+/// A rejected spec value: the field (as its TOML key path, which is also its flag's name) and the
+/// rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    /// The field, such as `master.instance_type`.
+    pub field: String,
+    /// The rule it breaks.
+    pub message: String,
+}
+
+fn err(field: &str, message: impl Into<String>) -> SpecError {
+    SpecError { field: field.to_string(), message: message.into() }
+}
+
+/// Where the VPC's addresses come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(untagged)]
+pub enum VpcCidr {
+    /// A /16 chosen to overlap no VPC of the region and no peer CIDR.
+    #[default]
+    Auto,
+    /// This block (a /16 to /24).
+    Fixed(String),
+}
+
+/// The master instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MasterSpec {
+    /// The EC2 instance type.
+    pub instance_type: String,
+    /// The AMI; default: the region's entry in [`crate::ami::default_ami`].
+    pub ami: Option<String>,
+    /// Root volume size in GiB (encrypted gp3).
+    pub root_volume_gib: u32,
+    /// The CIDRs allowed to reach the master (ports 22, 443 and 8080).
+    pub inbound_cidrs: Vec<String>,
+}
+
+impl Default for MasterSpec {
+    fn default() -> Self {
+        MasterSpec { instance_type: "m6i.large".into(), ami: None, root_volume_gib: 100, inbound_cidrs: vec![] }
+    }
+}
+
+/// The Aurora PostgreSQL database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSpec {
+    /// The DB instance class.
+    pub instance_class: String,
+    /// The engine version; default: AWS's default.
+    pub engine_version: Option<String>,
+    /// Days of automated backups (1-35), the window for point-in-time restores.
+    pub backup_retention_days: u32,
+}
+
+impl Default for DatabaseSpec {
+    fn default() -> Self {
+        DatabaseSpec { instance_class: "db.t4g.medium".into(), engine_version: None, backup_retention_days: 7 }
+    }
+}
+
+/// A cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// The cluster's name: 1-24 lower-case letters, digits and hyphens, starting with a letter.
+    /// It names and tags every resource.
+    pub name: String,
+    /// The AWS region.
+    pub region: String,
+    /// The VPC CIDR, or `auto`.
+    #[serde(default, with = "vpc_cidr_serde")]
+    pub vpc_cidr: VpcCidr,
+    /// How many availability zones (2-4); each gets a public and a private subnet.
+    #[serde(default = "default_az_count")]
+    pub az_count: u32,
+    /// CIDRs the VPC must not overlap (networks to be peered later).
+    #[serde(default)]
+    pub peer_cidrs: Vec<String>,
+    /// The master.
+    #[serde(default)]
+    pub master: MasterSpec,
+    /// The database.
+    #[serde(default)]
+    pub database: DatabaseSpec,
+    /// CloudWatch log retention in days (one of CloudWatch's values).
+    #[serde(default = "default_log_retention")]
+    pub log_retention_days: u32,
+    /// A customer-managed KMS key (id, ARN or alias) for EBS, Aurora, S3 and the SSM parameter;
+    /// default: the AWS-managed keys.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    /// The master instance profile (from `detcloud connect aws`).
+    #[serde(default = "default_master_profile")]
+    pub master_instance_profile: String,
+    /// Extra tags on every resource.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+fn default_az_count() -> u32 {
+    2
+}
+
+fn default_log_retention() -> u32 {
+    30
+}
+
+fn default_master_profile() -> String {
+    "det-cloud-customer-master".into()
+}
+
+mod vpc_cidr_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::VpcCidr;
+
+    pub(super) fn serialize<S: Serializer>(v: &VpcCidr, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            VpcCidr::Auto => s.serialize_str("auto"),
+            VpcCidr::Fixed(c) => s.serialize_str(c),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VpcCidr, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(if text == "auto" { VpcCidr::Auto } else { VpcCidr::Fixed(text) })
+    }
+}
+
+/// CloudWatch Logs' allowed retention values, in days.
+pub const LOG_RETENTION_DAYS: [u32; 22] =
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+impl ClusterSpec {
+    /// A spec with defaults for everything but the name and region.
+    pub fn new(name: &str, region: &str) -> ClusterSpec {
+        ClusterSpec {
+            name: name.into(),
+            region: region.into(),
+            vpc_cidr: VpcCidr::Auto,
+            az_count: default_az_count(),
+            peer_cidrs: vec![],
+            master: MasterSpec::default(),
+            database: DatabaseSpec::default(),
+            log_retention_days: default_log_retention(),
+            kms_key_id: None,
+            master_instance_profile: default_master_profile(),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    /// Parses a TOML spec (unknown keys are errors: a typo must not be ignored).
+    pub fn from_toml(text: &str) -> Result<ClusterSpec, SpecError> {
+        toml::from_str(text).map_err(|e| {
+            let message = e.message().to_string();
+            let field = e
+                .span()
+                .map(|span| {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("spec line {line}")
+                })
+                .unwrap_or_else(|| "spec".to_string());
+            SpecError { field, message }
+        })
+    }
+
+    /// The spec as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a spec always serializes")
+    }
+
+    /// Checks every field; the first broken rule is returned.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        validate_cluster_name(&self.name).map_err(|m| err("name", m))?;
+        validate_region(&self.region).map_err(|m| err("region", m))?;
+        if let VpcCidr::Fixed(c) = &self.vpc_cidr {
+            let cidr: Cidr = c.parse().map_err(|e: String| err("vpc_cidr", e))?;
+            if !(16..=24).contains(&cidr.prefix) {
+                return Err(err("vpc_cidr", format!("must be a /16 to /24 block, got /{}", cidr.prefix)));
+            }
+            if !cidr.is_private() {
+                return Err(err(
+                    "vpc_cidr",
+                    "must be a private (RFC 1918) block: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+                ));
+            }
+            for p in &self.peer_cidrs {
+                if let Ok(peer) = p.parse::<Cidr>() {
+                    if peer.overlaps(&cidr) {
+                        return Err(err("vpc_cidr", format!("{c} overlaps peer CIDR {p}")));
+                    }
+                }
+            }
+        }
+        if !(2..=4).contains(&self.az_count) {
+            return Err(err("az_count", format!("must be 2, 3 or 4 (got {})", self.az_count)));
+        }
+        for (i, p) in self.peer_cidrs.iter().enumerate() {
+            p.parse::<Cidr>().map_err(|e| err(&format!("peer_cidrs[{i}]"), e))?;
+        }
+        validate_instance_type(&self.master.instance_type).map_err(|m| err("master.instance_type", m))?;
+        if let Some(ami) = &self.master.ami {
+            validate_ami(ami).map_err(|m| err("master.ami", m))?;
+        }
+        if !(8..=16384).contains(&self.master.root_volume_gib) {
+            return Err(err(
+                "master.root_volume_gib",
+                format!("must be 8-16384 GiB (got {})", self.master.root_volume_gib),
+            ));
+        }
+        for (i, c) in self.master.inbound_cidrs.iter().enumerate() {
+            c.parse::<Cidr>().map_err(|e| err(&format!("master.inbound_cidrs[{i}]"), e))?;
+        }
+        let class = &self.database.instance_class;
+        if !(class.starts_with("db.")
+            && class.len() > 4
+            && class[3..].chars().all(|c| c.is_ascii_alphanumeric() || c == '.'))
+        {
+            return Err(err(
+                "database.instance_class",
+                format!("must be an RDS class such as db.t4g.medium or db.serverless (got {class:?})"),
+            ));
+        }
+        if let Some(v) = &self.database.engine_version {
+            if v.is_empty() || !v.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                return Err(err("database.engine_version", format!("must look like 16.4 (got {v:?})")));
+            }
+        }
+        if !(1..=35).contains(&self.database.backup_retention_days) {
+            return Err(err(
+                "database.backup_retention_days",
+                format!("must be 1-35 days (got {})", self.database.backup_retention_days),
+            ));
+        }
+        if !LOG_RETENTION_DAYS.contains(&self.log_retention_days) {
+            return Err(err(
+                "log_retention_days",
+                format!("must be one of CloudWatch's values {LOG_RETENTION_DAYS:?} (got {})", self.log_retention_days),
+            ));
+        }
+        if let Some(k) = &self.kms_key_id {
+            let ok =
+                !k.is_empty() && k.len() <= 2048 && k.chars().all(|c| c.is_ascii_alphanumeric() || "-_/:".contains(c));
+            if !ok {
+                return Err(err("kms_key_id", format!("must be a KMS key id, ARN or alias/NAME (got {k:?})")));
+            }
+        }
+        names::validate_role_name(&self.master_instance_profile).map_err(|e| err("master_instance_profile", e.0))?;
+        if self.tags.len() > 40 {
+            return Err(err("tags", format!("at most 40 tags (got {})", self.tags.len())));
+        }
+        for (k, v) in &self.tags {
+            names::validate_tag_key(k).map_err(|e| err("tags", format!("{k:?}: {}", e.0)))?;
+            names::validate_tag_value(v).map_err(|e| err("tags", format!("{k}={v:?}: {}", e.0)))?;
+            if k.to_ascii_lowercase().starts_with("detcloud:") {
+                return Err(err("tags", format!("{k:?}: the prefix 'detcloud:' is reserved for ownership tags")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Cluster names: 1-24 characters of `[a-z0-9-]`, a letter first, no `--`, no trailing `-`.
+/// Short, because they name S3 buckets and RDS identifiers.
+pub fn validate_cluster_name(name: &str) -> Result<(), String> {
+    let ok_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if name.is_empty() || name.len() > 24 {
+        return Err(format!("must be 1-24 characters (got {})", name.chars().count()));
+    }
+    if !ok_chars || !name.starts_with(|c: char| c.is_ascii_lowercase()) || name.ends_with('-') || name.contains("--") {
+        return Err(format!(
+            "must be lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen (got {name:?})"
+        ));
+    }
+    Ok(())
+}
+
+/// Region names: `xx-name-N` (lower-case letters, digits, hyphens).
+pub fn validate_region(region: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && region.len() <= 32
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("must be a region name such as us-west-2 (got {region:?})"))
+    }
+}
+
+/// Instance types: `family.size`, such as `m6i.large`.
+pub fn validate_instance_type(t: &str) -> Result<(), String> {
+    let ok = t.split_once('.').is_some_and(|(f, s)| {
+        !f.is_empty()
+            && !s.is_empty()
+            && f.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("must be an EC2 instance type such as m6i.large (got {t:?})"))
+    }
+}
+
+/// AMI ids: `ami-` and 8 or 17 hex digits.
+pub fn validate_ami(ami: &str) -> Result<(), String> {
+    let ok = ami.strip_prefix("ami-").is_some_and(|h| {
+        (h.len() == 8 || h.len() == 17) && h.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("must be an AMI id such as ami-0123456789abcdef0 (got {ami:?})"))
+    }
+}
+
+/// An IPv4 address for display.
+pub fn ip(a: u32) -> Ipv4Addr {
+    Ipv4Addr::from(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(f: impl FnOnce(&mut ClusterSpec)) -> Result<(), SpecError> {
+        let mut s = ClusterSpec::new("ml-prod", "us-west-2");
+        f(&mut s);
+        s.validate()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_round_trip_through_toml() {
+        let s = ClusterSpec::new("ml-prod", "us-west-2");
+        s.validate().unwrap();
+        assert_eq!(ClusterSpec::from_toml(&s.to_toml()).unwrap(), s);
+        let parsed = ClusterSpec::from_toml(
+            "name = \"a1\"\nregion = \"eu-central-1\"\nvpc_cidr = \"10.9.0.0/16\"\n[master]\ninstance_type = \"t3.large\"\n",
+        )
+        .unwrap();
+        assert_eq!(parsed.vpc_cidr, VpcCidr::Fixed("10.9.0.0/16".into()));
+        assert_eq!(parsed.master.root_volume_gib, 100);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_types_are_errors_with_a_line() {
+        let e = ClusterSpec::from_toml("name = \"a\"\nregion = \"us-west-2\"\nmaster_type = \"x\"\n").unwrap_err();
+        assert!(e.to_string().contains("unknown field") && e.field.contains("line 3"), "{e}");
+        let e = ClusterSpec::from_toml("name = \"a\"\nregion = \"us-west-2\"\naz_count = \"two\"\n").unwrap_err();
+        assert!(e.to_string().contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        type Edit = Box<dyn FnOnce(&mut ClusterSpec)>;
+        let cases: Vec<(Edit, &str)> = vec![
+            (Box::new(|s| s.name = "ML".into()), "name"),
+            (Box::new(|s| s.name = "a".repeat(25)), "name"),
+            (Box::new(|s| s.name = "a--b".into()), "name"),
+            (Box::new(|s| s.region = "mars".into()), "region"),
+            (Box::new(|s| s.vpc_cidr = VpcCidr::Fixed("10.0.0.0/8".into())), "vpc_cidr"),
+            (Box::new(|s| s.vpc_cidr = VpcCidr::Fixed("8.8.0.0/16".into())), "vpc_cidr"),
+            (Box::new(|s| s.vpc_cidr = VpcCidr::Fixed("10.0.0.300/16".into())), "vpc_cidr"),
+            (
+                Box::new(|s| {
+                    s.vpc_cidr = VpcCidr::Fixed("10.1.0.0/16".into());
+                    s.peer_cidrs = vec!["10.1.2.0/24".into()];
+                }),
+                "vpc_cidr",
+            ),
+            (Box::new(|s| s.az_count = 1), "az_count"),
+            (Box::new(|s| s.peer_cidrs = vec!["nope".into()]), "peer_cidrs[0]"),
+            (Box::new(|s| s.master.instance_type = "large".into()), "master.instance_type"),
+            (Box::new(|s| s.master.ami = Some("ami-XYZ".into())), "master.ami"),
+            (Box::new(|s| s.master.root_volume_gib = 4), "master.root_volume_gib"),
+            (Box::new(|s| s.master.inbound_cidrs = vec!["0.0.0.0/33".into()]), "master.inbound_cidrs[0]"),
+            (Box::new(|s| s.database.instance_class = "t4g".into()), "database.instance_class"),
+            (Box::new(|s| s.database.backup_retention_days = 36), "database.backup_retention_days"),
+            (Box::new(|s| s.log_retention_days = 2), "log_retention_days"),
+            (Box::new(|s| s.kms_key_id = Some("key id".into())), "kms_key_id"),
+            (
+                Box::new(|s| {
+                    s.tags.insert("detcloud:x".into(), "y".into());
+                }),
+                "tags",
+            ),
+        ];
+        for (edit, field) in cases {
+            let e = check(edit).unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+        }
+    }
+}

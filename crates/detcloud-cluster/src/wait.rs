@@ -1,0 +1,92 @@
+//! Bounded waiting with capped exponential backoff on tokio's clock (virtual in tests).
+//!
+//! A wait polls after 2 s, 4 s, 8 s, then every 30 s, until `timeout`: a resource AWS needs ten
+//! minutes for costs at most 24 polls, and one that is ready at once costs one.
+
+use std::future::Future;
+use std::time::Duration;
+
+use detcloud_provider::{backoff_delay, Error, Result};
+
+/// The first poll interval.
+pub const FIRST_DELAY: Duration = Duration::from_secs(2);
+/// The longest poll interval.
+pub const MAX_DELAY: Duration = Duration::from_secs(30);
+
+/// Polls `check` until it returns `Some`, an error that is not retryable, or `timeout` passes
+/// (then [`Error::Timeout`] naming `what`). Retryable errors (throttling, not-ready) count as
+/// "not yet".
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut attempt = 0;
+    loop {
+        match check().await {
+            Ok(Some(v)) => return Ok(v),
+            Ok(None) => {}
+            Err(e) if e.is_retryable() => {}
+            Err(e) => return Err(e),
+        }
+        let delay = backoff_delay(attempt, FIRST_DELAY, MAX_DELAY, 1.0);
+        if tokio::time::Instant::now() + delay > deadline {
+            return Err(Error::Timeout { message: format!("{what} was not ready after {}s", timeout.as_secs()) });
+        }
+        tokio::time::sleep(delay).await;
+        attempt += 1;
+    }
+}
+
+/// Runs `call` again after retryable errors, with backoff: at most `attempts` tries.
+pub async fn retry<T, F, Fut>(attempts: u32, mut call: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if e.is_retryable() && attempt + 1 < attempts => {
+                tokio::time::sleep(backoff_delay(attempt, Duration::from_millis(500), MAX_DELAY, 1.0)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn polls_are_bounded() {
+        let polls = AtomicU32::new(0);
+        let start = tokio::time::Instant::now();
+        let r: Result<()> = wait_for("thing", Duration::from_secs(600), || async {
+            polls.fetch_add(1, Ordering::SeqCst);
+            Ok(None)
+        })
+        .await;
+        assert!(matches!(r, Err(Error::Timeout { .. })));
+        assert!(polls.load(Ordering::SeqCst) <= 24, "{}", polls.load(Ordering::SeqCst));
+        assert!(start.elapsed() <= Duration::from_secs(600));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ready_at_once_costs_one_poll_and_errors_stop() {
+        let polls = AtomicU32::new(0);
+        let v = wait_for("x", Duration::from_secs(60), || async {
+            polls.fetch_add(1, Ordering::SeqCst);
+            Ok(Some(7))
+        })
+        .await
+        .unwrap();
+        assert_eq!((v, polls.load(Ordering::SeqCst)), (7, 1));
+        let e: Result<()> = wait_for("x", Duration::from_secs(60), || async { Err(Error::invalid("no")) }).await;
+        assert!(matches!(e, Err(Error::InvalidInput { .. })));
+    }
+}

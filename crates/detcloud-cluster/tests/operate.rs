@@ -1,0 +1,141 @@
+//! Day-two operations on the fake, as the cross-account role (peering and DNS with the caller's
+//! own credentials, as documented).
+
+use std::sync::Arc;
+
+use detcloud_cluster::context::{cluster_filter, Names};
+use detcloud_cluster::operate::{backup, dns_record, logs, modify, modify_plan, peer, restore};
+use detcloud_cluster::{create, prepare, ClusterSpec, CreateOptions};
+use detcloud_connect::{apply, plan, Catalog, ConnectOptions, Planned};
+use detcloud_fake::FakeCloud;
+use detcloud_provider::{AssumeRoleRequest, Cloud, Filter, Tags};
+
+const CUSTOMER: &str = "123456789012";
+const VENDOR: &str = "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role";
+const SSH_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl detcloud-test";
+
+async fn cluster() -> (FakeCloud, Arc<dyn Cloud>, ClusterSpec) {
+    let cloud = FakeCloud::new(CUSTOMER);
+    let options = ConnectOptions { external_id: Some("t".repeat(8)), ..ConnectOptions::default() };
+    let catalog = Catalog::new(&options, CUSTOMER);
+    let Planned::Ready(p) = plan(&cloud, catalog.clone(), false).await.unwrap() else { panic!() };
+    apply(&cloud, &p).await.unwrap();
+    let xacct: Arc<dyn Cloud> = Arc::new(
+        cloud
+            .as_principal(VENDOR)
+            .assume_role(AssumeRoleRequest {
+                role_arn: catalog.role(detcloud_connect::Component::Xacct).role_arn.clone(),
+                session_name: "ops".into(),
+                external_id: options.external_id.clone(),
+                duration: None,
+            })
+            .await
+            .unwrap(),
+    );
+    let mut spec = ClusterSpec::new("ops", "us-west-2");
+    spec.master.inbound_cidrs = vec!["203.0.113.0/24".into()];
+    let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    create(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
+    (cloud, xacct, spec)
+}
+
+fn denied(cloud: &FakeCloud) -> Vec<String> {
+    cloud
+        .calls()
+        .into_iter()
+        .filter(|c| c.enforced && matches!(&c.outcome, Err(code) if code.contains("AccessDenied")))
+        .map(|c| c.action)
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn modify_replaces_the_master_and_changes_retention_and_cidrs() {
+    let (cloud, xacct, mut spec) = cluster().await;
+    let old = cloud.compute().describe_instances(&cluster_filter("ops")).await.unwrap();
+    spec.master.instance_type = "m6i.xlarge".into();
+    spec.database.backup_retention_days = 14;
+    spec.master.inbound_cidrs = vec!["198.51.100.0/24".into()];
+    spec.log_retention_days = 90;
+    let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    let planned = modify_plan(&prepared);
+    assert!(planned.iter().any(|c| c.contains("m6i.xlarge")), "{planned:?}");
+    assert!(planned.iter().any(|c| c.starts_with("revoke") && c.contains("203.0.113.0/24")), "{planned:?}");
+    let (report, _) = modify(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
+    assert!(denied(&cloud).is_empty(), "{:?}", denied(&cloud));
+    assert!(report.changes.iter().any(|c| c.starts_with("launched master")), "{report:?}");
+    let now: Vec<_> = cloud
+        .compute()
+        .describe_instances(&cluster_filter("ops"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| !i.state.is_gone())
+        .collect();
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].instance_type, "m6i.xlarge");
+    assert_ne!(now[0].id, old[0].id);
+    assert!(now[0].public_ip.is_some(), "the elastic IP follows the new master");
+    let names = Names::new(&spec, CUSTOMER);
+    let b = backup(xacct.as_ref(), &names, None).await.unwrap();
+    assert_eq!(b.retention_days, 14);
+    let groups = cloud.network().describe_security_groups(&Filter::all()).await.unwrap();
+    let rules: Vec<_> = groups.iter().flat_map(|g| g.ingress.iter()).filter_map(|r| r.cidr.clone()).collect();
+    assert!(
+        rules.contains(&"198.51.100.0/24".to_string()) && !rules.contains(&"203.0.113.0/24".to_string()),
+        "{rules:?}"
+    );
+    let groups = cloud.logs().describe_log_groups("/detcloud/ops").await.unwrap();
+    assert_eq!(groups[0].retention_days, Some(90));
+}
+
+#[tokio::test(start_paused = true)]
+async fn backup_restore_and_logs() {
+    let (cloud, xacct, spec) = cluster().await;
+    let names = Names::new(&spec, CUSTOMER);
+    // Twenty minutes of backups (a session of the cross-account role lasts an hour).
+    tokio::time::sleep(std::time::Duration::from_secs(1200)).await;
+    let b = backup(xacct.as_ref(), &names, Some(21)).await.unwrap();
+    assert_eq!(b.retention_days, 21);
+    assert!(b.latest_restorable.is_some() && b.earliest_restorable.is_some(), "{b:?}");
+    assert!(backup(xacct.as_ref(), &names, Some(40)).await.is_err());
+
+    let (id, endpoint) =
+        restore(xacct.as_ref(), &spec, &names, None, std::time::Duration::from_secs(3600)).await.unwrap();
+    assert!(id.starts_with("detcloud-ops-restore-") && !endpoint.is_empty(), "{id} {endpoint}");
+    let restored = cloud.database().describe_db_clusters(&Filter::id(&id)).await.unwrap();
+    assert_eq!(restored[0].status, "available");
+    assert_eq!(restored[0].member_instance_ids.len(), 1);
+
+    cloud.set_command_handler(Arc::new(|commands: &[String]| {
+        assert!(commands[0].starts_with("journalctl -u determined-master"));
+        (0, "2026-11-26T10:00:00+0000 master started\n".to_string(), String::new())
+    }));
+    let text = logs(xacct.as_ref(), &spec, &names, "1 hour ago", 100).await.unwrap();
+    assert!(text.contains("master started"), "{text}");
+    assert!(logs(xacct.as_ref(), &spec, &names, "'; rm -rf /", 100).await.is_err());
+    assert!(denied(&cloud).is_empty(), "{:?}", denied(&cloud));
+}
+
+#[tokio::test(start_paused = true)]
+async fn peering_with_the_customer_s_vpc_and_dns_in_the_vendor_s_zone() {
+    let (cloud, _xacct, spec) = cluster().await;
+    let theirs = cloud.network().create_vpc("172.20.0.0/16", &Tags::new()).await.unwrap();
+    let pcx = peer(&cloud, &spec, &theirs.id).await.unwrap();
+    let again = peer(&cloud, &spec, &theirs.id).await.unwrap();
+    assert_eq!(pcx, again, "peering is idempotent");
+    let tables = cloud.network().describe_route_tables(&Filter::all().in_vpc(&theirs.id)).await.unwrap();
+    assert!(tables
+        .iter()
+        .any(|t| t.routes.iter().any(|r| r.target == detcloud_provider::RouteTarget::Peering(pcx.clone()))));
+    let ours = cloud.network().describe_vpcs(&cluster_filter("ops")).await.unwrap()[0].cidr.clone();
+    let overlapping = cloud.network().create_vpc(&ours, &Tags::new()).await.unwrap();
+    let err = peer(&cloud, &spec, &overlapping.id).await.unwrap_err();
+    assert!(err.to_string().contains("overlaps"), "{err}");
+
+    let vendor = cloud.admin_of("544296492693");
+    let zone = vendor.create_hosted_zone("clusters.det-cloud.net");
+    dns_record(&vendor, &zone, "ops.clusters.det-cloud.net", "198.51.100.7", false).await.unwrap();
+    assert_eq!(vendor.dns().list_records(&zone).await.unwrap().iter().filter(|r| r.record_type == "A").count(), 1);
+    dns_record(&vendor, &zone, "ops.clusters.det-cloud.net", "198.51.100.7", true).await.unwrap();
+    dns_record(&vendor, &zone, "ops.clusters.det-cloud.net", "198.51.100.7", true).await.unwrap();
+}

@@ -1,0 +1,219 @@
+//! Regions: the regional state of an account, region names, availability zones, and the rules
+//! every regional service shares (ARNs, tags).
+
+use std::collections::BTreeMap;
+
+use detcloud_policy::names;
+use detcloud_provider::{AvailabilityZone, Error, Result, Tags};
+use serde::{Deserialize, Serialize};
+
+use crate::ec2_network::Ec2Region;
+use crate::kms::KmsRegion;
+use crate::logs::LogGroupRec;
+use crate::metrics::MetricPoint;
+use crate::rds::RdsRegion;
+use crate::ssm::SsmRegion;
+use crate::world::{is_default, World};
+
+/// The region a new `FakeCloud` acts in.
+pub const DEFAULT_REGION: &str = "us-west-2";
+
+/// Tags on one resource (EC2, RDS, KMS, Logs).
+pub(crate) const MAX_TAGS: usize = 50;
+
+/// The state of one account in one region.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegionState {
+    /// EC2: networking and compute.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub(crate) ec2: Ec2Region,
+    /// RDS.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub(crate) rds: RdsRegion,
+    /// KMS.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub(crate) kms: KmsRegion,
+    /// CloudWatch log groups, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) log_groups: BTreeMap<String, LogGroupRec>,
+    /// SSM parameters and commands.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub(crate) ssm: SsmRegion,
+    /// CloudWatch metric data points, in the order they were put.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) metrics: Vec<MetricPoint>,
+    /// Applied quota values that differ from the defaults, by `service/code`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) quotas: BTreeMap<String, f64>,
+}
+
+/// True for a region name such as `us-west-2` or `ap-southeast-1`.
+pub(crate) fn is_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok_and(|n| n > 0)
+}
+
+/// The short form AWS uses in zone ids: `us-west-2` → `usw2`, `ap-southeast-1` → `apse1`.
+fn zone_id_prefix(region: &str) -> String {
+    let parts: Vec<&str> = region.split('-').collect();
+    let mut out = parts[0].to_string();
+    for p in &parts[1..parts.len() - 1] {
+        out.push_str(match *p {
+            "north" => "n",
+            "south" => "s",
+            "east" => "e",
+            "west" => "w",
+            "central" => "c",
+            "northeast" => "ne",
+            "southeast" => "se",
+            "northwest" => "nw",
+            "southwest" => "sw",
+            other => &other[..1],
+        });
+    }
+    out.push_str(parts[parts.len() - 1]);
+    out
+}
+
+/// The availability zones of `region`: `<region>a` to `<region>d`, zone ids `<short>-az1` to
+/// `-az4`.
+pub(crate) fn availability_zones(region: &str) -> Vec<AvailabilityZone> {
+    let prefix = zone_id_prefix(region);
+    ["a", "b", "c", "d"]
+        .iter()
+        .enumerate()
+        .map(|(i, letter)| AvailabilityZone {
+            name: format!("{region}{letter}"),
+            zone_id: format!("{prefix}-az{}", i + 1),
+            state: "available".to_string(),
+        })
+        .collect()
+}
+
+/// True when `zone` is an availability zone of `region`.
+pub(crate) fn is_zone_of(zone: &str, region: &str) -> bool {
+    zone.strip_prefix(region).is_some_and(|l| matches!(l, "a" | "b" | "c" | "d"))
+}
+
+/// The ARN of a regional resource: `arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE`.
+pub(crate) fn arn(service: &str, region: &str, account: &str, resource: &str) -> String {
+    format!("arn:aws:{service}:{region}:{account}:{resource}")
+}
+
+/// Tags of one request to EC2, RDS, KMS or Logs: at most 50, AWS's key and value rules.
+pub(crate) fn check_tags(tags: &Tags) -> Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::invalid(format!(
+            "TagLimitExceeded: The maximum number of tags per resource is {MAX_TAGS} (got {})",
+            tags.len()
+        )));
+    }
+    for (k, v) in tags {
+        names::validate_tag_key(k).map_err(|e| Error::invalid(format!("InvalidParameterValue: Tag key {k:?}: {e}")))?;
+        names::validate_tag_value(v)
+            .map_err(|e| Error::invalid(format!("InvalidParameterValue: Tag value of {k:?}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// `existing` with `new` added (replacing values of existing keys), at most 50 tags.
+pub(crate) fn merged_tags(existing: &Tags, new: &Tags) -> Result<Tags> {
+    check_tags(new)?;
+    let mut merged = existing.clone();
+    merged.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
+    if merged.len() > MAX_TAGS {
+        return Err(Error::invalid(format!("TagLimitExceeded: The maximum number of tags per resource is {MAX_TAGS}")));
+    }
+    Ok(merged)
+}
+
+impl World {
+    /// Completes the transitions of `account` in `region` that end in removal (deleted Aurora
+    /// clusters and DB instances), so that every call sees them gone. Touches nothing else.
+    pub(crate) fn settle(&mut self, account: &str, region: &str) {
+        let timings = self.timings;
+        if let Some(state) = self.accounts.get_mut(account).and_then(|a| a.regions.get_mut(region)) {
+            crate::rds::settle(&mut state.rds, &timings, false);
+        }
+    }
+}
+
+impl RegionState {
+    /// This state as a snapshot saves it: every transition complete.
+    pub(crate) fn settled(&self) -> RegionState {
+        let mut state = self.clone();
+        crate::rds::settle(&mut state.rds, &crate::clock::Timings::instant(), true);
+        state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_and_zones() {
+        assert!(is_region("us-west-2") && is_region("ap-southeast-1") && is_region("us-gov-west-1"));
+        assert!(!is_region("us-west") && !is_region("US-west-2") && !is_region("us-west-0") && !is_region("x-y-1"));
+        let zones = availability_zones("us-west-2");
+        assert_eq!(zones[0].name, "us-west-2a");
+        assert_eq!(zones[0].zone_id, "usw2-az1");
+        assert_eq!(zones[3].zone_id, "usw2-az4");
+        assert_eq!(availability_zones("ap-southeast-2")[1].zone_id, "apse2-az2");
+        assert_eq!(availability_zones("eu-central-1")[0].zone_id, "euc1-az1");
+        assert!(is_zone_of("us-west-2c", "us-west-2") && !is_zone_of("us-west-2e", "us-west-2"));
+    }
+}
+
+/// Where a regional call acts: the caller (and so the account) and the region.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At<'a> {
+    /// The caller.
+    pub(crate) caller: &'a crate::enforce::Caller,
+    /// The region.
+    pub(crate) region: &'a str,
+}
+
+impl<'a> At<'a> {
+    /// The caller's account.
+    pub(crate) fn account(&self) -> &'a str {
+        &self.caller.account
+    }
+
+    /// The ARN of `resource` of `service` here.
+    pub(crate) fn arn(&self, service: &str, resource: &str) -> String {
+        arn(service, self.region, self.account(), resource)
+    }
+
+    /// The ARN of the EC2 resource `kind/id` here (`id` may be `*`).
+    pub(crate) fn ec2(&self, kind: &str, id: &str) -> String {
+        self.arn("ec2", &format!("{kind}/{id}"))
+    }
+}
+
+impl crate::FakeCloud {
+    /// [`FakeCloud::call`](crate::FakeCloud::call) for a regional service: the target gets
+    /// `aws:RequestedRegion`, and the region's finished transitions are settled before `run`.
+    pub(crate) async fn regional<T>(
+        &self,
+        action: &'static str,
+        target: impl FnOnce(&World, At<'_>) -> crate::call::Target,
+        run: impl FnOnce(&mut World, At<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let region: &str = &self.region;
+        self.call(
+            action,
+            |w, caller| target(w, At { caller, region }).with("aws:RequestedRegion", vec![region.to_string()]),
+            |w, caller| {
+                w.settle(&caller.account, region);
+                run(w, At { caller, region })
+            },
+        )
+        .await
+    }
+}

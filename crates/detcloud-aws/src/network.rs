@@ -442,6 +442,7 @@ impl Network for AwsNetwork {
             .associate_address()
             .allocation_id(allocation_id)
             .instance_id(instance_id)
+            .allow_reassociation(true)
             .send()
             .await
             .map_err(|e| map(e, about("elastic ip", allocation_id)))?;

@@ -362,6 +362,8 @@ async fn connect_aws_against_the_endpoint() {
         "other roles were created"
     );
 
+    cluster_lifecycle(&ep, account).await;
+
     // disconnect removes the default connection and nothing else.
     let (code, stdout, stderr) = detcloud(&ep, &["disconnect", "aws", "--yes"], "");
     assert_eq!(code, 0, "{stderr}");
@@ -372,4 +374,127 @@ async fn connect_aws_against_the_endpoint() {
     assert!(role_exists(&iam, "acme-master").await && role_exists(&iam, "their-master").await);
     let (code, stdout, _) = detcloud(&ep, &["verify", "aws", "--no-simulate"], "");
     assert_eq!(code, 6, "{stdout}");
+}
+
+fn ec2_client(ep: &Endpoint) -> aws_sdk_ec2::Client {
+    let config = aws_sdk_ec2::Config::builder()
+        .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+        .endpoint_url(&ep.url)
+        .region(aws_sdk_ec2::config::Region::new("us-west-2"))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "e2e"))
+        .build();
+    aws_sdk_ec2::Client::from_conf(config)
+}
+
+fn s3_client(ep: &Endpoint) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .endpoint_url(&ep.url)
+        .force_path_style(true)
+        .region(aws_sdk_s3::config::Region::new("us-west-2"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "e2e"))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The cluster lifecycle through the real binary, as the cross-account role, inspected with
+/// independent EC2 and S3 clients.
+async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
+    let home = tempfile::tempdir().unwrap();
+    let role = format!("arn:aws:iam::{account}:role/det-cloud-customer-xacct-mgmt");
+    let run = |args: &[&str]| {
+        let mut full: Vec<String> = vec!["--region".into(), "us-west-2".into()];
+        full.extend(args.iter().map(|a| a.to_string()));
+        full.extend(["--role-arn".to_string(), role.clone(), "--external-id".into(), "e2e-tenant".into()]);
+        let out = Command::cargo_bin("detcloud")
+            .unwrap()
+            .args(&full)
+            .env("HOME", home.path())
+            .env("AWS_ENDPOINT_URL", &ep.url)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_CONFIG_FILE", "/nonexistent/detcloud-e2e")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/detcloud-e2e")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_REGION")
+            .write_stdin("")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let ec2 = ec2_client(ep);
+    let theirs = ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap();
+    let their_vpc = theirs.vpc().unwrap().vpc_id().unwrap().to_string();
+
+    let (code, stdout, stderr) =
+        run(&["cluster", "create", "e2e", "--inbound-cidr", "203.0.113.0/24", "--yes", "-o", "json"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["created"].as_array().unwrap().len(), 20, "{v}");
+    assert!(home.path().join(".ssh/detcloud-e2e").exists(), "the generated private key");
+
+    // Independent checks: tags, topology, IMDSv2, encryption, the bucket policy.
+    let tag = aws_sdk_ec2::types::Filter::builder().name("tag:detcloud:cluster").values("e2e").build();
+    let vpcs = ec2.describe_vpcs().filters(tag.clone()).send().await.unwrap();
+    assert_eq!(vpcs.vpcs().len(), 1);
+    assert_ne!(vpcs.vpcs()[0].cidr_block(), Some("10.0.0.0/16"), "the VPC overlaps the customer's");
+    let subnets = ec2.describe_subnets().filters(tag.clone()).send().await.unwrap();
+    assert_eq!(subnets.subnets().len(), 4);
+    let instances = ec2.describe_instances().filters(tag.clone()).send().await.unwrap();
+    let master: Vec<_> = instances.reservations().iter().flat_map(|r| r.instances()).collect();
+    assert_eq!(master.len(), 1);
+    let imds = master[0].metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str().to_string());
+    assert_eq!(imds.as_deref(), Some("required"));
+    let s3 = s3_client(ep);
+    let bucket = format!("detcloud-e2e-{account}-us-west-2");
+    let enc = s3.get_bucket_encryption().bucket(&bucket).send().await.unwrap();
+    assert!(enc.server_side_encryption_configuration().is_some());
+    let policy = s3.get_bucket_policy().bucket(&bucket).send().await.unwrap();
+    assert!(policy.policy().unwrap_or_default().contains("aws:SecureTransport"));
+
+    // Re-run: nothing new. Status: healthy.
+    let (code, stdout, _) =
+        run(&["cluster", "create", "e2e", "--inbound-cidr", "203.0.113.0/24", "--yes", "-o", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // moto answers a repeated CreateDBSubnetGroup with success instead of AlreadyExists, so the
+    // subnet group reads as created again there; nothing else may.
+    let created: Vec<&serde_json::Value> =
+        v["created"].as_array().unwrap().iter().filter(|n| *n != "db-subnet-group").collect();
+    assert!(created.is_empty(), "{v}");
+    let (code, stdout, stderr) = run(&["cluster", "status", "e2e"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    // modify, backup, restore, then delete (keeping the bucket), then purge.
+    let (code, stdout, stderr) = run(&[
+        "cluster",
+        "modify",
+        "e2e",
+        "--master-instance-type",
+        "m6i.xlarge",
+        "--backup-retention-days",
+        "14",
+        "--yes",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, _) = run(&["cluster", "backup", "e2e", "-o", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["retention_days"], 14);
+    let (code, stdout, stderr) = run(&["cluster", "restore", "e2e", "--to", "latest"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) = run(&["cluster", "delete", "e2e", "--yes"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("kept: checkpoint bucket"), "{stdout}");
+    assert!(ec2.describe_vpcs().filters(tag.clone()).send().await.unwrap().vpcs().is_empty());
+    assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok(), "the bucket was kept");
+    let (code, stdout, stderr) = run(&["cluster", "delete", "e2e", "--purge", "--yes"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(s3.head_bucket().bucket(&bucket).send().await.is_err(), "purge removes the bucket");
+    // The customer's VPC is untouched.
+    let still = ec2.describe_vpcs().vpc_ids(&their_vpc).send().await.unwrap();
+    assert_eq!(still.vpcs().len(), 1);
 }

@@ -63,6 +63,9 @@ pub fn node_tags(spec: &ClusterSpec, node: Node) -> Tags {
     let mut tags = cluster_tags(spec);
     tags.insert(RESOURCE.into(), node.key());
     tags.insert("Name".into(), format!("detcloud-{}-{}", spec.name, node.key()));
+    if node == Node::Vpc {
+        tags.insert(crate::operate::LOG_RETENTION_TAG.into(), spec.log_retention_days.to_string());
+    }
     tags
 }
 
@@ -96,6 +99,8 @@ pub struct Inventory {
     pub spot_requests: Vec<SpotRequest>,
     /// The Aurora cluster.
     pub db_cluster: Option<DbCluster>,
+    /// Clusters restored from it (`cluster restore`), tagged with the cluster.
+    pub restored_db_clusters: Vec<DbCluster>,
 }
 
 fn has_key(tags: &Tags, node: Node) -> bool {
@@ -156,6 +161,13 @@ impl Inventory {
             Err(e) if e.is_not_found() => None,
             Err(e) => return Err(e),
         };
+        let restored_db_clusters = cloud
+            .database()
+            .describe_db_clusters(&Filter::tag(CLUSTER, &spec.name))
+            .await?
+            .into_iter()
+            .filter(|c| c.id != names.db_cluster && c.tags.get(RESOURCE).is_some_and(|r| r == "db-restore"))
+            .collect();
         Ok(Inventory {
             vpc,
             subnets,
@@ -168,6 +180,7 @@ impl Inventory {
             instances,
             spot_requests,
             db_cluster,
+            restored_db_clusters,
         })
     }
 
@@ -210,5 +223,6 @@ impl Inventory {
             && self.key_pair.is_none()
             && self.instances.is_empty()
             && self.db_cluster.is_none()
+            && self.restored_db_clusters.is_empty()
     }
 }

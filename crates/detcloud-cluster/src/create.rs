@@ -330,10 +330,15 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
                     })
                 })
                 .collect();
+            let mut added = 0;
             for rule in &missing {
-                ok_if_exists(net.authorize_ingress(&group.id, std::slice::from_ref(rule)).await)?;
+                match net.authorize_ingress(&group.id, std::slice::from_ref(rule)).await {
+                    Ok(()) => added += 1,
+                    Err(e) if e.is_already_exists() => {}
+                    Err(e) => return Err(e),
+                }
             }
-            Ok((group.id, !missing.is_empty()))
+            Ok((group.id, added > 0))
         }
         Node::KeyPair => match &inv.key_pair {
             Some(k) => Ok((k.name.clone(), false)),

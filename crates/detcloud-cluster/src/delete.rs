@@ -155,57 +155,12 @@ impl Deleter<'_> {
     }
 
     async fn database(&self) -> Result<()> {
-        let rds = self.cloud.database();
-        if let Some(cluster) = &self.inv.db_cluster {
-            if !is_managed(&cluster.tags) {
-                return Err(Error::invalid(format!(
-                    "DB cluster {} was not created by detcloud; it is left alone and the network cannot be deleted while it exists",
-                    cluster.id
-                )));
-            }
-            for member in &cluster.member_instance_ids {
-                self.emit(Node::DbInstance, Phase::Started);
-                gone(rds.delete_db_instance(member).await)?;
-                let id = member.clone();
-                self.emit(Node::DbInstance, Phase::Waiting(format!("{id} deleting")));
-                wait_for(&format!("Aurora instance {id} to be deleted"), self.options.timeout, || async {
-                    match rds.describe_db_instances(&Filter::id(&id)).await {
-                        Ok(l) if l.is_empty() => Ok(Some(())),
-                        Ok(_) => Ok(None),
-                        Err(e) if e.is_not_found() => Ok(Some(())),
-                        Err(e) => Err(e),
-                    }
-                })
-                .await?;
-                self.deleted(format!("Aurora instance {id}"));
-            }
-            self.emit(Node::DbCluster, Phase::Started);
-            let snapshot = (!self.options.purge).then(|| {
-                let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-                format!("{}-final-{secs}", cluster.id)
-            });
-            match rds.delete_db_cluster(&cluster.id, snapshot.as_deref()).await {
-                Ok(()) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e),
-            }
-            let id = cluster.id.clone();
-            self.emit(Node::DbCluster, Phase::Waiting(format!("{id} deleting")));
-            wait_for(&format!("Aurora cluster {id} to be deleted"), self.options.timeout, || async {
-                match rds.describe_db_clusters(&Filter::id(&id)).await {
-                    Ok(l) if l.is_empty() => Ok(Some(())),
-                    Ok(_) => Ok(None),
-                    Err(e) if e.is_not_found() => Ok(Some(())),
-                    Err(e) => Err(e),
-                }
-            })
-            .await?;
-            self.deleted(format!("Aurora cluster {id}"));
-            if let Some(s) = snapshot {
-                self.kept(format!("final database snapshot {s} (restore it with the RDS console or CLI)"));
-            }
+        // The restored clusters first (they use the same subnet group), each with its snapshot.
+        for cluster in self.inv.restored_db_clusters.iter().chain(self.inv.db_cluster.as_ref()) {
+            self.db_cluster(cluster).await?;
         }
         // Wait out subnet-group deletion conflicts while RDS releases the group.
+        let rds = self.cloud.database();
         let group = self.names.db_subnet_group.clone();
         wait_for(&format!("DB subnet group {group} to be deleted"), self.options.timeout, || async {
             match rds.delete_db_subnet_group(&group).await {
@@ -223,6 +178,58 @@ impl Deleter<'_> {
         })?;
         if gone(self.cloud.parameters().delete_parameter(&self.names.password_parameter).await).is_ok() {
             self.deleted(format!("parameter {}", self.names.password_parameter));
+        }
+        Ok(())
+    }
+
+    async fn db_cluster(&self, cluster: &detcloud_provider::DbCluster) -> Result<()> {
+        let rds = self.cloud.database();
+        if !is_managed(&cluster.tags) {
+            return Err(Error::invalid(format!(
+                "DB cluster {} was not created by detcloud; it is left alone and the network cannot be deleted while it exists",
+                cluster.id
+            )));
+        }
+        for member in &cluster.member_instance_ids {
+            self.emit(Node::DbInstance, Phase::Started);
+            gone(rds.delete_db_instance(member).await)?;
+            let id = member.clone();
+            self.emit(Node::DbInstance, Phase::Waiting(format!("{id} deleting")));
+            wait_for(&format!("Aurora instance {id} to be deleted"), self.options.timeout, || async {
+                match rds.describe_db_instances(&Filter::id(&id)).await {
+                    Ok(l) if l.is_empty() => Ok(Some(())),
+                    Ok(_) => Ok(None),
+                    Err(e) if e.is_not_found() => Ok(Some(())),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+            self.deleted(format!("Aurora instance {id}"));
+        }
+        self.emit(Node::DbCluster, Phase::Started);
+        let snapshot = (!self.options.purge).then(|| {
+            let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            format!("{}-final-{secs}", cluster.id)
+        });
+        match rds.delete_db_cluster(&cluster.id, snapshot.as_deref()).await {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        let id = cluster.id.clone();
+        self.emit(Node::DbCluster, Phase::Waiting(format!("{id} deleting")));
+        wait_for(&format!("Aurora cluster {id} to be deleted"), self.options.timeout, || async {
+            match rds.describe_db_clusters(&Filter::id(&id)).await {
+                Ok(l) if l.is_empty() => Ok(Some(())),
+                Ok(_) => Ok(None),
+                Err(e) if e.is_not_found() => Ok(Some(())),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        self.deleted(format!("Aurora cluster {id}"));
+        if let Some(s) = snapshot {
+            self.kept(format!("final database snapshot {s} (restore it with the RDS console or CLI)"));
         }
         Ok(())
     }

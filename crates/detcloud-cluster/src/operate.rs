@@ -16,6 +16,59 @@ use crate::preflight::Prepared;
 use crate::spec::ClusterSpec;
 use crate::wait::wait_for;
 
+/// The VPC tag recording the log retention (the cross-account role may not read log groups).
+pub const LOG_RETENTION_TAG: &str = "detcloud:log-retention-days";
+
+/// Which spec values the user gave explicitly; the others keep the cluster's current values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Explicit {
+    /// The master instance type.
+    pub instance_type: bool,
+    /// The inbound CIDRs.
+    pub inbound_cidrs: bool,
+    /// The backup retention.
+    pub backup_retention: bool,
+    /// The log retention.
+    pub log_retention: bool,
+}
+
+/// Fills the values the user did not give with the cluster's current ones, so that `modify`
+/// changes only what was asked.
+pub fn keep_current(p: &mut Prepared, explicit: &Explicit) {
+    let inv = &p.inventory;
+    if !explicit.instance_type {
+        if let Some(m) = inv.master() {
+            p.spec.master.instance_type = m.instance_type.clone();
+        }
+    }
+    if !explicit.backup_retention {
+        if let Some(c) = &inv.db_cluster {
+            p.spec.database.backup_retention_days = c.backup_retention_days;
+        }
+    }
+    if !explicit.log_retention {
+        if let Some(days) = inv.vpc.as_ref().and_then(|v| v.tags.get(LOG_RETENTION_TAG)).and_then(|d| d.parse().ok()) {
+            p.spec.log_retention_days = days;
+        }
+    }
+    if !explicit.inbound_cidrs {
+        if let Some(g) = &inv.default_group {
+            let marker = format!("detcloud {}:", p.spec.name);
+            let vpc = p.vpc_cidr.to_string();
+            let mut cidrs: Vec<String> = g
+                .ingress
+                .iter()
+                .filter(|r| r.description.as_deref().is_some_and(|d| d.starts_with(&marker)))
+                .filter_map(|r| r.cidr.clone())
+                .filter(|c| *c != vpc)
+                .collect();
+            cidrs.sort();
+            cidrs.dedup();
+            p.spec.master.inbound_cidrs = cidrs;
+        }
+    }
+}
+
 /// What `modify` changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ModifyReport {
@@ -129,6 +182,14 @@ pub async fn modify(cloud: &dyn Cloud, p: &Prepared, options: &CreateOptions) ->
         // The converge below must not see the revoked rules as present.
         if let Some(g) = prepared.inventory.default_group.as_mut() {
             g.ingress.retain(|e| !remove.contains(e));
+        }
+    }
+    if let Some(vpc) = &p.inventory.vpc {
+        let days = p.spec.log_retention_days.to_string();
+        if vpc.tags.get(LOG_RETENTION_TAG) != Some(&days) {
+            let mut t = Tags::new();
+            t.insert(LOG_RETENTION_TAG.into(), days);
+            cloud.network().create_tags(std::slice::from_ref(&vpc.id), &t).await?;
         }
     }
     let created = create(cloud, &prepared, options).await.map_err(|e| e.error)?;

@@ -139,3 +139,46 @@ async fn peering_with_the_customer_s_vpc_and_dns_in_the_vendor_s_zone() {
     dns_record(&vendor, &zone, "ops.clusters.det-cloud.net", "198.51.100.7", true).await.unwrap();
     dns_record(&vendor, &zone, "ops.clusters.det-cloud.net", "198.51.100.7", true).await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn modify_changes_only_what_was_given() {
+    let (cloud, xacct, _) = cluster().await;
+    // Only the backup retention is given; everything else keeps the cluster's current values.
+    let mut spec = ClusterSpec::new("ops", "us-west-2");
+    spec.database.backup_retention_days = 9;
+    let mut prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    detcloud_cluster::operate::keep_current(
+        &mut prepared,
+        &detcloud_cluster::operate::Explicit { backup_retention: true, ..Default::default() },
+    );
+    assert_eq!(prepared.spec.master.inbound_cidrs, ["203.0.113.0/24"]);
+    let planned = modify_plan(&prepared);
+    assert!(!planned.iter().any(|c| c.starts_with("revoke") || c.starts_with("replace")), "{planned:?}");
+    let before = cloud.compute().describe_instances(&cluster_filter("ops")).await.unwrap();
+    modify(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
+    let after = cloud.compute().describe_instances(&cluster_filter("ops")).await.unwrap();
+    assert_eq!(before.iter().map(|i| &i.id).collect::<Vec<_>>(), after.iter().map(|i| &i.id).collect::<Vec<_>>());
+    let names = Names::new(&spec, CUSTOMER);
+    assert_eq!(backup(xacct.as_ref(), &names, None).await.unwrap().retention_days, 9);
+}
+
+#[tokio::test(start_paused = true)]
+async fn delete_removes_restored_databases_too_keeping_their_snapshots() {
+    let (cloud, xacct, spec) = cluster().await;
+    let names = Names::new(&spec, CUSTOMER);
+    tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    let (restored, _) =
+        restore(xacct.as_ref(), &spec, &names, None, std::time::Duration::from_secs(3600)).await.unwrap();
+    let report = detcloud_cluster::delete(
+        xacct.as_ref(),
+        "ops",
+        "us-west-2",
+        CUSTOMER,
+        &detcloud_cluster::DeleteOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(report.kept.iter().filter(|k| k.contains("final database snapshot")).count() == 2, "{report:?}");
+    assert!(cloud.database().describe_db_clusters(&Filter::id(&restored)).await.map(|l| l.is_empty()).unwrap_or(true));
+    assert!(cloud.network().describe_vpcs(&cluster_filter("ops")).await.unwrap().is_empty());
+}

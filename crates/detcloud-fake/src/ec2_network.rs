@@ -884,7 +884,8 @@ fn associate_address(w: &mut World, at: At<'_>, allocation_id: &str, instance_id
         )));
     }
     let current = address_out(ec2, address, &t);
-    if let Some(existing) = current.association_id {
+    // AllowReassociation: an address on another instance moves; one a NAT gateway uses does not.
+    if let (Some(existing), None) = (current.association_id, &address.association) {
         return Err(Error::invalid(format!(
             "Resource.AlreadyAssociated: resource {allocation_id} is already associated with associate-id {existing}"
         )));

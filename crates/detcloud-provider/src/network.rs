@@ -332,7 +332,8 @@ pub trait Network: Send + Sync + fmt::Debug + 'static {
 
     /// `ec2:AllocateAddress` (domain `vpc`).
     async fn allocate_address(&self, tags: &Tags) -> Result<Address>;
-    /// `ec2:AssociateAddress` with an instance; returns the association id.
+    /// `ec2:AssociateAddress` with an instance; returns the association id. An address on another
+    /// instance moves (`AllowReassociation`); one a NAT gateway uses fails with InvalidInput.
     async fn associate_address(&self, allocation_id: &str, instance_id: &str) -> Result<String>;
     /// `ec2:ReleaseAddress`.
     async fn release_address(&self, allocation_id: &str) -> Result<()>;

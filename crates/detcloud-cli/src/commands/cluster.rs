@@ -498,7 +498,16 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             with_backend(global, |backend| async move {
                 let spec = args.spec.spec(&region_of(global, &backend))?;
                 let (cloud, account) = args.spec.access.cloud(&backend).await?;
-                let prepared = detcloud_cluster::prepare(cloud.as_ref(), &spec, &account).await?;
+                let mut prepared = detcloud_cluster::prepare(cloud.as_ref(), &spec, &account).await?;
+                // Only what was given changes; a spec file gives everything.
+                let file = args.spec.spec.is_some();
+                let explicit = detcloud_cluster::operate::Explicit {
+                    instance_type: file || args.spec.master_instance_type.is_some(),
+                    inbound_cidrs: file || !args.spec.inbound_cidrs.is_empty(),
+                    backup_retention: file || args.spec.backup_retention_days.is_some(),
+                    log_retention: file || args.spec.log_retention_days.is_some(),
+                };
+                detcloud_cluster::operate::keep_current(&mut prepared, &explicit);
                 let changes = detcloud_cluster::operate::modify_plan(&prepared);
                 eprintln!("Changes to cluster {}:", spec.name);
                 for c in &changes {

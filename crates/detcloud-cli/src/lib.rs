@@ -93,6 +93,14 @@ pub enum Command {
     /// Create, inspect and delete Determined clusters in the account.
     #[command(subcommand)]
     Cluster(commands::cluster::ClusterCommand),
+    /// Print a shell completion script: `detcloud completions bash > /etc/bash_completion.d/detcloud`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `detcloud man > detcloud.1 && man ./detcloud.1`.
+    Man,
 }
 
 /// `detcloud verify ...`
@@ -146,6 +154,17 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Disconnect(DisconnectCommand::Aws(args)) => commands::disconnect::run(&cli.global, args).await,
             Command::Policy(command) => commands::policy::run(&cli.global, command),
             Command::Cluster(command) => commands::cluster::run(&cli.global, command).await,
+            Command::Completions { shell } => {
+                let mut cmd = <Cli as clap::CommandFactory>::command();
+                clap_complete::generate(*shell, &mut cmd, "detcloud", &mut std::io::stdout());
+                Ok(())
+            }
+            Command::Man => {
+                let cmd = <Cli as clap::CommandFactory>::command();
+                clap_mangen::Man::new(cmd)
+                    .render(&mut std::io::stdout())
+                    .map_err(|e| CliError::new(Code::Failure, format!("writing the man page: {e}")))
+            }
         }
     });
     match result {

@@ -238,3 +238,16 @@ fn new_flags_reject_bad_values_before_any_call() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--region: must be a region name"));
 }
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = Command::cargo_bin("detcloud").unwrap().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("connect") && text.contains("cluster"), "{shell}: {text}");
+    }
+    let out = Command::cargo_bin("detcloud").unwrap().arg("man").output().unwrap();
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success() && page.contains(".TH detcloud"), "{page}");
+}

@@ -362,7 +362,11 @@ async fn connect_aws_against_the_endpoint() {
         "other roles were created"
     );
 
-    cluster_lifecycle(&ep, account).await;
+    if std::env::var("DETCLOUD_E2E_CAPABILITIES").is_ok_and(|c| c == "localstack") {
+        eprintln!("SKIPPED: the cluster lifecycle needs RDS, which LocalStack's free edition lacks");
+    } else {
+        cluster_lifecycle(&ep, account).await;
+    }
 
     // disconnect removes the default connection and nothing else.
     let (code, stdout, stderr) = detcloud(&ep, &["disconnect", "aws", "--yes"], "");

@@ -308,9 +308,35 @@ impl SpecArgs {
             let (k, v) = detcloud_connect::options::parse_tag(t)?;
             spec.tags.insert(k, v);
         }
-        spec.validate()
-            .map_err(|e| CliError::usage(format!("--{}: {}", e.field.replace(['.', '_'], "-"), e.message)))?;
+        spec.validate().map_err(|e| CliError::usage(format!("{}: {}", flag_for(&e.field), e.message)))?;
         Ok(spec)
+    }
+}
+
+/// The flag that sets a spec field, for error messages (`field` is the TOML key path).
+fn flag_for(field: &str) -> String {
+    let base = field.split('[').next().unwrap_or(field);
+    let flag = match base {
+        "name" => "NAME",
+        "region" => "--region",
+        "vpc_cidr" => "--vpc-cidr",
+        "az_count" => "--az-count",
+        "peer_cidrs" => "--peer-cidr",
+        "master.instance_type" => "--master-instance-type",
+        "master.ami" => "--ami",
+        "master.inbound_cidrs" => "--inbound-cidr",
+        "database.instance_class" => "--db-instance-class",
+        "database.backup_retention_days" => "--backup-retention-days",
+        "log_retention_days" => "--log-retention-days",
+        "kms_key_id" => "--kms-key-id",
+        "master_instance_profile" => "--master-instance-profile",
+        "tags" => "--tag",
+        other => return format!("--spec field {other}"),
+    };
+    if field.contains('[') {
+        format!("{flag} ({field})")
+    } else {
+        flag.to_string()
     }
 }
 
@@ -626,7 +652,16 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                         })?;
                         eprintln!("saved {} lines to {}", text.lines().count(), path.display());
                     }
-                    None => print!("{text}"),
+                    None => match global.output {
+                        OutputFormat::Json => println!(
+                            "{}",
+                            serde_json::to_string_pretty(
+                                &json!({"cluster": args.name, "lines": text.lines().collect::<Vec<_>>()})
+                            )
+                            .expect("plain data")
+                        ),
+                        OutputFormat::Text => print!("{text}"),
+                    },
                 }
                 Ok(())
             })

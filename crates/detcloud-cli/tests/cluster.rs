@@ -1,0 +1,179 @@
+//! `detcloud cluster ...` through the real binary on the sandbox: the lifecycle, JSON output,
+//! bad input, and no secret in any output.
+
+use assert_cmd::Command;
+
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let sb = Sandbox { dir: tempfile::tempdir().unwrap() };
+        let (code, _, stderr) = sb.run(&["connect", "aws", "--yes", "--external-id", "tenant-1"]);
+        assert_eq!(code, 0, "{stderr}");
+        sb
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::cargo_bin("detcloud")
+            .unwrap()
+            .arg("--sandbox")
+            .arg("--sandbox-state")
+            .arg(self.dir.path().join("sandbox.json"))
+            .args(args)
+            .env("HOME", self.dir.path())
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_REGION")
+            .write_stdin("")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    /// The database password, read from the sandbox's own state (what AWS would hold).
+    fn password(&self) -> String {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(self.dir.path().join("sandbox.json")).unwrap()).unwrap();
+        let mut found = vec![];
+        find_strings_under(&state, "db-password", &mut found);
+        found.into_iter().find(|s| s.len() == 32 && s.chars().all(|c| c.is_ascii_alphanumeric())).expect("a password")
+    }
+}
+
+/// Every string value inside an object whose key contains `needle`.
+fn find_strings_under(v: &serde_json::Value, needle: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, child) in m {
+                if k.contains(needle) {
+                    collect(child, out);
+                }
+                find_strings_under(child, needle, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|c| find_strings_under(c, needle, out)),
+        _ => {}
+    }
+}
+
+fn collect(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Object(m) => m.values().for_each(|c| collect(c, out)),
+        serde_json::Value::Array(a) => a.iter().for_each(|c| collect(c, out)),
+        _ => {}
+    }
+}
+
+const ROLE: [&str; 4] =
+    ["--role-arn", "arn:aws:iam::123456789012:role/det-cloud-customer-xacct-mgmt", "--external-id", "tenant-1"];
+
+#[test]
+fn the_lifecycle_on_the_sandbox_as_the_cross_account_role_and_no_secret_in_any_output() {
+    let sb = Sandbox::new();
+    let vendor = ["--sandbox-caller", "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role"];
+    let with = |args: &[&str]| {
+        let mut v: Vec<&str> = vendor.to_vec();
+        v.extend(args);
+        v.extend(ROLE);
+        sb.run(&v)
+    };
+    let mut outputs = String::new();
+    let mut step = |args: &[&str], expect: i32| {
+        let (code, stdout, stderr) = with(args);
+        assert_eq!(code, expect, "{args:?}: {stdout}{stderr}");
+        outputs.push_str(&stdout);
+        outputs.push_str(&stderr);
+        stdout
+    };
+    let plan = step(&["cluster", "plan", "ml", "--inbound-cidr", "203.0.113.0/24"], 0);
+    assert!(plan.contains("Plan: 20 to create"), "{plan}");
+    let created = step(&["cluster", "create", "ml", "--inbound-cidr", "203.0.113.0/24", "--yes"], 0);
+    assert!(created.contains("Cluster ml is ready: 20 created"), "{created}");
+    let password = sb.password();
+    let again = step(&["cluster", "create", "ml", "--inbound-cidr", "203.0.113.0/24", "--yes", "-o", "json"], 0);
+    let v: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert!(v["created"].as_array().unwrap().is_empty(), "{v}");
+    let status = step(&["cluster", "status", "ml", "-o", "json"], 0);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&status).unwrap()["healthy"], true);
+    let list = step(&["cluster", "list"], 0);
+    assert!(list.starts_with("ml\t"), "{list}");
+    step(&["cluster", "modify", "ml", "--backup-retention-days", "14", "--yes"], 0);
+    let backup = step(&["cluster", "backup", "ml", "-o", "json"], 0);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&backup).unwrap()["retention_days"], 14);
+    step(&["cluster", "restore", "ml", "--to", "latest"], 0);
+    step(&["cluster", "logs", "ml"], 0);
+    let deleted = step(&["cluster", "delete", "ml", "--yes"], 0);
+    assert!(deleted.contains("kept: checkpoint bucket"), "{deleted}");
+    let gone = step(&["cluster", "status", "ml"], 6);
+    assert!(gone.contains("UNHEALTHY"), "{gone}");
+
+    assert!(!outputs.contains(&password), "the database password reached the output");
+    assert!(!outputs.to_lowercase().contains("secret_access_key"), "credentials reached the output");
+}
+
+#[test]
+fn declining_changes_nothing() {
+    let sb = Sandbox::new();
+    let (code, _, stderr) = sb.run(&["cluster", "create", "ml"]);
+    assert_eq!(code, 4, "{stderr}");
+    let (_, stdout, _) = sb.run(&["cluster", "list"]);
+    assert!(stdout.contains("No clusters"), "{stdout}");
+}
+
+#[test]
+fn bad_cluster_input_is_refused_before_any_call() {
+    let sb = Sandbox::new();
+    let before = std::fs::read_to_string(sb.dir.path().join("sandbox.json")).unwrap();
+    let spec_file = sb.dir.path().join("bad.toml");
+    std::fs::write(&spec_file, "name = \"ml\"\nregion = \"us-west-2\"\nmaster_type = \"x\"\n").unwrap();
+    let spec_arg = spec_file.display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["cluster", "create", "ML", "--yes"], "NAME: must be"),
+        (vec!["cluster", "create", "ml", "--vpc-cidr", "10.0.0.0/8", "--yes"], "--vpc-cidr"),
+        (vec!["cluster", "create", "ml", "--vpc-cidr", "8.8.0.0/16", "--yes"], "--vpc-cidr"),
+        (vec!["cluster", "create", "ml", "--az-count", "7", "--yes"], "--az-count"),
+        (
+            vec!["cluster", "create", "ml", "--inbound-cidr", "1.2.3.4", "--yes"],
+            "--inbound-cidr (master.inbound_cidrs[0])",
+        ),
+        (vec!["cluster", "create", "ml", "--master-instance-type", "huge", "--yes"], "--master-instance-type"),
+        (vec!["cluster", "create", "ml", "--ami", "ami-1", "--yes"], "--ami: must be an AMI id"),
+        (
+            vec!["cluster", "create", "ml", "--backup-retention-days", "0", "--yes"],
+            "--backup-retention-days: must be 1-35",
+        ),
+        (vec!["cluster", "create", "ml", "--log-retention-days", "2", "--yes"], "--log-retention-days"),
+        (vec!["cluster", "create", "ml", "--tag", "detcloud:x=1", "--yes"], "--tag: \"detcloud:x\""),
+        (vec!["cluster", "create", "--spec", &spec_arg, "--yes"], "unknown field"),
+        (vec!["cluster", "create", "--spec", "/nonexistent.toml", "--yes"], "--spec: cannot read"),
+        (vec!["cluster", "create", "ml", "--ssh-public-key", "/nonexistent.pub", "--yes"], "--ssh-public-key"),
+        (vec!["cluster", "status", "Bad_Name"], "NAME"),
+        (vec!["cluster", "restore", "ml", "--to", "yesterday"], "--to"),
+        (vec!["cluster", "backup", "ml", "--retention-days", "99"], "--retention-days"),
+        (vec!["cluster", "logs", "ml", "--lines", "0"], "--lines"),
+        (vec!["cluster", "peer", "ml", "--vpc-id", "vpc-xyz"], "--vpc-id"),
+        (
+            vec!["cluster", "create", "ml", "--dns-zone-id", "Z 1", "--dns-name", "a.example.com", "--yes"],
+            "--dns-zone-id",
+        ),
+        (vec!["cluster", "status", "ml", "--role-arn", "nope", "--external-id", "abc"], "--role-arn"),
+    ];
+    for (args, needle) in cases {
+        let (code, stdout, stderr) = sb.run(&args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(stderr.lines().count() <= 2, "{args:?}: {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(sb.dir.path().join("sandbox.json")).unwrap(),
+        before,
+        "bad input changed the sandbox"
+    );
+}

@@ -42,6 +42,9 @@ fn main() -> ExitCode {
             Some("--check") => actions::run(&root(), true),
             Some(other) => Err(format!("unknown actions option {other}\n{USAGE}")),
         },
+        Some("bench") => {
+            run("benchmarks (release)", cargo().args(["run", "--release", "--quiet", "-p", "detcloud-bench"]))
+        }
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())

@@ -51,7 +51,7 @@ impl From<detcloud_provider::Error> for CliError {
         };
         let hint = match &e {
             E::AccessDenied { .. } => {
-                " (the credentials in use lack this permission: use an administrator profile with --profile)"
+                " (the credentials in use lack this permission: use an administrator profile with --profile; for the cross-account role, run `detcloud verify aws` in the account)"
             }
             E::Unavailable { .. } | E::Timeout { .. } => " (check --endpoint-url / AWS_ENDPOINT_URL and your network)",
             _ => "",

@@ -5,6 +5,11 @@ use serde_json::json;
 
 use crate::OutputFormat;
 
+/// Prints one JSON document on stdout, indented.
+pub(crate) fn print_json<T: serde::Serialize + ?Sized>(value: &T) {
+    println!("{}", serde_json::to_string_pretty(value).expect("plain data serializes"));
+}
+
 fn status_word(status: SummaryStatus) -> &'static str {
     match status {
         SummaryStatus::Created => "created",
@@ -103,7 +108,7 @@ pub(crate) fn print_connect(format: OutputFormat, plan: &Plan, dry_run: bool) {
                 "steps": plan.steps,
                 "warnings": plan.warnings,
             });
-            println!("{}", serde_json::to_string_pretty(&value).expect("plain data serializes"));
+            crate::output::print_json(&value);
         }
         OutputFormat::Text if dry_run => {
             print_plan_text(plan);

@@ -415,7 +415,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 let st = detcloud_cluster::status(cloud.as_ref(), &args.name, &region_of(global, &backend), &account)
                     .await?;
                 match global.output {
-                    OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&st).expect("plain data")),
+                    OutputFormat::Json => crate::output::print_json(&st),
                     OutputFormat::Text => {
                         println!(
                             "Cluster {} in {}: {}",
@@ -451,7 +451,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 match global.output {
                     OutputFormat::Json => {
                         let v: Vec<_> = clusters.iter().map(|(n, vpc)| json!({"name": n, "vpc_id": vpc})).collect();
-                        println!("{}", serde_json::to_string_pretty(&json!({ "clusters": v })).expect("plain data"));
+                        crate::output::print_json(&json!({ "clusters": v }));
                     }
                     OutputFormat::Text => {
                         if clusters.is_empty() {
@@ -500,11 +500,9 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                     eprintln!("removed DNS record {name}");
                 }
                 match global.output {
-                    OutputFormat::Json => println!(
-                        "{}",
-                        serde_json::to_string_pretty(&json!({"deleted": report.deleted, "kept": report.kept}))
-                            .expect("plain data")
-                    ),
+                    OutputFormat::Json => {
+                        crate::output::print_json(&json!({"deleted": report.deleted, "kept": report.kept}))
+                    }
                     OutputFormat::Text => {
                         for d in &report.deleted {
                             println!("deleted: {d}");
@@ -549,7 +547,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 options.progress = Some(progress_printer());
                 let (report, _) = detcloud_cluster::operate::modify(cloud.as_ref(), &prepared, &options).await?;
                 match global.output {
-                    OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("plain data")),
+                    OutputFormat::Json => crate::output::print_json(&report),
                     OutputFormat::Text => {
                         for c in &report.changes {
                             println!("changed: {c}");
@@ -575,7 +573,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 let names = detcloud_cluster::context::Names::new(&spec, &account);
                 let report = detcloud_cluster::operate::backup(cloud.as_ref(), &names, args.retention_days).await?;
                 match global.output {
-                    OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("plain data")),
+                    OutputFormat::Json => crate::output::print_json(&report),
                     OutputFormat::Text => {
                         println!("Backups of {}: kept {} days", args.name, report.retention_days);
                         let t = |s: Option<u64>| {
@@ -614,11 +612,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 )
                 .await?;
                 match global.output {
-                    OutputFormat::Json => println!(
-                        "{}",
-                        serde_json::to_string_pretty(&json!({"db_cluster": id, "endpoint": endpoint}))
-                            .expect("plain data")
-                    ),
+                    OutputFormat::Json => crate::output::print_json(&json!({"db_cluster": id, "endpoint": endpoint})),
                     OutputFormat::Text => println!(
                         "Restored the database of {} as {id} ({endpoint}); the running master still uses the original.",
                         args.name
@@ -653,12 +647,8 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                         eprintln!("saved {} lines to {}", text.lines().count(), path.display());
                     }
                     None => match global.output {
-                        OutputFormat::Json => println!(
-                            "{}",
-                            serde_json::to_string_pretty(
-                                &json!({"cluster": args.name, "lines": text.lines().collect::<Vec<_>>()})
-                            )
-                            .expect("plain data")
+                        OutputFormat::Json => crate::output::print_json(
+                            &json!({"cluster": args.name, "lines": text.lines().collect::<Vec<_>>()}),
                         ),
                         OutputFormat::Text => print!("{text}"),
                     },
@@ -689,10 +679,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                     },
                 )?;
                 match global.output {
-                    OutputFormat::Json => println!(
-                        "{}",
-                        serde_json::to_string_pretty(&json!({"peering_connection": pcx})).expect("plain data")
-                    ),
+                    OutputFormat::Json => crate::output::print_json(&json!({"peering_connection": pcx})),
                     OutputFormat::Text => println!(
                         "Peered cluster {} with {} through {pcx}; routes added on both sides.",
                         args.name, args.vpc_id
@@ -824,7 +811,7 @@ fn print_plan(format: OutputFormat, p: &detcloud_cluster::Prepared) {
                 "resources": rows.iter().map(|(r, e)| json!({"resource": r, "action": if *e { "ensure" } else { "create" }})).collect::<Vec<_>>(),
                 "warnings": p.warnings,
             });
-            println!("{}", serde_json::to_string_pretty(&v).expect("plain data"));
+            crate::output::print_json(&v);
         }
         OutputFormat::Text => {
             println!(
@@ -905,7 +892,7 @@ async fn create(
                 "existing": report.existing.iter().map(|n| n.key()).collect::<Vec<_>>(),
                 "resources": ids,
             });
-            println!("{}", serde_json::to_string_pretty(&v).expect("plain data"));
+            crate::output::print_json(&v);
         }
         OutputFormat::Text => {
             let ip = report.ids.get(&detcloud_cluster::Node::MasterAddress).cloned().unwrap_or_default();

@@ -43,7 +43,7 @@ fn print(format: OutputFormat, plan: &DisconnectPlan, done: bool) {
                 "left_alone": plan.left_alone,
                 "absent": plan.absent,
             });
-            println!("{}", serde_json::to_string_pretty(&v).expect("plain data serializes"));
+            crate::output::print_json(&v);
         }
         OutputFormat::Text => {
             for d in &plan.deletions {

@@ -221,7 +221,7 @@ fn run_lint(global: &GlobalArgs, args: &LintArgs) -> Result<(), CliError> {
                 })
                 .collect();
             let v = json!({ "findings": findings, "errors": errors });
-            println!("{}", serde_json::to_string_pretty(&v).expect("plain data serializes"));
+            crate::output::print_json(&v);
         }
         OutputFormat::Text => {
             for (file, f) in &all {
@@ -284,7 +284,7 @@ fn run_simulate(global: &GlobalArgs, args: &SimulateArgs) -> Result<(), CliError
                 "statement": statement,
                 "explanation": evaluation.explanation,
             });
-            println!("{}", serde_json::to_string_pretty(&v).expect("plain data serializes"));
+            crate::output::print_json(&v);
         }
         OutputFormat::Text => println!("{}: {}", evaluation.decision, evaluation.explanation),
     }
@@ -344,7 +344,7 @@ fn run_diff(global: &GlobalArgs) -> Result<(), CliError> {
                     json!({"role": c.as_str(), "change": if *sign == "+" { "added" } else { "removed" }, "action": a, "resource": r, "reason": why})
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "differences": v })).expect("plain data serializes"));
+            crate::output::print_json(&json!({ "differences": v }));
         }
         OutputFormat::Text => {
             if rows.is_empty() {

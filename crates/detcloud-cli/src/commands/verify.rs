@@ -77,7 +77,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &VerifyAwsArgs) -> Result<(),
     match global.output {
         OutputFormat::Json => {
             let v = json!({ "customer_account_id": account, "passed": passed, "checks": checks });
-            println!("{}", serde_json::to_string_pretty(&v).expect("plain data serializes"));
+            crate::output::print_json(&v);
         }
         OutputFormat::Text => {
             for c in &checks {
@@ -133,7 +133,7 @@ async fn run_repair(
     match format {
         OutputFormat::Json => {
             let v = json!({ "customer_account_id": account, "repairs": repairs });
-            println!("{}", serde_json::to_string_pretty(&v).expect("plain data serializes"));
+            crate::output::print_json(&v);
         }
         OutputFormat::Text => {
             for r in &repairs {

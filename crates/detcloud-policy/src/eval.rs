@@ -295,7 +295,22 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
 /// (including none) and `?` matches exactly one. With `case_insensitive`, both sides are compared
 /// in lower case.
 pub fn wildcard_match(pattern: &str, value: &str, case_insensitive: bool) -> bool {
+    if let Some(equal) = literal_match(pattern, value, case_insensitive) {
+        return equal;
+    }
     compile(pattern, true, None, case_insensitive).is_some_and(|p| glob(&p, &chars(value, case_insensitive)))
+}
+
+/// The answer without compiling the pattern, when it has no wildcard or variable and folding
+/// case needs no Unicode rules; `None` when the general matcher must decide.
+fn literal_match(pattern: &str, value: &str, case_insensitive: bool) -> Option<bool> {
+    if pattern.contains(['*', '?', '$']) {
+        return None;
+    }
+    if !case_insensitive {
+        return Some(pattern == value);
+    }
+    (pattern.is_ascii() && value.is_ascii()).then(|| pattern.eq_ignore_ascii_case(value))
 }
 
 fn implicit(explanation: String) -> Evaluation {
@@ -332,24 +347,37 @@ fn scan(doc: &PolicyDocument, req: &Request, ctx: &Context<'_>, require_principa
 }
 
 fn statement_applies(st: &Statement, req: &Request, ctx: &Context<'_>, vars: bool, require_principal: bool) -> bool {
+    // Cheapest first: most statements fail on the action.
+    let action_ok = match &st.action {
+        None => false,
+        Some(m) => matcher_applies(m, |p| action_matches(p, &req.action)),
+    };
+    if !action_ok {
+        return false;
+    }
     let principal_ok = match &st.principal {
         None => !require_principal,
         Some(PrincipalBlock::Only(p)) => principal_matches(p, req),
         Some(PrincipalBlock::AllExcept(p)) => !principal_matches(p, req),
     };
-    let action_ok = match &st.action {
-        None => false,
-        Some(m) => matcher_applies(m, |p| action_matches(p, &req.action)),
-    };
+    if !principal_ok {
+        return false;
+    }
     let resource_ok = match &st.resource {
         None => true,
         Some(m) => {
-            let vars = vars.then_some(ctx);
-            let value = chars(&req.resource, false);
-            matcher_applies(m, |p| compile(p, true, vars, false).is_some_and(|t| glob(&t, &value)))
+            let var_ctx = vars.then_some(ctx);
+            let mut value: Option<Vec<char>> = None;
+            matcher_applies(m, |p| match literal_match(p, &req.resource, false) {
+                Some(equal) => equal,
+                None => {
+                    let value = value.get_or_insert_with(|| chars(&req.resource, false));
+                    compile(p, true, var_ctx, false).is_some_and(|t| glob(&t, value))
+                }
+            })
         }
     };
-    principal_ok && action_ok && resource_ok && conditions_hold(st, ctx, vars)
+    resource_ok && conditions_hold(st, ctx, vars)
 }
 
 fn matcher_applies(m: &Matcher, mut matches: impl FnMut(&str) -> bool) -> bool {

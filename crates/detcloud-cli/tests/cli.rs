@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+
+mod common;
 use detcloud_fake::FakeCloud;
 use detcloud_policy::{PolicyDocument, Principal, Statement};
 use detcloud_provider::{Cloud, CreateRole, Tags};
@@ -20,20 +22,8 @@ impl Sandbox {
         Sandbox { _dir: dir, state }
     }
 
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("detcloud").unwrap();
-        cmd.arg("--sandbox").arg("--sandbox-state").arg(&self.state).args(args);
-        cmd.env_remove("AWS_ENDPOINT_URL").env_remove("AWS_PROFILE").env_remove("DETCLOUD_SANDBOX_STATE");
-        cmd
-    }
-
     fn run(&self, args: &[&str], stdin: &str) -> (i32, String, String) {
-        let out = self.cmd(args).write_stdin(stdin).output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
+        common::run_sandbox(&self.state, self._dir.path(), args, stdin)
     }
 
     fn cloud(&self) -> FakeCloud {

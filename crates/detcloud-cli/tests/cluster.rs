@@ -1,7 +1,7 @@
 //! `detcloud cluster ...` through the real binary on the sandbox: the lifecycle, JSON output,
 //! bad input, and no secret in any output.
 
-use assert_cmd::Command;
+mod common;
 
 struct Sandbox {
     dir: tempfile::TempDir,
@@ -16,24 +16,7 @@ impl Sandbox {
     }
 
     fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::cargo_bin("detcloud")
-            .unwrap()
-            .arg("--sandbox")
-            .arg("--sandbox-state")
-            .arg(self.dir.path().join("sandbox.json"))
-            .args(args)
-            .env("HOME", self.dir.path())
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_REGION")
-            .write_stdin("")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
+        common::run_sandbox(&self.dir.path().join("sandbox.json"), self.dir.path(), args, "")
     }
 
     /// The database password, read from the sandbox's own state (what AWS would hold).

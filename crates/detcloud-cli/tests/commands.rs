@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+mod common;
+
 use assert_cmd::Command;
 
 const VENDOR: &str = "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role";
@@ -26,22 +28,7 @@ impl Sandbox {
     }
 
     fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::cargo_bin("detcloud")
-            .unwrap()
-            .arg("--sandbox")
-            .arg("--sandbox-state")
-            .arg(self.state())
-            .args(args)
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("AWS_PROFILE")
-            .write_stdin("")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
+        common::run_sandbox(&self.state(), self.dir.path(), args, "")
     }
 }
 

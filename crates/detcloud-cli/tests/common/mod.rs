@@ -1,0 +1,26 @@
+//! What the binary tests share: running `detcloud` on a sandbox state file.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// Runs `detcloud --sandbox --sandbox-state STATE ARGS...` with `stdin`, HOME set to `home`
+/// (generated keys land there), and no AWS settings from the environment; returns the exit code,
+/// stdout and stderr.
+pub(crate) fn run_sandbox(state: &Path, home: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let out = Command::cargo_bin("detcloud")
+        .unwrap()
+        .arg("--sandbox")
+        .arg("--sandbox-state")
+        .arg(state)
+        .args(args)
+        .env("HOME", home)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("DETCLOUD_SANDBOX_STATE")
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}

@@ -412,6 +412,24 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
     }
 }
 
+/// Writes the database password to its SSM SecureString, replacing any earlier value.
+async fn store_password(run: &Run<'_>, password: &Secret) -> Result<()> {
+    run.cloud
+        .parameters()
+        .put_parameter(PutParameter {
+            name: run.p.names.password_parameter.clone(),
+            value: password.clone(),
+            secure: true,
+            // The AWS-managed alias/aws/ssm key: a customer key would need kms:Encrypt, which the
+            // cross-account role does not have.
+            kms_key_id: None,
+            overwrite: true,
+            description: Some(format!("Master password of the database of detcloud cluster {}", run.p.spec.name)),
+        })
+        .await?;
+    Ok(())
+}
+
 async fn ensure_db_cluster(run: &Run<'_>) -> Result<(String, bool)> {
     let p = run.p;
     let rds = run.cloud.database();
@@ -425,19 +443,7 @@ async fn ensure_db_cluster(run: &Run<'_>) -> Result<(String, bool)> {
         }
     } else {
         let password = generate_password()?;
-        run.cloud
-            .parameters()
-            .put_parameter(PutParameter {
-                name: p.names.password_parameter.clone(),
-                value: password.clone(),
-                secure: true,
-                // The AWS-managed alias/aws/ssm key: a customer key would need kms:Encrypt, which
-                // the cross-account role does not have.
-                kms_key_id: None,
-                overwrite: true,
-                description: Some(format!("Master password of the database of detcloud cluster {}", p.spec.name)),
-            })
-            .await?;
+        store_password(run, &password).await?;
         let request = CreateDbCluster {
             id: p.names.db_cluster.clone(),
             engine: "aurora-postgresql".into(),
@@ -592,17 +598,7 @@ async fn ensure_master_config(run: &Run<'_>) -> Result<(String, bool)> {
         Some(pw) => pw,
         None => {
             let pw = generate_password()?;
-            run.cloud
-                .parameters()
-                .put_parameter(PutParameter {
-                    name: p.names.password_parameter.clone(),
-                    value: pw.clone(),
-                    secure: true,
-                    kms_key_id: None,
-                    overwrite: true,
-                    description: Some(format!("Master password of the database of detcloud cluster {}", p.spec.name)),
-                })
-                .await?;
+            store_password(run, &pw).await?;
             run.cloud
                 .database()
                 .modify_db_cluster(detcloud_provider::ModifyDbCluster {

@@ -130,12 +130,11 @@ impl Run<'_> {
     }
 }
 
-/// FNV-1a over the parts, separated: a stable, dependency-free hash for idempotency tokens.
+/// A stable hash of the parts, each followed by a NUL so that no two lists collide by
+/// concatenation: for idempotency tokens.
 fn fnv1a(parts: &[&str]) -> u64 {
-    parts
-        .iter()
-        .flat_map(|p| p.bytes().chain(std::iter::once(0)))
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+    let bytes: Vec<u8> = parts.iter().flat_map(|p| p.bytes().chain(std::iter::once(0))).collect();
+    detcloud_provider::tags::stable_hash(&bytes)
 }
 
 /// A 32-character password of letters and digits from the OS's random source.

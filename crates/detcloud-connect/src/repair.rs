@@ -18,6 +18,7 @@
 //! unconditionally; it is idempotent.
 
 use detcloud_policy::{Arn, Matcher};
+use detcloud_provider::tags::stable_hash;
 use detcloud_provider::{Cloud, CreatePolicy, Error, Result};
 use serde::Serialize;
 
@@ -39,14 +40,9 @@ pub struct Repair {
     pub changed: bool,
 }
 
-/// FNV-1a, 64 bits: a stable content hash without dependencies.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
-}
-
 /// The name of the repair policy for `spec`: it changes whenever the catalog's document does.
 pub fn repair_policy_name(spec: &RoleSpec) -> String {
-    let hash = fnv1a(spec.permissions.normalized().to_json().as_bytes());
+    let hash = stable_hash(spec.permissions.normalized().to_json().as_bytes());
     format!("{}{REPAIR_INFIX}{:08x}", spec.policy_name, hash as u32)
 }
 

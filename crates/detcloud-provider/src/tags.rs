@@ -29,3 +29,19 @@ pub fn managed_tags(extra: impl IntoIterator<Item = (String, String)>) -> Tags {
     tags.extend(extra);
     tags
 }
+
+/// FNV-1a, 64 bits, over `bytes`: a stable hash (the same on every platform and release) for
+/// names and idempotency tokens that must prove what they were made from.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stable_hash_is_fnv1a() {
+        // FNV-1a test vectors.
+        assert_eq!(super::stable_hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(super::stable_hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

@@ -1,7 +1,8 @@
 //! Ownership tags: how detcloud recognises what it created.
 //!
 //! Every resource detcloud creates carries [`MANAGED_BY`]` = `[`MANAGED_BY_VALUE`]. Anything
-//! without it belongs to the customer and is never modified or deleted.
+//! without it belongs to the customer and is never modified or deleted. Where AWS cannot tag a
+//! resource, a name made with [`stable_hash`] proves what it was made from.
 
 use std::collections::BTreeMap;
 

@@ -17,7 +17,7 @@ use crate::context::{Inventory, Names};
 use crate::create::{Event, Phase, Progress};
 use crate::graph::Node;
 use crate::spec::ClusterSpec;
-use crate::wait::wait_for;
+use crate::wait::{wait_for, wait_gone};
 
 /// Options of a delete run.
 #[derive(Clone)]
@@ -100,14 +100,13 @@ impl Deleter<'_> {
             self.emit(Node::Master, Phase::Started);
             gone(compute.terminate_instances(&ids).await)?;
             self.emit(Node::Master, Phase::Waiting(format!("terminating {}", ids.join(", "))));
-            wait_for("instances to terminate", self.options.timeout, || async {
-                let all = compute.describe_instances(&Filter { ids: ids.clone(), ..Filter::default() }).await;
-                match all {
-                    Ok(list) => Ok(list.iter().all(|i| i.state == InstanceState::Terminated).then_some(())),
-                    Err(e) if e.is_not_found() => Ok(Some(())),
-                    Err(e) => Err(e),
-                }
-            })
+            let filter = Filter { ids: ids.clone(), ..Filter::default() };
+            wait_gone(
+                "instances to terminate",
+                self.options.timeout,
+                || compute.describe_instances(&filter),
+                |list| list.iter().all(|i| i.state == InstanceState::Terminated),
+            )
             .await?;
             self.deleted(format!("instances {}", ids.join(", ")));
         }
@@ -141,13 +140,13 @@ impl Deleter<'_> {
             gone(net.delete_nat_gateway(&n.id).await)?;
             let id = n.id.clone();
             self.emit(Node::NatGateway, Phase::Waiting(format!("{id} deleting")));
-            wait_for(&format!("NAT gateway {id} to be deleted"), self.options.timeout, || async {
-                match net.describe_nat_gateways(&Filter::id(&id)).await {
-                    Ok(l) => Ok(l.iter().all(|n| n.state == NatGatewayState::Deleted).then_some(())),
-                    Err(e) if e.is_not_found() => Ok(Some(())),
-                    Err(e) => Err(e),
-                }
-            })
+            let filter = Filter::id(&id);
+            wait_gone(
+                &format!("NAT gateway {id} to be deleted"),
+                self.options.timeout,
+                || net.describe_nat_gateways(&filter),
+                |l| l.iter().all(|n| n.state == NatGatewayState::Deleted),
+            )
             .await?;
             self.deleted(format!("NAT gateway {id}"));
         }
@@ -195,14 +194,13 @@ impl Deleter<'_> {
             gone(rds.delete_db_instance(member).await)?;
             let id = member.clone();
             self.emit(Node::DbInstance, Phase::Waiting(format!("{id} deleting")));
-            wait_for(&format!("Aurora instance {id} to be deleted"), self.options.timeout, || async {
-                match rds.describe_db_instances(&Filter::id(&id)).await {
-                    Ok(l) if l.is_empty() => Ok(Some(())),
-                    Ok(_) => Ok(None),
-                    Err(e) if e.is_not_found() => Ok(Some(())),
-                    Err(e) => Err(e),
-                }
-            })
+            let filter = Filter::id(&id);
+            wait_gone(
+                &format!("Aurora instance {id} to be deleted"),
+                self.options.timeout,
+                || rds.describe_db_instances(&filter),
+                <[_]>::is_empty,
+            )
             .await?;
             self.deleted(format!("Aurora instance {id}"));
         }
@@ -218,14 +216,13 @@ impl Deleter<'_> {
         }
         let id = cluster.id.clone();
         self.emit(Node::DbCluster, Phase::Waiting(format!("{id} deleting")));
-        wait_for(&format!("Aurora cluster {id} to be deleted"), self.options.timeout, || async {
-            match rds.describe_db_clusters(&Filter::id(&id)).await {
-                Ok(l) if l.is_empty() => Ok(Some(())),
-                Ok(_) => Ok(None),
-                Err(e) if e.is_not_found() => Ok(Some(())),
-                Err(e) => Err(e),
-            }
-        })
+        let filter = Filter::id(&id);
+        wait_gone(
+            &format!("Aurora cluster {id} to be deleted"),
+            self.options.timeout,
+            || rds.describe_db_clusters(&filter),
+            <[_]>::is_empty,
+        )
         .await?;
         self.deleted(format!("Aurora cluster {id}"));
         if let Some(s) = snapshot {

@@ -14,7 +14,7 @@ use crate::create::{create, ingress_rules, CreateOptions, CreateReport};
 use crate::graph::Node;
 use crate::preflight::Prepared;
 use crate::spec::ClusterSpec;
-use crate::wait::wait_for;
+use crate::wait::{wait_for, wait_gone};
 
 /// The VPC tag recording the log retention (the cross-account role may not read log groups).
 pub const LOG_RETENTION_TAG: &str = "detcloud:log-retention-days";
@@ -138,11 +138,13 @@ pub async fn modify(cloud: &dyn Cloud, p: &Prepared, options: &CreateOptions) ->
         if m.instance_type != p.spec.master.instance_type {
             let compute = cloud.compute();
             compute.terminate_instances(std::slice::from_ref(&m.id)).await?;
-            let id = m.id.clone();
-            wait_for(&format!("master {id} to terminate"), options.timeout, || async {
-                let l = compute.describe_instances(&Filter::id(&id)).await?;
-                Ok(l.iter().all(|i| i.state == InstanceState::Terminated).then_some(()))
-            })
+            let filter = Filter::id(&m.id);
+            wait_gone(
+                &format!("master {} to terminate", m.id),
+                options.timeout,
+                || compute.describe_instances(&filter),
+                |l| l.iter().all(|i| i.state == InstanceState::Terminated),
+            )
             .await?;
             prepared.inventory.instances.retain(|i| i.id != m.id);
             // The master's elastic IP is free again: re-associate it with the new master.

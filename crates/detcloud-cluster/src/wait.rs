@@ -39,6 +39,32 @@ where
     }
 }
 
+/// Waits until `describe` shows the resources gone: `gone(list)` holds, or the describe fails
+/// with NotFound (AWS forgets deleted resources).
+pub async fn wait_gone<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    mut describe: F,
+    gone: impl Fn(&[T]) -> bool,
+) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Vec<T>>>,
+{
+    wait_for(what, timeout, || {
+        let listed = describe();
+        let gone = &gone;
+        async move {
+            match listed.await {
+                Ok(list) => Ok(gone(&list).then_some(())),
+                Err(e) if e.is_not_found() => Ok(Some(())),
+                Err(e) => Err(e),
+            }
+        }
+    })
+    .await
+}
+
 /// Runs `call` again after retryable errors, with backoff: at most `attempts` tries.
 pub async fn retry<T, F, Fut>(attempts: u32, mut call: F) -> Result<T>
 where

@@ -223,6 +223,11 @@ pub struct DeleteArgs {
     pub access: AccessArgs,
 }
 
+/// The cluster name argument, checked.
+fn check_name(name: &str) -> Result<(), CliError> {
+    detcloud_cluster::spec::validate_cluster_name(name).map_err(|e| CliError::usage(format!("NAME: {e}")))
+}
+
 fn validate_dns(zone: &Option<String>, name: &Option<String>) -> Result<(), CliError> {
     if let Some(z) = zone {
         if z.is_empty() || z.len() > 32 || !z.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -408,8 +413,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
         }
         ClusterCommand::Status(args) => {
             args.access.validate()?;
-            detcloud_cluster::spec::validate_cluster_name(&args.name)
-                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            check_name(&args.name)?;
             with_backend(global, |backend| async move {
                 let (cloud, account) = args.access.cloud(&backend).await?;
                 let st = detcloud_cluster::status(cloud.as_ref(), &args.name, &region_of(global, &backend), &account)
@@ -469,8 +473,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
         ClusterCommand::Delete(args) => {
             args.access.validate()?;
             validate_dns(&args.dns_zone_id, &args.dns_name)?;
-            detcloud_cluster::spec::validate_cluster_name(&args.name)
-                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            check_name(&args.name)?;
             with_backend(global, |backend| async move {
                 let (cloud, account) = args.access.cloud(&backend).await?;
                 let region = region_of(global, &backend);
@@ -560,8 +563,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
         }
         ClusterCommand::Backup(args) => {
             args.access.validate()?;
-            detcloud_cluster::spec::validate_cluster_name(&args.name)
-                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            check_name(&args.name)?;
             if let Some(d) = args.retention_days {
                 if !(1..=35).contains(&d) {
                     return Err(CliError::usage(format!("--retention-days: must be 1-35 (got {d})")));
@@ -595,8 +597,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
         }
         ClusterCommand::Restore(args) => {
             args.access.validate()?;
-            detcloud_cluster::spec::validate_cluster_name(&args.name)
-                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            check_name(&args.name)?;
             let to =
                 detcloud_cluster::operate::parse_time(&args.to).map_err(|e| CliError::usage(format!("--to: {e}")))?;
             with_backend(global, |backend| async move {
@@ -624,8 +625,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
         }
         ClusterCommand::Logs(args) => {
             args.access.validate()?;
-            detcloud_cluster::spec::validate_cluster_name(&args.name)
-                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            check_name(&args.name)?;
             if !(1..=100_000).contains(&args.lines) {
                 return Err(CliError::usage(format!("--lines: must be 1-100000 (got {})", args.lines)));
             }
@@ -658,8 +658,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             .await
         }
         ClusterCommand::Peer(args) => {
-            detcloud_cluster::spec::validate_cluster_name(&args.name)
-                .map_err(|e| CliError::usage(format!("NAME: {e}")))?;
+            check_name(&args.name)?;
             let ok = args
                 .vpc_id
                 .strip_prefix("vpc-")

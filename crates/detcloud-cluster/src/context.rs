@@ -74,6 +74,13 @@ pub fn cluster_filter(name: &str) -> Filter {
     Filter::tag(MANAGED_BY, MANAGED_BY_VALUE).and_tag(CLUSTER, name)
 }
 
+/// The VPC's `default` security group (the cross-account role may not create groups, so the
+/// cluster's rules live on this one).
+pub async fn default_group(cloud: &dyn Cloud, vpc_id: &str) -> Result<Option<SecurityGroup>> {
+    let groups = cloud.network().describe_security_groups(&Filter::all().in_vpc(vpc_id)).await?;
+    Ok(groups.into_iter().find(|g| g.name == "default"))
+}
+
 /// What of a cluster already exists, read with the describes the cross-account role may call.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
@@ -129,13 +136,7 @@ impl Inventory {
             Some(v) => {
                 let subnets = net.describe_subnets(&filter.clone().in_vpc(&v.id)).await?;
                 let tables = net.describe_route_tables(&filter.clone().in_vpc(&v.id)).await?;
-                let default = net
-                    .describe_security_groups(
-                        &detcloud_provider::Filter { ids: vec![], ..Filter::default() }.in_vpc(&v.id),
-                    )
-                    .await?
-                    .into_iter()
-                    .find(|g| g.name == "default");
+                let default = default_group(cloud, &v.id).await?;
                 (subnets, tables, default)
             }
             None => (vec![], vec![], None),

@@ -311,11 +311,8 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
             let vpc = run.id(Node::Vpc);
             let group = match inv.default_group.clone() {
                 Some(g) => g,
-                None => net
-                    .describe_security_groups(&Filter::all().in_vpc(&vpc))
+                None => crate::context::default_group(run.cloud, &vpc)
                     .await?
-                    .into_iter()
-                    .find(|g| g.name == "default")
                     .ok_or_else(|| Error::not_found("default security group of", vpc.clone()))?,
             };
             let missing: Vec<SecurityRule> = ingress_rules(p)

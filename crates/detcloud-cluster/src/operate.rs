@@ -311,20 +311,14 @@ pub async fn restore(
         .ok_or_else(|| Error::not_found("DB cluster", names.db_cluster.clone()))?;
     let stamp = to.unwrap_or_else(SystemTime::now).duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let target = format!("{}-restore-{stamp}", names.db_cluster);
-    let group = cloud
+    let vpc = cloud
         .network()
         .describe_vpcs(&crate::context::cluster_filter(&spec.name))
         .await?
         .into_iter()
         .next()
         .ok_or_else(|| Error::not_found("VPC of cluster", spec.name.clone()))?;
-    let sg = cloud
-        .network()
-        .describe_security_groups(&Filter::all().in_vpc(&group.id))
-        .await?
-        .into_iter()
-        .find(|g| g.name == "default")
-        .map(|g| g.id);
+    let sg = crate::context::default_group(cloud, &vpc.id).await?.map(|g| g.id);
     let mut tags = cluster_tags(spec);
     tags.insert(crate::context::RESOURCE.into(), "db-restore".into());
     match rds

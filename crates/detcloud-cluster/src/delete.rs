@@ -11,7 +11,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use detcloud_provider::tags::is_managed;
-use detcloud_provider::{Cloud, Error, Filter, InstanceState, NatGatewayState, Result};
+use detcloud_provider::{done_if_missing, Cloud, Error, Filter, InstanceState, NatGatewayState, Result};
 
 use crate::context::{Inventory, Names};
 use crate::create::{Event, Phase, Progress};
@@ -49,14 +49,6 @@ pub struct DeleteReport {
     pub deleted: Vec<String>,
     /// What was kept on purpose (the bucket, the final snapshot).
     pub kept: Vec<String>,
-}
-
-fn gone<T>(r: Result<T>) -> Result<()> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
-    }
 }
 
 struct Deleter<'a> {
@@ -98,7 +90,7 @@ impl Deleter<'_> {
         let ids: Vec<String> = self.inv.instances.iter().map(|i| i.id.clone()).collect();
         if !ids.is_empty() {
             self.emit(Node::Master, Phase::Started);
-            gone(compute.terminate_instances(&ids).await)?;
+            done_if_missing(compute.terminate_instances(&ids).await)?;
             self.emit(Node::Master, Phase::Waiting(format!("terminating {}", ids.join(", "))));
             let filter = Filter { ids: ids.clone(), ..Filter::default() };
             wait_gone(
@@ -137,7 +129,7 @@ impl Deleter<'_> {
         let net = self.cloud.network();
         for n in self.inv.nat_gateways.iter().filter(|n| n.state != NatGatewayState::Deleted) {
             self.emit(Node::NatGateway, Phase::Started);
-            gone(net.delete_nat_gateway(&n.id).await)?;
+            done_if_missing(net.delete_nat_gateway(&n.id).await)?;
             let id = n.id.clone();
             self.emit(Node::NatGateway, Phase::Waiting(format!("{id} deleting")));
             let filter = Filter::id(&id);
@@ -175,7 +167,7 @@ impl Deleter<'_> {
                 self.deleted(format!("DB subnet group {group}"))
             }
         })?;
-        if gone(self.cloud.parameters().delete_parameter(&self.names.password_parameter).await).is_ok() {
+        if done_if_missing(self.cloud.parameters().delete_parameter(&self.names.password_parameter).await).is_ok() {
             self.deleted(format!("parameter {}", self.names.password_parameter));
         }
         Ok(())
@@ -191,7 +183,7 @@ impl Deleter<'_> {
         }
         for member in &cluster.member_instance_ids {
             self.emit(Node::DbInstance, Phase::Started);
-            gone(rds.delete_db_instance(member).await)?;
+            done_if_missing(rds.delete_db_instance(member).await)?;
             let id = member.clone();
             self.emit(Node::DbInstance, Phase::Waiting(format!("{id} deleting")));
             let filter = Filter::id(&id);
@@ -233,7 +225,7 @@ impl Deleter<'_> {
 
     async fn loose_ends(&self) -> Result<()> {
         if self.inv.key_pair.is_some() {
-            gone(self.cloud.compute().delete_key_pair(&self.names.key_pair).await)?;
+            done_if_missing(self.cloud.compute().delete_key_pair(&self.names.key_pair).await)?;
             self.deleted(format!("key pair {}", self.names.key_pair));
         }
         match self.cloud.logs().delete_log_group(&self.names.log_group).await {
@@ -245,7 +237,7 @@ impl Deleter<'_> {
             let s3 = self.cloud.storage();
             match s3.empty_bucket(&self.names.bucket).await {
                 Ok(n) => {
-                    gone(s3.delete_bucket(&self.names.bucket).await)?;
+                    done_if_missing(s3.delete_bucket(&self.names.bucket).await)?;
                     self.deleted(format!("bucket {} ({n} objects)", self.names.bucket));
                 }
                 Err(e) if e.is_not_found() => {}
@@ -261,16 +253,16 @@ impl Deleter<'_> {
         let net = self.cloud.network();
         for t in &self.inv.route_tables {
             for a in t.associations.iter().filter(|a| !a.main) {
-                gone(net.disassociate_route_table(&a.id).await)?;
+                done_if_missing(net.disassociate_route_table(&a.id).await)?;
             }
-            gone(net.delete_route_table(&t.id).await)?;
+            done_if_missing(net.delete_route_table(&t.id).await)?;
             self.deleted(format!("route table {}", t.id));
         }
         for g in &self.inv.internet_gateways {
             for vpc in &g.attached_vpc_ids {
-                gone(net.detach_internet_gateway(&g.id, vpc).await)?;
+                done_if_missing(net.detach_internet_gateway(&g.id, vpc).await)?;
             }
-            gone(net.delete_internet_gateway(&g.id).await)?;
+            done_if_missing(net.delete_internet_gateway(&g.id).await)?;
             self.deleted(format!("internet gateway {}", g.id));
         }
         for s in &self.inv.subnets {

@@ -7,7 +7,7 @@
 //! policies.
 
 use detcloud_provider::tags::is_managed;
-use detcloud_provider::{Cloud, Error, IamExt, Result};
+use detcloud_provider::{done_if_missing, Cloud, Error, IamExt, Result};
 use serde::Serialize;
 
 use crate::apply::with_retry;
@@ -119,10 +119,6 @@ fn never(_: &Error) -> bool {
 
 async fn delete(cloud: &dyn Cloud, d: &Deletion) -> Result<()> {
     let iam = cloud.iam();
-    let gone = |r: Result<()>| match r {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other,
-    };
     match d.kind {
         ResourceKind::InstanceProfile => {
             let profile = match iam.get_instance_profile(&d.name).await {
@@ -131,22 +127,22 @@ async fn delete(cloud: &dyn Cloud, d: &Deletion) -> Result<()> {
                 Err(e) => return Err(e),
             };
             for role in &profile.roles {
-                gone(with_retry(|| iam.remove_role_from_instance_profile(&d.name, role), never).await)?;
+                done_if_missing(with_retry(|| iam.remove_role_from_instance_profile(&d.name, role), never).await)?;
             }
-            gone(with_retry(|| iam.delete_instance_profile(&d.name), never).await)
+            done_if_missing(with_retry(|| iam.delete_instance_profile(&d.name), never).await)
         }
         ResourceKind::Role => {
             for a in iam.list_attached_policies(&d.name).await? {
-                gone(with_retry(|| iam.detach_policy(&d.name, &a.arn), never).await)?;
+                done_if_missing(with_retry(|| iam.detach_policy(&d.name, &a.arn), never).await)?;
             }
             for name in iam.list_inline_policies(&d.name).await? {
-                gone(with_retry(|| iam.delete_inline_policy(&d.name, &name), never).await)?;
+                done_if_missing(with_retry(|| iam.delete_inline_policy(&d.name, &name), never).await)?;
             }
             // A profile detcloud does not own may still hold the role; IAM then refuses with a
             // DeleteConflict, which is reported.
-            gone(with_retry(|| iam.delete_role(&d.name), never).await)
+            done_if_missing(with_retry(|| iam.delete_role(&d.name), never).await)
         }
-        ResourceKind::Policy => gone(with_retry(|| iam.delete_policy_with_versions(&d.arn), never).await),
+        ResourceKind::Policy => done_if_missing(with_retry(|| iam.delete_policy_with_versions(&d.arn), never).await),
         ResourceKind::PolicyAttachment | ResourceKind::InstanceProfileRole => Ok(()),
     }
 }

@@ -19,7 +19,7 @@
 
 use detcloud_policy::{Arn, Matcher};
 use detcloud_provider::tags::stable_hash;
-use detcloud_provider::{Cloud, CreatePolicy, Error, Result};
+use detcloud_provider::{done_if_missing, Cloud, CreatePolicy, Error, Result};
 use serde::Serialize;
 
 use crate::catalog::{Catalog, Component, RoleSpec};
@@ -44,13 +44,6 @@ pub struct Repair {
 pub fn repair_policy_name(spec: &RoleSpec) -> String {
     let hash = stable_hash(spec.permissions.normalized().to_json().as_bytes());
     format!("{}{REPAIR_INFIX}{:08x}", spec.policy_name, hash as u32)
-}
-
-fn ok_if_missing(r: Result<()>) -> Result<()> {
-    match r {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other,
-    }
 }
 
 /// IAM's simulator on every (action, resource) the catalog grants, grouped by resource.
@@ -95,7 +88,7 @@ async fn repair_role(cloud: &dyn Cloud, spec: &RoleSpec) -> Result<Repair> {
     let mut log = vec![];
     let mut changed = false;
     if drifted(cloud, spec, &mut log).await? {
-        ok_if_missing(iam.detach_policy(&spec.role_name, &spec.policy_arn).await)?;
+        done_if_missing(iam.detach_policy(&spec.role_name, &spec.policy_arn).await)?;
         let create = |name: &str| CreatePolicy {
             name: name.to_string(),
             path: spec.path.clone(),
@@ -103,7 +96,7 @@ async fn repair_role(cloud: &dyn Cloud, spec: &RoleSpec) -> Result<Repair> {
             description: Some(format!("Permissions of {} (managed by detcloud)", spec.role_name)),
             tags: spec.tags.clone(),
         };
-        let arn = match ok_if_missing(iam.delete_policy(&spec.policy_arn).await) {
+        let arn = match done_if_missing(iam.delete_policy(&spec.policy_arn).await) {
             Ok(()) => {
                 iam.create_policy(create(&spec.policy_name)).await?;
                 log.push(format!("replaced {} with the catalog's document", spec.policy_name));

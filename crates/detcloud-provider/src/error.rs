@@ -139,6 +139,16 @@ impl Error {
     }
 }
 
+/// `Ok` when the call succeeded or its target does not exist: for deletes and detaches, whose
+/// goal is reached either way. Every other error is kept.
+pub fn done_if_missing<T>(result: Result<T>) -> Result<()> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Exponential backoff with full jitter supplied by the caller, capped.
 ///
 /// `attempt` counts from 0. The delay is `base * 2^attempt`, at most `cap`; `jitter` in `[0, 1]`

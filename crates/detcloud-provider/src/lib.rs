@@ -42,7 +42,7 @@ pub use database::{
     CreateDbCluster, CreateDbInstance, Database, DbCluster, DbClusterSnapshot, DbInstance, DbSubnetGroup,
     ModifyDbCluster, RestoreDbCluster,
 };
-pub use error::{backoff_delay, Error, Result};
+pub use error::{backoff_delay, done_if_missing, Error, Result};
 pub use filter::Filter;
 pub use iam::{
     AttachedPolicy, CreatePolicy, CreateRole, Iam, IamExt, InstanceProfile, ManagedPolicy, PolicyVersion, Role,

@@ -22,7 +22,8 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use crate::context::{node_tags, RESOURCE};
 use crate::graph::{Graph, Node};
 use crate::preflight::Prepared;
-use crate::wait::{retry, wait_for};
+use crate::wait::{wait_for, CATCH_UP};
+use detcloud_retry::retry;
 
 /// What happened to a node, for progress display.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -546,12 +547,12 @@ async fn ensure_master(run: &Run<'_>) -> Result<(String, bool)> {
                 tags: run.tags(Node::Master),
             };
             // A new instance profile takes a while to be usable by EC2 (NotReady): retry.
-            let mut instance = retry(8, || compute.run_instance(request.clone())).await?;
+            let mut instance = retry(&CATCH_UP, Error::is_retryable, || compute.run_instance(request.clone())).await?;
             if instance.state.is_gone() {
                 // The client token names an instance terminated since: launch anew.
                 let mut fresh = request.clone();
                 fresh.client_token = fresh.client_token.map(|t| format!("{t}-{:08x}", fnv1a(&[&instance.id]) as u32));
-                instance = retry(8, || compute.run_instance(fresh.clone())).await?;
+                instance = retry(&CATCH_UP, Error::is_retryable, || compute.run_instance(fresh.clone())).await?;
             }
             (instance.id, true)
         }

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use detcloud_provider::{backoff_delay, Error, Result};
+use detcloud_retry::RetryPolicy;
 
 /// The first poll interval.
 pub const FIRST_DELAY: Duration = Duration::from_secs(2);
@@ -65,23 +66,10 @@ where
     .await
 }
 
-/// Runs `call` again after retryable errors, with backoff: at most `attempts` tries.
-pub async fn retry<T, F, Fut>(attempts: u32, mut call: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T>>,
-{
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(e) if e.is_retryable() && attempt + 1 < attempts => {
-                tokio::time::sleep(backoff_delay(attempt, Duration::from_millis(500), MAX_DELAY, 1.0)).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
-}
+/// How a call is retried while AWS catches up with a change (a new instance profile, say): the
+/// not-ready errors count as transient, 8 attempts, 500 ms doubling to 30 s.
+pub const CATCH_UP: RetryPolicy =
+    RetryPolicy { max_attempts: 8, base_delay: Duration::from_millis(500), max_delay: MAX_DELAY };
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use detcloud_provider::{backoff_delay, Cloud, CreatePolicy, CreateRole, Error, IamExt, Result};
+use detcloud_provider::{Cloud, CreatePolicy, CreateRole, Error, IamExt, Result};
+use detcloud_retry::RetryPolicy;
 use futures::future::join_all;
 
 use crate::catalog::RoleSpec;
@@ -12,8 +13,8 @@ use crate::plan::{Change, Fix, Plan, ResourceKind, Step};
 
 /// Attempts per step, including the first.
 pub const MAX_ATTEMPTS: u32 = 6;
-const BASE_DELAY: Duration = Duration::from_millis(250);
-const MAX_DELAY: Duration = Duration::from_secs(8);
+const POLICY: RetryPolicy =
+    RetryPolicy { max_attempts: MAX_ATTEMPTS, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(8) };
 
 /// A step failed. Steps of other components were still attempted; re-running `connect aws`
 /// resumes from what exists.
@@ -28,24 +29,15 @@ pub struct ApplyError {
     pub error: Error,
 }
 
-/// Runs `call` until it succeeds, fails with a non-retryable error, or [`MAX_ATTEMPTS`] pass.
-/// `also_retry` marks further errors as transient (IAM's eventual consistency right after a
-/// create).
-pub async fn with_retry<T, F, Fut>(mut call: F, also_retry: impl Fn(&Error) -> bool) -> Result<T>
+/// Runs `call` until it succeeds, fails with an error that is neither retryable nor accepted by
+/// `also_retry`, or [`MAX_ATTEMPTS`] pass. `also_retry` marks further errors as transient (IAM's
+/// eventual consistency right after a create).
+pub async fn with_retry<T, F, Fut>(call: F, also_retry: impl Fn(&Error) -> bool) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(e) if (e.is_retryable() || also_retry(&e)) && attempt + 1 < MAX_ATTEMPTS => {
-                tokio::time::sleep(backoff_delay(attempt, BASE_DELAY, MAX_DELAY, 1.0)).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
+    detcloud_retry::retry(&POLICY, |e| e.is_retryable() || also_retry(e), call).await
 }
 
 fn never(_: &Error) -> bool {

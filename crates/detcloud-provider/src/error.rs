@@ -113,6 +113,13 @@ impl Error {
         )
     }
 
+    /// True when the request itself did not get through — throttled, a 5xx, or timed out — so
+    /// that sending the same request again is the fix. (Narrower than
+    /// [`is_retryable`](Error::is_retryable), which also counts resources that are not ready yet.)
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Throttled { .. } | Error::Unavailable { .. } | Error::Timeout { .. })
+    }
+
     /// True for [`Error::NotFound`].
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })

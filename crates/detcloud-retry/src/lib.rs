@@ -1,0 +1,357 @@
+//! Retries for AWS calls: capped exponential backoff with jitter on tokio's clock (virtual in
+//! tests), as a function ([`retry`]) and as a [`Cloud`] wrapper ([`Retrying`]) that retries every
+//! call whose request did not get through.
+//!
+//! What is retried: [`Error::is_transient`] — throttling, 5xx, request timeouts. Those requests
+//! had no effect, so sending them again is safe even for creates. Everything else (access denied,
+//! quotas, invalid input, not found, resources not ready) is returned at once: the engines decide.
+//!
+//! The AWS SDK retries too (three attempts in its standard mode); this layer sits above it so that
+//! a throttling storm longer than the SDK's budget is still ridden out, with the same policy on
+//! every backend, the fake included.
+//!
+//! **Architecture Invariant:** depends only on `detcloud-provider` and tokio's timer; names no
+//! backend.
+#![warn(missing_docs)]
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+#[allow(clippy::wildcard_imports)]
+use detcloud_provider::*;
+
+mod delegate;
+
+/// How often and how patiently to retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, including the first (at least 1).
+    pub max_attempts: u32,
+    /// The delay before the first retry; it doubles per retry.
+    pub base_delay: Duration,
+    /// The longest delay between two attempts.
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// The policy of [`Retrying`]: 16 attempts, 250 ms doubling to 20 s, with equal jitter. A call
+    /// gives up after about four minutes of continuous throttling; with half of all calls
+    /// throttled at random, one call in 65,536 fails.
+    pub const CALLS: RetryPolicy =
+        RetryPolicy { max_attempts: 16, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(20) };
+
+    /// The delay before retry number `retry` (from 0): `base * 2^retry` capped at `max_delay`,
+    /// of which the upper half is jitter drawn from `seed` (the same seed gives the same delay).
+    pub fn delay(&self, retry: u32, seed: u64) -> Duration {
+        let full = backoff_delay(retry, self.base_delay, self.max_delay, 1.0);
+        let fraction = (tags::stable_hash(&seed.to_le_bytes()) >> 11) as f64 / (1u64 << 53) as f64;
+        full / 2 + (full / 2).mul_f64(fraction)
+    }
+
+    /// The longest a call can spend waiting between attempts under this policy.
+    pub fn worst_case_wait(&self) -> Duration {
+        (0..self.max_attempts.saturating_sub(1)).map(|r| backoff_delay(r, self.base_delay, self.max_delay, 1.0)).sum()
+    }
+}
+
+/// Runs `call` until it succeeds, fails with an error `retry_on` rejects, or the policy's
+/// attempts are used up (then the last error). Sleeps on tokio's clock between attempts.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use detcloud_provider::Error;
+/// use detcloud_retry::{retry, RetryPolicy};
+/// let mut failures = 2;
+/// let value = retry(&RetryPolicy::CALLS, Error::is_transient, || {
+///     let result = if failures > 0 { Err(Error::Throttled { message: "slow down".into() }) } else { Ok(7) };
+///     failures -= 1;
+///     async move { result }
+/// })
+/// .await;
+/// assert_eq!(value.unwrap(), 7);
+/// # }
+/// ```
+pub async fn retry<T, F, Fut>(policy: &RetryPolicy, retry_on: impl Fn(&Error) -> bool, mut call: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if retry_on(&e) && attempt + 1 < policy.max_attempts.max(1) => {
+                tokio::time::sleep(policy.delay(attempt, u64::from(attempt))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Counters of a [`Retrying`] cloud (shared with the clouds obtained from it by `assume_role`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetryStats {
+    /// Calls made by the caller.
+    pub calls: u64,
+    /// Requests sent (calls plus retries).
+    pub attempts: u64,
+    /// Calls that failed transiently at least once and were retried.
+    pub retried_calls: u64,
+    /// Calls that were still failing transiently when the attempts ran out.
+    pub gave_up: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    calls: AtomicU64,
+    attempts: AtomicU64,
+    retried_calls: AtomicU64,
+    gave_up: AtomicU64,
+}
+
+/// A [`Cloud`] that retries every call's transient errors with a [`RetryPolicy`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::sync::Arc;
+/// use detcloud_fake::FakeCloud;
+/// use detcloud_provider::{Cloud, Error};
+/// use detcloud_retry::Retrying;
+///
+/// let fake = FakeCloud::new("123456789012");
+/// fake.faults().fail("ec2:DescribeVpcs", Error::Throttled { message: "slow down".into() }, 3);
+/// let cloud = Retrying::new(Arc::new(fake.clone()));
+/// assert!(cloud.network().describe_vpcs(&Default::default()).await.is_ok());
+/// assert_eq!(cloud.stats().attempts, 4);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Retrying {
+    inner: Arc<dyn Cloud>,
+    policy: RetryPolicy,
+    counters: Arc<Counters>,
+}
+
+impl fmt::Debug for Retrying {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Retrying").field("inner", &self.inner).field("policy", &self.policy).finish()
+    }
+}
+
+impl Retrying {
+    /// Wraps `inner` with [`RetryPolicy::CALLS`].
+    pub fn new(inner: Arc<dyn Cloud>) -> Retrying {
+        Retrying::with_policy(inner, RetryPolicy::CALLS)
+    }
+
+    /// Wraps `inner` with `policy`.
+    pub fn with_policy(inner: Arc<dyn Cloud>, policy: RetryPolicy) -> Retrying {
+        Retrying { inner, policy, counters: Arc::default() }
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> RetryStats {
+        let c = &self.counters;
+        RetryStats {
+            calls: c.calls.load(Ordering::Relaxed),
+            attempts: c.attempts.load(Ordering::Relaxed),
+            retried_calls: c.retried_calls.load(Ordering::Relaxed),
+            gave_up: c.gave_up.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn call<T, F, Fut>(&self, mut call: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let c = &self.counters;
+        let seed = c.calls.fetch_add(1, Ordering::Relaxed);
+        let mut attempt = 0;
+        loop {
+            c.attempts.fetch_add(1, Ordering::Relaxed);
+            match call().await {
+                Err(e) if e.is_transient() => {
+                    if attempt + 1 >= self.policy.max_attempts.max(1) {
+                        c.gave_up.fetch_add(1, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                    if attempt == 0 {
+                        c.retried_calls.fetch_add(1, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(
+                        self.policy.delay(attempt, seed.wrapping_mul(31).wrapping_add(u64::from(attempt))),
+                    )
+                    .await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Cloud for Retrying {
+    fn identity(&self) -> &dyn Identity {
+        self
+    }
+    fn iam(&self) -> &dyn Iam {
+        self
+    }
+    fn network(&self) -> &dyn Network {
+        self
+    }
+    fn compute(&self) -> &dyn Compute {
+        self
+    }
+    fn database(&self) -> &dyn Database {
+        self
+    }
+    fn storage(&self) -> &dyn Storage {
+        self
+    }
+    fn keys(&self) -> &dyn Keys {
+        self
+    }
+    fn logs(&self) -> &dyn Logs {
+        self
+    }
+    fn parameters(&self) -> &dyn Parameters {
+        self
+    }
+    fn quotas(&self) -> &dyn Quotas {
+        self
+    }
+    fn metrics(&self) -> &dyn Metrics {
+        self
+    }
+    fn dns(&self) -> &dyn Dns {
+        self
+    }
+    fn region(&self) -> String {
+        self.inner.region()
+    }
+    async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>> {
+        let inner = self.call(|| self.inner.assume_role(request.clone())).await?;
+        Ok(Arc::new(Retrying { inner, policy: self.policy, counters: Arc::clone(&self.counters) }))
+    }
+}
+
+/// The README's examples, compiled as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use detcloud_fake::FakeCloud;
+
+    fn throttled() -> Error {
+        Error::Throttled { message: "Rate exceeded".into() }
+    }
+
+    #[test]
+    fn delays_double_to_the_cap_and_jitter_stays_in_the_upper_half() {
+        let p = RetryPolicy::CALLS;
+        for retry in 0..20 {
+            let full = backoff_delay(retry, p.base_delay, p.max_delay, 1.0);
+            for seed in 0..50 {
+                let d = p.delay(retry, seed);
+                assert!(d >= full / 2 && d <= full, "{retry} {seed}: {d:?} vs {full:?}");
+            }
+        }
+        assert_eq!(p.delay(3, 9), p.delay(3, 9));
+        assert_ne!(p.delay(3, 9), p.delay(3, 10));
+        assert!(p.worst_case_wait() < Duration::from_secs(300), "{:?}", p.worst_case_wait());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_transient_errors_are_retried_and_attempts_are_bounded() {
+        let fake = FakeCloud::new("123456789012");
+        let cloud = Retrying::new(Arc::new(fake.clone()));
+        // Not transient: returned at once.
+        let e = cloud.network().delete_vpc("vpc-0000000000000000a").await.unwrap_err();
+        assert!(e.is_not_found());
+        assert_eq!(cloud.stats(), RetryStats { calls: 1, attempts: 1, retried_calls: 0, gave_up: 0 });
+        fake.faults().fail("ec2:CreateVpc", Error::Unavailable { message: "503".into() }, 2);
+        let vpc = cloud.network().create_vpc("10.0.0.0/16", &Tags::new()).await.unwrap();
+        assert_eq!(fake.network().describe_vpcs(&Filter::id(&vpc.id)).await.unwrap().len(), 1);
+        assert_eq!(cloud.stats().attempts, 4);
+        // Forever throttled: gives up after max_attempts, having waited at most the worst case.
+        fake.faults().fail("ec2:DescribeVpcs", throttled(), 1000);
+        let start = tokio::time::Instant::now();
+        let e = cloud.network().describe_vpcs(&Filter::default()).await.unwrap_err();
+        assert!(matches!(e, Error::Throttled { .. }));
+        assert!(start.elapsed() <= RetryPolicy::CALLS.worst_case_wait());
+        let s = cloud.stats();
+        assert_eq!((s.calls, s.attempts, s.retried_calls, s.gave_up), (3, 4 + 16, 2, 1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn assumed_roles_retry_too_and_share_the_counters() {
+        let fake = FakeCloud::new("123456789012");
+        let cloud = Retrying::new(Arc::new(fake.clone()));
+        let role = fake
+            .iam()
+            .create_role(CreateRole {
+                name: "r".into(),
+                path: "/".into(),
+                trust_policy: detcloud_policy::PolicyDocument::parse(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+                )
+                .unwrap(),
+                description: None,
+                permissions_boundary: None,
+                tags: Tags::new(),
+            })
+            .await
+            .unwrap();
+        fake.faults().fail("sts:AssumeRole", throttled(), 1);
+        let assumed = Cloud::assume_role(
+            &cloud,
+            AssumeRoleRequest {
+                role_arn: role.arn,
+                session_name: "retry-test".into(),
+                external_id: None,
+                duration: None,
+            },
+        )
+        .await
+        .unwrap();
+        fake.faults().fail("ec2:DescribeVpcs", throttled(), 1);
+        // The role has no permissions: the retried call ends in AccessDenied, not Throttled.
+        let e = assumed.network().describe_vpcs(&Filter::default()).await.unwrap_err();
+        assert!(matches!(e, Error::AccessDenied { .. }), "{e}");
+        assert_eq!(cloud.stats().attempts, 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_retry_function_honours_its_predicate() {
+        let mut calls = 0;
+        let r: Result<()> = retry(&RetryPolicy::CALLS, Error::is_transient, || {
+            calls += 1;
+            async { Err(Error::invalid("no")) }
+        })
+        .await;
+        assert!(r.is_err());
+        assert_eq!(calls, 1);
+        let mut calls = 0;
+        let r: Result<()> = retry(
+            &RetryPolicy { max_attempts: 3, ..RetryPolicy::CALLS },
+            |_| true,
+            || {
+                calls += 1;
+                async { Err(Error::invalid("no")) }
+            },
+        )
+        .await;
+        assert!(r.is_err());
+        assert_eq!(calls, 3);
+    }
+}

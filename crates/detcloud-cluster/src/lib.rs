@@ -7,6 +7,8 @@
 //! - [`create::create`]: reconcile the graph concurrently; re-runs converge.
 //! - [`delete::delete`]: reverse order, concurrent chains; keeps the bucket and a final snapshot.
 //! - [`status::status`], [`status::list`]: read-only.
+//! - [`fleet::Fleet::sweep`]: the status of every cluster of many accounts, with calls per account
+//!   that do not grow with the number of clusters, under each account's request rate.
 //!
 //! Every call goes through `detcloud-provider` traits, typically on a `Cloud` obtained by assuming
 //! the customer's cross-account role, so the role's policy must allow each call: the fake
@@ -21,15 +23,18 @@ pub mod cidr;
 pub mod context;
 pub mod create;
 pub mod delete;
+pub mod fleet;
 pub mod graph;
 pub mod operate;
 pub mod preflight;
+pub mod seed;
 pub mod spec;
 pub mod status;
 pub mod wait;
 
 pub use create::{create, CreateError, CreateOptions, CreateReport};
 pub use delete::{delete, DeleteOptions, DeleteReport};
+pub use fleet::{AccountStatus, Fleet, FleetOptions, RateLimit, TokenBucket};
 pub use graph::{Graph, Node};
 pub use preflight::{prepare, Prepared};
 pub use spec::{ClusterSpec, SpecError};

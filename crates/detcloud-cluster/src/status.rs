@@ -1,13 +1,14 @@
 //! Status: every resource of a cluster, its state and health, read-only.
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use detcloud_provider::{Cloud, Filter, MetricQuery, NatGatewayState, Result};
+use detcloud_provider::{Cloud, Filter, InstanceStatus, NatGatewayState, Result, Tags};
 use serde::Serialize;
 
-use crate::context::{Inventory, Names};
+use crate::context::cluster_filter;
+use crate::fleet::{cpu_query, AccountReading, ClusterResources};
 use crate::graph::Node;
-use crate::spec::ClusterSpec;
 
 /// One resource's state.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,17 +46,42 @@ fn missing(node: Node) -> ResourceStatus {
     row(node, None, "missing", false, None)
 }
 
-/// Reads the status of the cluster `name` in `region`.
-pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, account: &str) -> Result<ClusterStatus> {
-    let spec = ClusterSpec::new(name, region);
-    let names = Names::new(&spec, account);
-    let inv = Inventory::discover(cloud, &spec, &names).await?;
+/// Reads the status of the cluster `name` in `region`: the fleet sweep's reading
+/// ([`AccountReading::read`]) restricted to the cluster's tags, rendered the same way.
+pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, _account: &str) -> Result<ClusterStatus> {
+    let reading = AccountReading::read(cloud, &cluster_filter(name), None).await?;
+    let mut st = reading.status(name)?;
+    st.region = region.to_string();
+    Ok(st)
+}
+
+/// The status of the cluster `name` from its resources as read, the masters' status checks and
+/// their CPU (by instance id). Shared by [`status`] and the fleet sweep.
+pub(crate) fn render(
+    name: &str,
+    region: &str,
+    res: &ClusterResources,
+    checks: &HashMap<String, InstanceStatus>,
+    cpu: &HashMap<String, f64>,
+) -> Result<ClusterStatus> {
+    if res.vpcs.len() > 1 {
+        let ids: Vec<String> = res.vpcs.iter().map(|v| v.id.clone()).collect();
+        return Err(detcloud_provider::Error::InvalidInput {
+            message: format!(
+                "{} VPCs carry the tags of cluster {name}: {}; delete the extra ones by hand",
+                res.vpcs.len(),
+                ids.join(", ")
+            ),
+        });
+    }
+    let vpc = res.vpcs.first();
+    let key = |tags: &Tags, node: Node| crate::create::is_node(tags, node);
     let mut rows = vec![];
-    rows.push(match &inv.vpc {
+    rows.push(match vpc {
         Some(v) => row(Node::Vpc, Some(v.id.clone()), &v.state, v.state == "available", Some(v.cidr.clone())),
         None => missing(Node::Vpc),
     });
-    for s in &inv.subnets {
+    for s in res.subnets.iter().filter(|s| vpc.is_some_and(|v| v.id == s.vpc_id)) {
         let key = s.tags.get(crate::context::RESOURCE).cloned().unwrap_or_default();
         rows.push(ResourceStatus {
             resource: key.replace('-', " "),
@@ -65,9 +91,9 @@ pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, account: &str) 
             detail: Some(format!("{} in {}", s.cidr, s.availability_zone)),
         });
     }
-    rows.push(match inv.internet_gateway() {
+    rows.push(match res.internet_gateways.iter().find(|g| key(&g.tags, Node::InternetGateway)) {
         Some(g) => {
-            let attached = inv.vpc.as_ref().is_some_and(|v| g.attached_vpc_ids.contains(&v.id));
+            let attached = vpc.is_some_and(|v| g.attached_vpc_ids.contains(&v.id));
             row(
                 Node::InternetGateway,
                 Some(g.id.clone()),
@@ -78,7 +104,7 @@ pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, account: &str) 
         }
         None => missing(Node::InternetGateway),
     });
-    rows.push(match inv.nat_gateway() {
+    rows.push(match res.nat_gateways.iter().find(|n| key(&n.tags, Node::NatGateway)) {
         Some(n) => row(
             Node::NatGateway,
             Some(n.id.clone()),
@@ -88,7 +114,8 @@ pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, account: &str) 
         ),
         None => missing(Node::NatGateway),
     });
-    rows.push(match &inv.db_cluster {
+    let db_cluster = res.db_clusters.iter().find(|c| c.id == format!("detcloud-{name}"));
+    rows.push(match db_cluster {
         Some(c) => row(
             Node::DbCluster,
             Some(c.id.clone()),
@@ -98,16 +125,9 @@ pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, account: &str) 
         ),
         None => missing(Node::DbCluster),
     });
-    if let Some(c) = &inv.db_cluster {
-        let instances = if c.member_instance_ids.is_empty() {
-            vec![]
-        } else {
-            cloud
-                .database()
-                .describe_db_instances(&Filter { ids: c.member_instance_ids.clone(), ..Filter::default() })
-                .await?
-        };
-        if instances.is_empty() {
+    if let Some(c) = db_cluster {
+        let mut instances = res.db_instances.iter().filter(|i| c.member_instance_ids.contains(&i.id)).peekable();
+        if instances.peek().is_none() {
             rows.push(missing(Node::DbInstance));
         }
         for i in instances {
@@ -116,22 +136,20 @@ pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, account: &str) 
                 Some(i.id.clone()),
                 &i.status,
                 i.status == "available",
-                Some(i.instance_class),
+                Some(i.instance_class.clone()),
             ));
         }
     }
-    match inv.master() {
+    match res.master() {
         Some(m) => {
-            let checks = cloud.compute().describe_instance_status(std::slice::from_ref(&m.id)).await?;
-            let (ok, detail) = match checks.first() {
+            let (ok, detail) = match checks.get(&m.id) {
                 Some(s) => (
                     s.system_status == "ok" && s.instance_status == "ok",
                     format!("status checks: system {}, instance {}", s.system_status, s.instance_status),
                 ),
                 None => (false, "no status checks yet".to_string()),
             };
-            let cpu = master_cpu(cloud, &m.id).await.ok().flatten();
-            let detail = match cpu {
+            let detail = match cpu.get(&m.id) {
                 Some(c) => format!("{detail}; CPU {c:.1}%"),
                 None => detail,
             };
@@ -142,7 +160,7 @@ pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, account: &str) 
                 m.state == detcloud_provider::InstanceState::Running && ok,
                 Some(detail),
             ));
-            rows.push(match inv.address(Node::MasterAddress) {
+            rows.push(match res.addresses.iter().find(|a| key(&a.tags, Node::MasterAddress)) {
                 Some(a) => {
                     let associated = a.instance_id.as_deref() == Some(m.id.as_str());
                     row(
@@ -158,7 +176,7 @@ pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, account: &str) 
         }
         None => rows.push(missing(Node::Master)),
     }
-    for i in inv.instances.iter().filter(|i| !crate::create::is_node(&i.tags, Node::Master)) {
+    for i in res.instances.iter().filter(|i| !key(&i.tags, Node::Master)) {
         rows.push(ResourceStatus {
             resource: "agent instance".into(),
             id: Some(i.id.clone()),
@@ -167,7 +185,9 @@ pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, account: &str) 
             detail: Some(i.instance_type.clone()),
         });
     }
-    let healthy = !inv.is_empty() && rows.iter().all(|r| r.healthy);
+    // The VPC's row is always there, and unhealthy when the VPC is missing: an empty cluster is
+    // never healthy.
+    let healthy = rows.iter().all(|r| r.healthy);
     Ok(ClusterStatus { name: name.to_string(), region: region.to_string(), resources: rows, healthy })
 }
 
@@ -175,14 +195,7 @@ pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, account: &str) 
 pub async fn master_cpu(cloud: &dyn Cloud, instance_id: &str) -> Result<Option<f64>> {
     let end = SystemTime::now();
     let start = end - Duration::from_secs(600);
-    let query = MetricQuery {
-        id: "cpu".into(),
-        namespace: "AWS/EC2".into(),
-        metric_name: "CPUUtilization".into(),
-        dimensions: vec![("InstanceId".into(), instance_id.to_string())],
-        stat: "Average".into(),
-        period_seconds: 300,
-    };
+    let query = cpu_query("cpu".into(), instance_id);
     let series = cloud.metrics().get_metric_data(std::slice::from_ref(&query), start, end).await?;
     Ok(series.into_iter().find(|s| s.id == "cpu").and_then(|s| s.points.last().map(|(_, v)| *v)))
 }

@@ -1,0 +1,378 @@
+//! Fleet status: the status of every detcloud cluster in many accounts, with a number of calls per
+//! account that does not grow with the number of clusters.
+//!
+//! One account is read with one tag-filtered describe per resource kind ([`AccountReading::read`]:
+//! VPCs, subnets, internet gateways, elastic IPs, NAT gateways, instances, DB clusters, DB
+//! instances, then the masters' status checks and CPU), and the results are grouped by the
+//! `detcloud:cluster` tag in memory. [`status`](crate::status::status) of one cluster is the same
+//! reading with the cluster's filter, so both render through one function.
+//!
+//! Each account's calls pass a [`TokenBucket`] first (EC2 limits request rates per account with
+//! such a bucket), so a sweep stays under the rate and is never throttled; accounts are swept
+//! concurrently, at most [`FleetOptions::concurrency`] at a time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use detcloud_provider::tags::{CLUSTER, MANAGED_BY, MANAGED_BY_VALUE};
+use detcloud_provider::{
+    Address, Cloud, DbCluster, DbInstance, Filter, Instance, InstanceStatus, InternetGateway, MetricQuery, NatGateway,
+    NatGatewayState, Result, Subnet, Tags, Vpc,
+};
+use futures::StreamExt;
+use tokio::time::Instant;
+
+use crate::status::ClusterStatus;
+
+/// GetMetricData takes at most this many queries per call: a sweep asks for the CPU of up to this
+/// many masters per call.
+pub const METRIC_QUERIES_PER_CALL: usize = 500;
+
+/// DescribeInstanceStatus takes at most this many explicit instance ids; with more masters the
+/// sweep lists every running instance's status (one paginated call) instead.
+pub const STATUS_IDS_PER_CALL: usize = 100;
+
+/// A request rate: a bucket of `burst` tokens refilled at `per_second`, one token per call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// The bucket's size: how many calls may go at once after a quiet period.
+    pub burst: u32,
+    /// Tokens added per second, up to `burst`: the sustained rate.
+    pub per_second: f64,
+}
+
+impl RateLimit {
+    /// EC2's documented bucket for non-mutating (describe) actions: 100 tokens, 20 per second.
+    pub const EC2_DESCRIBE: RateLimit = RateLimit { burst: 100, per_second: 20.0 };
+}
+
+/// A token bucket on tokio's clock: [`acquire`](Self::acquire) waits until a token is available.
+///
+/// Callers reserve tokens in arrival order (the bucket may go negative: a caller then sleeps until
+/// its token has been refilled), so concurrent callers never exceed the rate together.
+#[derive(Debug)]
+pub struct TokenBucket {
+    limit: RateLimit,
+    state: Mutex<BucketState>,
+}
+
+#[derive(Debug)]
+struct BucketState {
+    tokens: f64,
+    at: Instant,
+    taken: u64,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    ///
+    /// # Panics
+    /// When the limit's `burst` is 0 or its `per_second` is not positive.
+    pub fn new(limit: RateLimit) -> TokenBucket {
+        assert!(limit.burst > 0 && limit.per_second > 0.0, "a rate limit needs a burst and a positive rate: {limit:?}");
+        TokenBucket {
+            limit,
+            state: Mutex::new(BucketState { tokens: f64::from(limit.burst), at: Instant::now(), taken: 0 }),
+        }
+    }
+
+    /// Takes one token, waiting (tokio time) until one is available.
+    pub async fn acquire(&self) {
+        let wait = {
+            let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = Instant::now();
+            let refill = now.saturating_duration_since(s.at).as_secs_f64() * self.limit.per_second;
+            s.tokens = (s.tokens + refill).min(f64::from(self.limit.burst)) - 1.0;
+            s.at = now;
+            s.taken += 1;
+            if s.tokens >= 0.0 {
+                Duration::ZERO
+            } else {
+                Duration::from_secs_f64(-s.tokens / self.limit.per_second)
+            }
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// How many tokens have been taken so far (calls made through the bucket).
+    pub fn taken(&self) -> u64 {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).taken
+    }
+}
+
+/// What a status needs of one cluster, as read by tag-filtered describes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterResources {
+    /// VPCs carrying the cluster's tags (one, unless someone copied the tags).
+    pub vpcs: Vec<Vpc>,
+    /// Subnets.
+    pub subnets: Vec<Subnet>,
+    /// Internet gateways.
+    pub internet_gateways: Vec<InternetGateway>,
+    /// Elastic IPs.
+    pub addresses: Vec<Address>,
+    /// NAT gateways, not deleted.
+    pub nat_gateways: Vec<NatGateway>,
+    /// Instances, not terminated.
+    pub instances: Vec<Instance>,
+    /// Aurora clusters (the cluster's own and restored ones).
+    pub db_clusters: Vec<DbCluster>,
+    /// Aurora instances.
+    pub db_instances: Vec<DbInstance>,
+}
+
+/// Everything of detcloud's in one account and region that a status shows, grouped by cluster.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountReading {
+    /// The region read.
+    pub region: String,
+    /// The resources of each cluster, by cluster name.
+    pub clusters: BTreeMap<String, ClusterResources>,
+    /// Status checks of the clusters' masters, by instance id.
+    pub instance_status: HashMap<String, InstanceStatus>,
+    /// Average CPU of the clusters' masters over the last 10 minutes, by instance id.
+    pub cpu: HashMap<String, f64>,
+}
+
+fn cluster_of(tags: &Tags) -> Option<&String> {
+    tags.get(CLUSTER)
+}
+
+fn group<T>(
+    items: Vec<T>,
+    tags: impl Fn(&T) -> &Tags,
+    out: &mut BTreeMap<String, ClusterResources>,
+    field: impl Fn(&mut ClusterResources) -> &mut Vec<T>,
+) {
+    for item in items {
+        if let Some(name) = cluster_of(tags(&item)) {
+            let name = name.clone();
+            field(out.entry(name).or_default()).push(item);
+        }
+    }
+}
+
+/// Runs one call after taking a token from `bucket`, if any.
+async fn limited<T>(bucket: Option<&TokenBucket>, call: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    if let Some(b) = bucket {
+        b.acquire().await;
+    }
+    call.await
+}
+
+/// The CPU query of one master, as [`master_cpu`](crate::status::master_cpu) makes it.
+pub(crate) fn cpu_query(id: String, instance_id: &str) -> MetricQuery {
+    MetricQuery {
+        id,
+        namespace: "AWS/EC2".into(),
+        metric_name: "CPUUtilization".into(),
+        dimensions: vec![("InstanceId".into(), instance_id.to_string())],
+        stat: "Average".into(),
+        period_seconds: 300,
+    }
+}
+
+impl AccountReading {
+    /// Reads everything matching `filter` (detcloud's tags: every cluster's, or one cluster's)
+    /// with one describe per resource kind, then the masters' status checks and CPU; each call
+    /// first takes a token from `bucket`. Calls do not grow with the number of clusters (except one
+    /// more CPU call per [`METRIC_QUERIES_PER_CALL`] masters).
+    pub async fn read(cloud: &dyn Cloud, filter: &Filter, bucket: Option<&TokenBucket>) -> Result<AccountReading> {
+        let net = cloud.network();
+        let compute = cloud.compute();
+        let db = cloud.database();
+        let (vpcs, subnets, internet_gateways, addresses, nat_gateways, instances, db_clusters, db_instances) = futures::try_join!(
+            limited(bucket, net.describe_vpcs(filter)),
+            limited(bucket, net.describe_subnets(filter)),
+            limited(bucket, net.describe_internet_gateways(filter)),
+            limited(bucket, net.describe_addresses(filter)),
+            limited(bucket, net.describe_nat_gateways(filter)),
+            limited(bucket, compute.describe_instances(filter)),
+            limited(bucket, db.describe_db_clusters(filter)),
+            limited(bucket, db.describe_db_instances(filter)),
+        )?;
+        let mut clusters = BTreeMap::new();
+        group(vpcs, |v| &v.tags, &mut clusters, |c| &mut c.vpcs);
+        group(subnets, |s| &s.tags, &mut clusters, |c| &mut c.subnets);
+        group(internet_gateways, |g| &g.tags, &mut clusters, |c| &mut c.internet_gateways);
+        group(addresses, |a| &a.tags, &mut clusters, |c| &mut c.addresses);
+        let nat_gateways = nat_gateways.into_iter().filter(|n| n.state != NatGatewayState::Deleted).collect();
+        group(nat_gateways, |n| &n.tags, &mut clusters, |c| &mut c.nat_gateways);
+        let instances = instances.into_iter().filter(|i| !i.state.is_gone()).collect();
+        group(instances, |i| &i.tags, &mut clusters, |c| &mut c.instances);
+        group(db_clusters, |c| &c.tags, &mut clusters, |c| &mut c.db_clusters);
+        group(db_instances, |i| &i.tags, &mut clusters, |c| &mut c.db_instances);
+
+        let masters: Vec<String> = clusters.values().filter_map(|c| c.master().map(|m| m.id.clone())).collect();
+        let mut reading =
+            AccountReading { region: cloud.region(), clusters, instance_status: HashMap::new(), cpu: HashMap::new() };
+        if masters.is_empty() {
+            return Ok(reading);
+        }
+        let ids: &[String] = if masters.len() <= STATUS_IDS_PER_CALL { &masters } else { &[] };
+        let end = SystemTime::now();
+        let start = end - Duration::from_secs(600);
+        let queries: Vec<Vec<MetricQuery>> = masters
+            .chunks(METRIC_QUERIES_PER_CALL)
+            .map(|chunk| chunk.iter().enumerate().map(|(i, id)| cpu_query(format!("m{i}"), id)).collect())
+            .collect();
+        let metrics = cloud.metrics();
+        let cpu_calls = queries.iter().map(|q| async move {
+            // The CPU is a detail: a failed query leaves it out, as for one cluster.
+            let series = limited(bucket, metrics.get_metric_data(q, start, end)).await.unwrap_or_default();
+            let by_id: HashMap<String, f64> =
+                series.into_iter().filter_map(|s| s.points.last().map(|(_, v)| (s.id, *v))).collect();
+            q.iter()
+                .filter_map(|q| by_id.get(&q.id).map(|v| (q.dimensions[0].1.clone(), *v)))
+                .collect::<Vec<(String, f64)>>()
+        });
+        let (checks, cpu) = futures::join!(
+            limited(bucket, compute.describe_instance_status(ids)),
+            futures::future::join_all(cpu_calls)
+        );
+        reading.instance_status = checks?.into_iter().map(|s| (s.instance_id.clone(), s)).collect();
+        reading.cpu = cpu.into_iter().flatten().collect();
+        Ok(reading)
+    }
+
+    /// The status of the cluster `name` (every resource missing when nothing of it was read).
+    pub fn status(&self, name: &str) -> Result<ClusterStatus> {
+        let empty = ClusterResources::default();
+        let resources = self.clusters.get(name).unwrap_or(&empty);
+        crate::status::render(name, &self.region, resources, &self.instance_status, &self.cpu)
+    }
+
+    /// The status of every cluster read, by name.
+    pub fn statuses(&self) -> BTreeMap<String, Result<ClusterStatus>> {
+        self.clusters.keys().map(|name| (name.clone(), self.status(name))).collect()
+    }
+}
+
+impl ClusterResources {
+    /// The master instance.
+    pub fn master(&self) -> Option<&Instance> {
+        self.instances.iter().find(|i| crate::create::is_node(&i.tags, crate::graph::Node::Master))
+    }
+}
+
+/// How a fleet is swept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FleetOptions {
+    /// Accounts read at the same time.
+    pub concurrency: usize,
+    /// Each account's request rate (the sweep waits rather than exceed it).
+    pub rate: RateLimit,
+}
+
+impl Default for FleetOptions {
+    fn default() -> Self {
+        FleetOptions { concurrency: 16, rate: RateLimit::EC2_DESCRIBE }
+    }
+}
+
+/// One account's part of a sweep.
+#[derive(Debug, Clone)]
+pub struct AccountStatus {
+    /// The account id.
+    pub account: String,
+    /// The region read.
+    pub region: String,
+    /// Every cluster found, by name, or the error that stopped reading the account.
+    pub clusters: Result<BTreeMap<String, Result<ClusterStatus>>>,
+    /// Provider calls this sweep made in the account.
+    pub calls: u64,
+}
+
+#[derive(Debug)]
+struct Member {
+    account: String,
+    cloud: Arc<dyn Cloud>,
+    bucket: TokenBucket,
+}
+
+/// Many accounts, each a `Cloud` acting as the cross-account role in one region, swept together.
+///
+/// Each account keeps its token bucket from one sweep to the next, so back-to-back sweeps stay
+/// under the rate too.
+#[derive(Debug, Default)]
+pub struct Fleet {
+    members: Vec<Member>,
+    options: FleetOptions,
+}
+
+impl Fleet {
+    /// An empty fleet.
+    pub fn new(options: FleetOptions) -> Fleet {
+        Fleet { members: vec![], options }
+    }
+
+    /// Adds an account.
+    pub fn add(&mut self, account: impl Into<String>, cloud: Arc<dyn Cloud>) {
+        self.members.push(Member { account: account.into(), cloud, bucket: TokenBucket::new(self.options.rate) });
+    }
+
+    /// The number of accounts.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// True when the fleet has no account.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Reads every account (at most `concurrency` at a time) and returns each one's clusters, in
+    /// the order the accounts were added.
+    pub async fn sweep(&self) -> Vec<AccountStatus> {
+        let filter = Filter::tag(MANAGED_BY, MANAGED_BY_VALUE);
+        let filter = &filter;
+        futures::stream::iter(&self.members)
+            .map(|m| async move {
+                let before = m.bucket.taken();
+                let reading = AccountReading::read(m.cloud.as_ref(), filter, Some(&m.bucket)).await;
+                AccountStatus {
+                    account: m.account.clone(),
+                    region: m.cloud.region(),
+                    clusters: reading.map(|r| r.statuses()),
+                    calls: m.bucket.taken() - before,
+                }
+            })
+            .buffered(self.options.concurrency.max(1))
+            .collect()
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_bucket_lets_a_burst_through_then_the_rate() {
+        let bucket = TokenBucket::new(RateLimit { burst: 4, per_second: 2.0 });
+        let start = Instant::now();
+        for _ in 0..4 {
+            bucket.acquire().await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // Six more at two a second: three seconds.
+        for _ in 0..6 {
+            bucket.acquire().await;
+        }
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_secs(3) && waited < Duration::from_millis(3010), "{waited:?}");
+        assert_eq!(bucket.taken(), 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_callers_share_the_rate() {
+        let bucket = TokenBucket::new(RateLimit { burst: 1, per_second: 10.0 });
+        let start = Instant::now();
+        futures::future::join_all((0..11).map(|_| bucket.acquire())).await;
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_secs(1) && waited < Duration::from_millis(1010), "{waited:?}");
+    }
+}

@@ -1,0 +1,99 @@
+//! Fixtures for fleet-scale tests and benchmarks: the tagged resources a status reads, created
+//! directly (as an account administrator) instead of through [`create`](crate::create::create),
+//! so that a thousand clusters take a thousand times a dozen calls and no CIDR planning.
+
+use detcloud_provider::{
+    Cloud, CreateDbCluster, CreateDbInstance, CreateNatGateway, CreateSubnet, Result, RunInstance, Secret,
+};
+
+use crate::context::{node_tags, Names};
+use crate::graph::Node;
+use crate::spec::ClusterSpec;
+
+/// The image the seeded masters run.
+pub const SEED_AMI: &str = "ami-0123456789abcdef0";
+
+/// Creates, in `cloud` (an administrator of the account, with quotas raised as needed), what a
+/// [`status`](crate::status::status) of `spec` reads, with the cluster's tags: the VPC
+/// (`10.0.0.0/16`; seeded VPCs may overlap), its four subnets, an attached internet gateway, the
+/// NAT gateway and its address, the master and its address, the DB subnet group, the Aurora
+/// cluster and its instance. No route tables, security rules, bucket, log group or key pair.
+pub async fn seed_cluster(cloud: &dyn Cloud, spec: &ClusterSpec, account: &str) -> Result<()> {
+    let net = cloud.network();
+    let tags = |node| node_tags(spec, node);
+    let names = Names::new(spec, account);
+    let vpc = net.create_vpc("10.0.0.0/16", &tags(Node::Vpc)).await?;
+    let zones = [format!("{}a", spec.region), format!("{}b", spec.region)];
+    let mut public = vec![];
+    let mut private = vec![];
+    for (i, zone) in zones.iter().enumerate() {
+        for (node, third, out) in
+            [(Node::PublicSubnet(i as u8), i, &mut public), (Node::PrivateSubnet(i as u8), 10 + i, &mut private)]
+        {
+            let subnet = net
+                .create_subnet(CreateSubnet {
+                    vpc_id: vpc.id.clone(),
+                    cidr: format!("10.0.{third}.0/24"),
+                    availability_zone: zone.clone(),
+                    tags: tags(node),
+                })
+                .await?;
+            out.push(subnet.id);
+        }
+    }
+    let igw = net.create_internet_gateway(&tags(Node::InternetGateway)).await?;
+    net.attach_internet_gateway(&igw.id, &vpc.id).await?;
+    let nat_address = net.allocate_address(&tags(Node::NatAddress)).await?;
+    net.create_nat_gateway(CreateNatGateway {
+        subnet_id: public[0].clone(),
+        allocation_id: nat_address.allocation_id,
+        client_token: None,
+        tags: tags(Node::NatGateway),
+    })
+    .await?;
+    let master = cloud
+        .compute()
+        .run_instance(RunInstance {
+            image_id: SEED_AMI.into(),
+            instance_type: spec.master.instance_type.clone(),
+            subnet_id: public[0].clone(),
+            security_group_ids: vec![],
+            key_name: None,
+            instance_profile_name: None,
+            user_data: None,
+            imdsv2_required: true,
+            root_volume: None,
+            client_token: None,
+            tags: tags(Node::Master),
+        })
+        .await?;
+    let master_address = net.allocate_address(&tags(Node::MasterAddress)).await?;
+    net.associate_address(&master_address.allocation_id, &master.id).await?;
+    let rds = cloud.database();
+    rds.create_db_subnet_group(&names.db_subnet_group, "detcloud seed", &private, &tags(Node::DbSubnetGroup)).await?;
+    rds.create_db_cluster(CreateDbCluster {
+        id: names.db_cluster.clone(),
+        engine: "aurora-postgresql".into(),
+        engine_version: spec.database.engine_version.clone(),
+        database_name: Some("determined".into()),
+        master_username: "determined".into(),
+        master_password: Secret::new("seeded-password-0123"),
+        subnet_group: names.db_subnet_group.clone(),
+        security_group_ids: vec![],
+        backup_retention_days: spec.database.backup_retention_days,
+        storage_encrypted: true,
+        kms_key_id: None,
+        deletion_protection: false,
+        tags: tags(Node::DbCluster),
+    })
+    .await?;
+    rds.create_db_instance(CreateDbInstance {
+        id: names.db_instance.clone(),
+        cluster_id: names.db_cluster.clone(),
+        instance_class: spec.database.instance_class.clone(),
+        engine: "aurora-postgresql".into(),
+        tags: tags(Node::DbInstance),
+    })
+    .await?;
+    Ok(())
+}

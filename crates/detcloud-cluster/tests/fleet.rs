@@ -1,0 +1,195 @@
+//! The fleet status sweep on the fake, as each account's cross-account role, on tokio's paused
+//! clock: calls per account do not grow with the number of clusters, every cluster's status is
+//! what `status` says, and the sweep stays under each account's request rate.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use detcloud_cluster::seed::seed_cluster;
+use detcloud_cluster::{create, prepare, status, ClusterSpec, CreateOptions, Fleet, FleetOptions, RateLimit};
+use detcloud_connect::{apply, plan, Catalog, Component, ConnectOptions, Planned};
+use detcloud_fake::{quotas, FakeCloud};
+use detcloud_provider::{AssumeRoleRequest, Cloud};
+
+const HOME: &str = "100000000000";
+const VENDOR: &str = "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role";
+const SSH_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl detcloud-test";
+
+fn account(i: usize) -> String {
+    format!("{:012}", 200_000_000_000u64 + i as u64)
+}
+
+/// Account `id` of `world`, connected, with quotas for `clusters` seeded clusters; its admin and
+/// the vendor's session as its cross-account role.
+async fn connected(world: &FakeCloud, id: &str, clusters: usize) -> (FakeCloud, Arc<dyn Cloud>) {
+    let admin = world.admin_of(id);
+    let catalog = Catalog::new(&ConnectOptions::default(), id);
+    let Planned::Ready(p) = plan(&admin, catalog.clone(), false).await.unwrap() else { panic!("blocked") };
+    apply(&admin, &p).await.unwrap();
+    let n = clusters as f64 + 5.0;
+    for (service, code, value) in [
+        ("vpc", quotas::VPCS, n),
+        ("vpc", quotas::INTERNET_GATEWAYS, n),
+        ("vpc", quotas::NAT_GATEWAYS_PER_AZ, n),
+        ("ec2", quotas::ELASTIC_IPS, 2.0 * n),
+        ("ec2", quotas::STANDARD_VCPUS, 8.0 * n),
+    ] {
+        admin.set_quota(service, code, value);
+    }
+    let xacct = world
+        .as_principal(VENDOR)
+        .assume_role(AssumeRoleRequest {
+            role_arn: catalog.role(Component::Xacct).role_arn.clone(),
+            session_name: "fleet".into(),
+            external_id: None,
+            duration: None,
+        })
+        .await
+        .unwrap();
+    (admin, Arc::new(xacct))
+}
+
+fn spec(name: &str) -> ClusterSpec {
+    let mut s = ClusterSpec::new(name, "us-west-2");
+    s.master.inbound_cidrs = vec!["203.0.113.0/24".into()];
+    s
+}
+
+/// A world with one account per entry of `clusters`, each with that many seeded clusters, settled
+/// (every resource available).
+async fn fleet_of(clusters: &[usize], options: FleetOptions) -> (FakeCloud, Fleet) {
+    let world = FakeCloud::new(HOME);
+    let mut fleet = Fleet::new(options);
+    for (i, &n) in clusters.iter().enumerate() {
+        let id = account(i);
+        let (admin, xacct) = connected(&world, &id, n).await;
+        for c in 0..n {
+            seed_cluster(&admin, &spec(&format!("c{c}")), &id).await.unwrap();
+        }
+        fleet.add(id, xacct);
+    }
+    tokio::time::sleep(Duration::from_secs(1500)).await;
+    (world, fleet)
+}
+
+/// Calls in the world's log made by each account's cross-account session, by account.
+fn session_calls(world: &FakeCloud) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for c in world.calls() {
+        if c.principal.contains(":assumed-role/") {
+            let account = c.principal.split(':').nth(4).unwrap_or_default().to_string();
+            *out.entry(account).or_default() += 1;
+        }
+    }
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn calls_per_account_are_the_same_for_one_and_fifty_clusters() {
+    let (world, fleet) = fleet_of(&[1, 50, 0], FleetOptions::default()).await;
+    world.clear_calls();
+    let swept = fleet.sweep().await;
+
+    let found: Vec<usize> = swept.iter().map(|a| a.clusters.as_ref().unwrap().len()).collect();
+    assert_eq!(found, [1, 50, 0]);
+    for a in &swept {
+        for (name, st) in a.clusters.as_ref().unwrap() {
+            assert!(st.as_ref().unwrap().healthy, "{name} in {}: {st:#?}", a.account);
+        }
+    }
+    let logged = session_calls(&world);
+    let (one, fifty) = (logged[&account(0)], logged[&account(1)]);
+    assert_eq!(one, fifty, "calls per account grew with the clusters: {logged:?}");
+    // One describe per kind (8), the masters' status checks and their CPU.
+    assert_eq!(one, 10, "{logged:?}");
+    // An account without clusters needs no status checks and no CPU.
+    assert_eq!(logged[&account(2)], 8, "{logged:?}");
+    // The sweep counts its calls as the fake does.
+    let counted: Vec<u64> = swept.iter().map(|a| a.calls).collect();
+    assert_eq!(counted, [10, 10, 8]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_cluster_s_status_is_what_status_says() {
+    let (world, fleet) = fleet_of(&[3], FleetOptions::default()).await;
+    // One more cluster made by the engine itself (route tables, rules, bucket, ...), one only half
+    // made (a VPC and nothing else) and one whose master was stopped.
+    let id = account(0);
+    let admin = world.admin_of(&id);
+    let xacct: Arc<dyn Cloud> = Arc::new(
+        world
+            .as_principal(VENDOR)
+            .assume_role(AssumeRoleRequest {
+                role_arn: format!("arn:aws:iam::{id}:role/det-cloud-customer-xacct-mgmt"),
+                session_name: "engine".into(),
+                external_id: None,
+                duration: None,
+            })
+            .await
+            .unwrap(),
+    );
+    let prepared = prepare(xacct.as_ref(), &spec("engine-made"), &id).await.unwrap();
+    create(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
+    let half = detcloud_cluster::context::node_tags(&spec("half"), detcloud_cluster::Node::Vpc);
+    admin.network().create_vpc("10.9.0.0/16", &half).await.unwrap();
+    let c1 = status(xacct.as_ref(), "c1", "us-west-2", &id).await.unwrap();
+    let master = c1.resources.iter().find(|r| r.resource == "master instance").unwrap().id.clone().unwrap();
+    admin.compute().terminate_instances(&[master]).await.unwrap();
+
+    let swept = fleet.sweep().await;
+    let clusters = swept[0].clusters.as_ref().unwrap();
+    let names: Vec<&str> = clusters.keys().map(String::as_str).collect();
+    assert_eq!(names, ["c0", "c1", "c2", "engine-made", "half"]);
+    for (name, st) in clusters {
+        let one = status(xacct.as_ref(), name, "us-west-2", &id).await.unwrap();
+        assert_eq!(st.as_ref().unwrap(), &one, "{name}");
+    }
+    assert!(clusters["c0"].as_ref().unwrap().healthy);
+    assert!(clusters["engine-made"].as_ref().unwrap().healthy);
+    assert!(!clusters["c1"].as_ref().unwrap().healthy, "a cluster without its master is not healthy");
+    assert!(!clusters["half"].as_ref().unwrap().healthy);
+}
+
+#[tokio::test(start_paused = true)]
+async fn sweeps_stay_under_each_account_s_request_rate() {
+    // EC2-like limits, small enough that three sweeps of five accounts must wait: 8 tokens, 2 a
+    // second, per account.
+    let limit = RateLimit { burst: 8, per_second: 2.0 };
+    let (world, fleet) = fleet_of(&[2, 2, 2, 2, 2], FleetOptions { concurrency: 5, rate: limit }).await;
+    world.faults().rate_limit(Some((limit.burst, limit.per_second)));
+    let started = tokio::time::Instant::now();
+    for _ in 0..3 {
+        for a in fleet.sweep().await {
+            assert!(a.clusters.is_ok(), "{a:?}");
+        }
+    }
+    assert_eq!(world.faults().injected("*"), 0, "the sweep was throttled");
+    // 30 calls per account, 8 at once, then 2 a second: at least 11 s of (virtual) waiting.
+    assert!(started.elapsed() >= Duration::from_secs(11), "{:?}", started.elapsed());
+
+    // The same sweeps with a bucket larger than the account's are throttled: the limit is real.
+    let greedy = {
+        let mut f = Fleet::new(FleetOptions { concurrency: 5, rate: RateLimit { burst: 100, per_second: 100.0 } });
+        for i in 0..5 {
+            let id = account(i);
+            let xacct = world
+                .as_principal(VENDOR)
+                .assume_role(AssumeRoleRequest {
+                    role_arn: format!("arn:aws:iam::{id}:role/det-cloud-customer-xacct-mgmt"),
+                    session_name: "greedy".into(),
+                    external_id: None,
+                    duration: None,
+                })
+                .await
+                .unwrap();
+            f.add(id, Arc::new(xacct));
+        }
+        f
+    };
+    let mut failed = 0;
+    for _ in 0..3 {
+        failed += greedy.sweep().await.iter().filter(|a| a.clusters.is_err()).count();
+    }
+    assert!(world.faults().injected("*") > 0 && failed > 0, "a sweep above the rate was not throttled");
+}

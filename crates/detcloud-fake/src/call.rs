@@ -288,7 +288,7 @@ impl FakeCloud {
         let result = shared
             .runtime
             .faults
-            .inject(action)
+            .inject(action, &caller.account, &self.region)
             .and_then(|()| enforce::authorize(&shared.world, caller, action, &target, Instant::now()))
             .and_then(|()| run(&mut shared.world, caller));
         if result.is_err() && !existed {

@@ -1,12 +1,13 @@
 //! Fault injection: planned failures, delays and seeded random failures, applied before a call
 //! has any effect.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use detcloud_provider::Error;
+use tokio::time::Instant;
 
 use crate::rng::SplitMix64;
 use crate::world::Shared;
@@ -68,6 +69,19 @@ impl Faults {
         self
     }
 
+    /// Limits each account's request rate in each region as EC2 does, with a token bucket on
+    /// tokio's clock: `burst` tokens, refilled at `per_second`, one per call (of any action, by any
+    /// principal of the account). A call finding the bucket empty fails with `Throttled` ("Request
+    /// limit exceeded.", counted by [`injected`](Self::injected)) and takes no token. `None` removes
+    /// the limit.
+    pub fn rate_limit(&self, limit: Option<(u32, f64)>) -> &Self {
+        self.with(|f| {
+            f.rate = limit.map(|(burst, per_second)| (f64::from(burst), per_second));
+            f.buckets.clear();
+        });
+        self
+    }
+
     /// How many failures have been injected into calls of `action` (`*`: into all calls).
     pub fn injected(&self, action: &str) -> u32 {
         let action = action.to_ascii_lowercase();
@@ -105,6 +119,10 @@ pub(crate) struct FaultState {
     delays: BTreeMap<String, Duration>,
     random: Option<RandomFaults>,
     injected: BTreeMap<String, u32>,
+    /// The request rate limit (bucket size, tokens per second), if any.
+    rate: Option<(f64, f64)>,
+    /// Each account's and region's bucket: tokens left and when they were counted.
+    buckets: HashMap<(String, String), (f64, Instant)>,
 }
 
 impl FaultState {
@@ -114,9 +132,30 @@ impl FaultState {
         self.delays.get(&action).or_else(|| self.delays.get("*")).copied()
     }
 
-    /// The error to fail a call of `action` with, if one is planned or drawn; counts it.
-    pub(crate) fn inject(&mut self, action: &str) -> Result<(), Error> {
+    /// Takes a token from the bucket of `account` in `region`; false when it is empty.
+    fn take_token(&mut self, account: &str, region: &str) -> bool {
+        let Some((burst, per_second)) = self.rate else { return true };
+        let now = Instant::now();
+        let (tokens, at) = self.buckets.entry((account.to_string(), region.to_string())).or_insert((burst, now));
+        *tokens = (*tokens + now.saturating_duration_since(*at).as_secs_f64() * per_second).min(burst);
+        *at = now;
+        // A caller that waited exactly for its token must get it despite rounding.
+        if *tokens >= 1.0 - 1e-9 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The error to fail a call of `action` by `account` in `region` with, if one is planned or
+    /// drawn, or the rate limit is exceeded; counts it.
+    pub(crate) fn inject(&mut self, action: &str, account: &str, region: &str) -> Result<(), Error> {
         let action = action.to_ascii_lowercase();
+        if !self.take_token(account, region) {
+            *self.injected.entry(action).or_default() += 1;
+            return Err(Error::Throttled { message: "Request limit exceeded.".to_string() });
+        }
         let planned = self.planned.iter().position(|p| p.action == action || p.action == "*");
         let error = if let Some(i) = planned {
             let p = &mut self.planned[i];

@@ -32,6 +32,7 @@ impl Backend {
                 Some(arn) => Some(validate_principal(arn)?),
                 None => None,
             };
+            tracing::info!(state = %path.display(), caller = caller.as_deref().unwrap_or("administrator"), "using the sandbox");
             let fake = load_sandbox(&path)?;
             // In the sandbox, resources are ready at once: nobody wants to wait eight real
             // minutes for a pretend database.
@@ -45,12 +46,13 @@ impl Backend {
             if global.sandbox_caller.is_some() {
                 return Err(CliError::usage("--sandbox-caller: only applies with --sandbox"));
             }
-            if let Some(url) = &global.endpoint_url {
-                validate_endpoint(url)?;
-            }
-            if let Some(region) = &global.region {
-                validate_region(region)?;
-            }
+            // Region and endpoint were checked when the settings were resolved (crate::config).
+            tracing::info!(
+                profile = global.profile.as_deref().unwrap_or("(default chain)"),
+                region = global.region.as_deref().unwrap_or("(profile's)"),
+                endpoint = global.endpoint_url.as_deref().unwrap_or("(AWS)"),
+                "using AWS"
+            );
             let options = AwsOptions {
                 profile: global.profile.clone(),
                 region: global.region.clone(),
@@ -82,6 +84,7 @@ impl Finisher {
     pub(crate) fn finish(&self) -> Result<(), CliError> {
         if let Some((fake, path)) = &self.sandbox {
             save_sandbox(fake, path)?;
+            tracing::debug!(state = %path.display(), "saved the sandbox");
         }
         Ok(())
     }
@@ -100,33 +103,6 @@ fn validate_principal(arn: &str) -> Result<String, CliError> {
     } else {
         Err(CliError::usage(format!(
             "--sandbox-caller: must be the ARN of a role, user or assumed-role session, such as arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role (got {arn:?})"
-        )))
-    }
-}
-
-fn validate_region(region: &str) -> Result<(), CliError> {
-    let ok = (1..=32).contains(&region.len())
-        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && region.chars().any(|c| c.is_ascii_lowercase())
-        && !region.starts_with('-')
-        && !region.ends_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(CliError::usage(format!(
-            "--region: must be a region name such as us-west-2 (lower-case letters, digits and hyphens; got {region:?})"
-        )))
-    }
-}
-
-fn validate_endpoint(url: &str) -> Result<(), CliError> {
-    let ok = (url.starts_with("http://") || url.starts_with("https://"))
-        && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
-    if ok {
-        Ok(())
-    } else {
-        Err(CliError::usage(format!(
-            "--endpoint-url: must be an http:// or https:// URL such as http://127.0.0.1:5000 (got {url:?})"
         )))
     }
 }

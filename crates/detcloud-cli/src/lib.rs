@@ -6,16 +6,22 @@
 
 mod backend;
 mod commands;
+mod config;
 mod exit;
+mod logging;
 mod output;
+mod progress;
 mod prompt;
+mod style;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+pub use config::{ConfigCommand, ConfigFile, Setting, Settings, Source};
 pub use exit::{CliError, Code};
+pub use style::ColorChoice;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -25,7 +31,11 @@ Exit codes:
   3  a same-named resource exists that detcloud does not own: nothing was changed
   4  declined at the prompt: nothing was changed
   5  missing or invalid credentials, or access denied
-  6  checks failed: verify found a problem, lint an error, simulate a denial";
+  6  checks failed: verify found a problem, lint an error, simulate a denial
+
+Settings come from flags, then the environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL,
+DETCLOUD_OUTPUT, ...), then the config file (~/.config/detcloud/config.toml), then defaults:
+`detcloud config show` prints each with where it came from.";
 
 /// Connect your AWS account to Determined Cloud and manage what it needs there.
 #[derive(Debug, Parser)]
@@ -42,14 +52,17 @@ pub struct Cli {
 /// Options that apply to every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// AWS profile from ~/.aws/config (SSO profiles work); default: AWS_PROFILE or "default".
-    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
+    /// AWS profile from ~/.aws/config (SSO profiles work); default: AWS_PROFILE, the config
+    /// file's `profile`, or "default".
+    #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// AWS region; default: AWS_REGION, the profile's region, or us-east-1 (IAM is global).
+    /// AWS region; default: AWS_REGION, the config file's `region`, the profile's region, or
+    /// us-east-1 (IAM is global).
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
-    /// Send every AWS call to this endpoint, e.g. a local moto server (http://127.0.0.1:5000).
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    /// Send every AWS call to this endpoint, e.g. a local moto server (http://127.0.0.1:5000);
+    /// default: AWS_ENDPOINT_URL, or the config file's `endpoint_url`.
+    #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Run against the embedded sandbox (an in-memory AWS account, no credentials needed) instead of AWS.
     #[arg(long, global = true)]
@@ -61,15 +74,35 @@ pub struct GlobalArgs {
     /// role arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role.
     #[arg(long, global = true, value_name = "ARN")]
     pub sandbox_caller: Option<String>,
-    /// Output format: human-readable text, or JSON on stdout for scripts.
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Text)]
+    /// Output format: human-readable text, or JSON on stdout for scripts (see docs/json-output.md);
+    /// default: DETCLOUD_OUTPUT, the config file's `output`, or text.
+    #[arg(id = "output", long = "output", short = 'o', global = true, value_enum, value_name = "FORMAT")]
+    pub output_flag: Option<OutputFormat>,
+    /// Read defaults from this TOML file instead of $XDG_CONFIG_HOME/detcloud/config.toml
+    /// (~/.config/detcloud/config.toml); also DETCLOUD_CONFIG. Keys: region, profile,
+    /// endpoint_url, account_id, external_id, name_prefix, output, and a [tags] table.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log what detcloud does on stderr: -v steps and resources, -vv details, -vvv everything.
+    /// RUST_LOG (e.g. RUST_LOG=detcloud_cluster=debug) replaces this filter when set.
+    #[arg(short = 'v', long = "verbose", global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Colour the output: auto (only on a terminal, and not when NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// The effective output format (flag, environment, config file or default).
+    #[arg(skip)]
     pub output: OutputFormat,
+    /// The effective settings and their sources, filled in by [`run`].
+    #[arg(skip)]
+    pub settings: Settings,
 }
 
 /// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum OutputFormat {
     /// Human-readable lines.
+    #[default]
     Text,
     /// One JSON document on stdout.
     Json,
@@ -101,6 +134,9 @@ pub enum Command {
     },
     /// Print the man page (roff): `detcloud man > detcloud.1 && man ./detcloud.1`.
     Man,
+    /// Show the effective settings (`config show`) or the config file's path (`config path`).
+    #[command(subcommand)]
+    Config(ConfigCommand),
 }
 
 /// `detcloud verify ...`
@@ -138,8 +174,43 @@ pub enum ConnectCommand {
     Aws(commands::connect::ConnectAwsArgs),
 }
 
+/// The command's name for logs, such as `cluster create`.
+fn command_name() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut names = vec![];
+    let mut current = &cmd;
+    for a in &args {
+        if let Some(sub) = current.find_subcommand(a) {
+            names.push(sub.get_name().to_string());
+            current = sub;
+        }
+    }
+    names.join(" ")
+}
+
 /// Runs a parsed command line and returns the process exit code. Errors are printed on stderr.
-pub fn run(cli: Cli) -> ExitCode {
+///
+/// First resolves the settings (flags, environment, config file, defaults; see
+/// `detcloud config show`), decides on colour, and starts the log subscriber.
+pub fn run(mut cli: Cli) -> ExitCode {
+    let term = style::Term::detect(cli.global.color);
+    term.install();
+    logging::init(cli.global.verbose, term.stderr_color);
+    if let Err(e) = config::resolve(&mut cli.global, &mut cli.command) {
+        eprintln!("error: {}", e.message);
+        return ExitCode::from(e.code as u8);
+    }
+    let span = tracing::info_span!("detcloud", command = %command_name());
+    let _entered = span.enter();
+    tracing::info!(
+        output = ?cli.global.output,
+        region = cli.global.region.as_deref().unwrap_or("-"),
+        profile = cli.global.profile.as_deref().unwrap_or("-"),
+        sandbox = cli.global.sandbox,
+        config = %cli.global.settings.file.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        "starting"
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -165,11 +236,16 @@ pub fn run(cli: Cli) -> ExitCode {
                     .render(&mut std::io::stdout())
                     .map_err(|e| CliError::new(Code::Failure, format!("writing the man page: {e}")))
             }
+            Command::Config(command) => config::run(&cli.global, command),
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            tracing::info!("done");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
+            tracing::info!(code = e.code as u8, "failed");
             eprintln!("error: {}", e.message);
             ExitCode::from(e.code as u8)
         }

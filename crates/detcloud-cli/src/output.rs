@@ -3,6 +3,7 @@
 use detcloud_connect::{ApplyError, Change, Component, Plan, ResourceKind, Step, SummaryStatus};
 use serde_json::json;
 
+use crate::style::{status_color, Color, Table, Term};
 use crate::OutputFormat;
 
 /// Prints one JSON document on stdout, indented.
@@ -32,7 +33,8 @@ fn sigil(change: &Change) -> &'static str {
     }
 }
 
-fn describe(step: &Step) -> String {
+/// One line for a step: `+ create IAM role NAME`.
+pub(crate) fn describe(step: &Step) -> String {
     let verb = match (&step.change, step.kind) {
         (Change::Create, ResourceKind::PolicyAttachment) => "attach",
         (Change::Create, ResourceKind::InstanceProfileRole) => "add role",
@@ -88,10 +90,63 @@ fn print_plan_text(plan: &Plan) {
 pub(crate) fn print_plan_preview(plan: &Plan) {
     let (create, update, _) = plan.counts();
     eprintln!("detcloud will make {create} creation(s) and {update} update(s):");
-    for step in plan.steps.iter().filter(|s| s.change.is_change()) {
-        eprintln!("  {}", describe(step));
+    let term = Term::get();
+    if term.stderr_tty {
+        let mut table = Table::with_header(&["", "CHANGE", "RESOURCE"]);
+        for step in plan.steps.iter().filter(|s| s.change.is_change()) {
+            let line = describe(step);
+            let (sigil, rest) = line.split_once(' ').unwrap_or(("", &line));
+            let color = if sigil == "+" { Color::Green } else { Color::Yellow };
+            let (verb, what) = split_verb(rest);
+            table.colored_row(vec![
+                (sigil.to_string(), Some(color)),
+                (verb.to_string(), Some(color)),
+                (what.to_string(), None),
+            ]);
+        }
+        for line in table.render(true, term.stderr_color).lines() {
+            eprintln!("  {line}");
+        }
+    } else {
+        for step in plan.steps.iter().filter(|s| s.change.is_change()) {
+            eprintln!("  {}", describe(step));
+        }
     }
     eprintln!("(run with --dry-run to see every policy document)");
+}
+
+/// Splits `create IAM role x` into the verb (one or two words) and the rest.
+fn split_verb(text: &str) -> (&str, &str) {
+    for verb in ["add role", "replace role", "create", "attach", "update", "adopt", "remove", "keep"] {
+        if let Some(rest) = text.strip_prefix(verb) {
+            return (verb, rest.trim_start());
+        }
+    }
+    ("", text)
+}
+
+/// A spinner on stderr while a step without finer progress runs (a terminal only, no logs).
+#[derive(Debug)]
+pub(crate) struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    /// Starts a spinner showing `message` when stderr is a terminal and `verbose` is 0.
+    pub(crate) fn start(verbose: u8, message: &str) -> Spinner {
+        if !Term::get().stderr_tty || verbose > 0 {
+            return Spinner(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(message.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Spinner(Some(bar))
+    }
+
+    /// Removes the spinner.
+    pub(crate) fn stop(self) {
+        if let Some(bar) = self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// The result of `connect aws` (or its plan with `dry_run`).
@@ -115,8 +170,14 @@ pub(crate) fn print_connect(format: OutputFormat, plan: &Plan, dry_run: bool) {
             println!("Dry run: nothing was changed.");
         }
         OutputFormat::Text => {
+            let color = Term::get().stdout_color;
             for s in &summaries {
-                println!("{} {}: {}", s.label, status_word(s.status), s.arn);
+                let word = status_word(s.status);
+                let word = match status_color(word) {
+                    Some(c) => c.paint(word, color),
+                    None => word.to_string(),
+                };
+                println!("{} {word}: {}", s.label, s.arn);
                 if s.status == SummaryStatus::Updated {
                     for d in &s.details {
                         println!("  - {d}");

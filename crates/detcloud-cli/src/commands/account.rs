@@ -14,8 +14,9 @@ use crate::exit::CliError;
 #[derive(Debug, Clone, Args)]
 pub struct AccountArgs {
     /// ID of the Determined Account to connect with (default: 544296492693)
-    #[arg(short = 'a', long = "account-id", value_name = "ACCOUNT_ID", default_value = DEFAULT_DETERMINED_ACCOUNT_ID, hide_default_value = true)]
-    pub account_id: String,
+    /// (or DETCLOUD_ACCOUNT_ID, or the config file's `account_id`)
+    #[arg(short = 'a', long = "account-id", value_name = "ACCOUNT_ID")]
+    pub account_id: Option<String>,
     /// Name of the cross-acount role to be assumed by Determined Cloud (default: det-cloud-customer-xacct-mgmt)
     #[arg(long, value_name = "XACCT_ROLE_NAME", default_value = DEFAULT_XACCT_ROLE_NAME, hide_default_value = true)]
     pub xacct_role_name: String,
@@ -28,10 +29,12 @@ pub struct AccountArgs {
     /// IAM path of every role, policy and instance profile, such as /determined/ (default: /).
     #[arg(long, value_name = "PATH", default_value = "/", hide_default_value = true)]
     pub path: String,
-    /// Put this in front of all three names, e.g. "team-a-" gives team-a-det-cloud-customer-master.
+    /// Put this in front of all three names, e.g. "team-a-" gives team-a-det-cloud-customer-master
+    /// (default: DETCLOUD_NAME_PREFIX, or the config file's `name_prefix`).
     #[arg(long, value_name = "PREFIX")]
     pub name_prefix: Option<String>,
-    /// The sts:ExternalId Determined Cloud must present (2-1224 characters of [A-Za-z0-9+=,.@:/_-]).
+    /// The sts:ExternalId Determined Cloud must present (2-1224 characters of [A-Za-z0-9+=,.@:/_-];
+    /// default: DETCLOUD_EXTERNAL_ID, or the config file's `external_id`).
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
 }
@@ -40,7 +43,7 @@ impl AccountArgs {
     /// The options these flags describe, validated (no side effect on failure).
     pub(crate) fn options(&self) -> Result<ConnectOptions, CliError> {
         let mut options = ConnectOptions {
-            determined_account_id: self.account_id.clone(),
+            determined_account_id: self.account_id.clone().unwrap_or_else(|| DEFAULT_DETERMINED_ACCOUNT_ID.into()),
             xacct_role_name: self.xacct_role_name.clone(),
             master_instance_profile_name: self.master_instance_profile_name.clone(),
             agent_instance_profile_name: self.agent_instance_profile_name.clone(),

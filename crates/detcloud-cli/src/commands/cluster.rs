@@ -1,12 +1,11 @@
 //! `detcloud cluster plan|create|status|list|delete`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use clap::{Args, Subcommand};
-use detcloud_cluster::create::{Event, Phase};
 use detcloud_cluster::graph::Graph;
 use detcloud_cluster::spec::VpcCidr;
 use detcloud_cluster::{ClusterSpec, CreateOptions, DeleteOptions};
@@ -15,7 +14,9 @@ use serde_json::json;
 
 use crate::backend::Backend;
 use crate::exit::{CliError, Code};
+use crate::progress::{Verb, View};
 use crate::prompt::{aborted, confirm};
+use crate::style::{status_color, Color, Table, Term};
 use crate::{GlobalArgs, OutputFormat};
 
 /// `detcloud cluster ...`
@@ -113,10 +114,11 @@ pub struct PeerArgs {
 #[derive(Debug, Clone, Args)]
 pub struct AccessArgs {
     /// Act as this cross-account role (from `detcloud connect aws`) through sts:AssumeRole; by
-    /// default the commands act with your own credentials.
-    #[arg(long, value_name = "ARN", requires = "external_id")]
+    /// default the commands act with your own credentials. Needs an external id.
+    #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
-    /// The external id the cross-account role requires.
+    /// The external id the cross-account role requires (default: DETCLOUD_EXTERNAL_ID, or the
+    /// config file's `external_id`).
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
 }
@@ -178,6 +180,9 @@ pub struct SpecArgs {
     /// How to reach the account.
     #[command(flatten)]
     pub access: AccessArgs,
+    /// Tags from the config file's [tags] table: below the spec file's and --tag.
+    #[arg(skip)]
+    pub default_tags: BTreeMap<String, String>,
 }
 
 /// `cluster create` flags.
@@ -309,6 +314,9 @@ impl SpecArgs {
         if let Some(p) = &self.master_instance_profile {
             spec.master_instance_profile = p.clone();
         }
+        for (k, v) in &self.default_tags {
+            spec.tags.entry(k.clone()).or_insert_with(|| v.clone());
+        }
         for t in &self.tags {
             let (k, v) = detcloud_connect::options::parse_tag(t)?;
             spec.tags.insert(k, v);
@@ -345,8 +353,38 @@ fn flag_for(field: &str) -> String {
     }
 }
 
+/// Fills what the user did not give from the settings (crate::config): the external id of the
+/// cross-account role, and the tags of a spec.
+pub(crate) fn apply_defaults(command: &mut ClusterCommand, external_id: Option<&str>, tags: &BTreeMap<String, String>) {
+    let access = match command {
+        ClusterCommand::Plan(s) | ClusterCommand::Modify(ModifyArgs { spec: s, .. }) => {
+            s.default_tags = tags.clone();
+            &mut s.access
+        }
+        ClusterCommand::Create(c) => {
+            c.spec.default_tags = tags.clone();
+            &mut c.spec.access
+        }
+        ClusterCommand::Status(a) => &mut a.access,
+        ClusterCommand::List(a) => a,
+        ClusterCommand::Delete(a) => &mut a.access,
+        ClusterCommand::Backup(a) => &mut a.access,
+        ClusterCommand::Restore(a) => &mut a.access,
+        ClusterCommand::Logs(a) => &mut a.access,
+        ClusterCommand::Peer(_) => return,
+    };
+    if access.external_id.is_none() {
+        access.external_id = external_id.map(str::to_string);
+    }
+}
+
 impl AccessArgs {
     fn validate(&self) -> Result<(), CliError> {
+        if self.role_arn.is_some() && self.external_id.is_none() {
+            return Err(CliError::usage(
+                "--role-arn: needs --external-id ID (or DETCLOUD_EXTERNAL_ID, or external_id in the config file)",
+            ));
+        }
         if let Some(arn) = &self.role_arn {
             if !arn.parse::<detcloud_policy::Arn>().is_ok_and(|a| a.service == "iam" && a.resource_type() == "role") {
                 return Err(CliError::usage(format!("--role-arn: must be the ARN of an IAM role (got {arn:?})")));
@@ -421,21 +459,36 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 match global.output {
                     OutputFormat::Json => crate::output::print_json(&st),
                     OutputFormat::Text => {
-                        println!(
-                            "Cluster {} in {}: {}",
-                            st.name,
-                            st.region,
-                            if st.healthy { "healthy" } else { "UNHEALTHY" }
-                        );
-                        for r in &st.resources {
-                            println!(
-                                "  {} {:<22} {:<24} {:<13} {}",
-                                if r.healthy { "ok " } else { "BAD" },
-                                r.resource,
-                                r.id.clone().unwrap_or_else(|| "-".into()),
-                                r.state,
-                                r.detail.clone().unwrap_or_default()
-                            );
+                        let term = Term::get();
+                        let health = if st.healthy { "healthy" } else { "UNHEALTHY" };
+                        let color = if st.healthy { Color::Green } else { Color::Red };
+                        println!("Cluster {} in {}: {}", st.name, st.region, color.paint(health, term.stdout_color));
+                        if term.stdout_tty {
+                            let mut table = Table::with_header(&["", "RESOURCE", "ID", "STATE", "DETAIL"]);
+                            for r in &st.resources {
+                                let (ok, c) = if r.healthy { ("ok", Color::Green) } else { ("BAD", Color::Red) };
+                                table.colored_row(vec![
+                                    (ok.to_string(), Some(c)),
+                                    (r.resource.clone(), None),
+                                    (r.id.clone().unwrap_or_else(|| "-".into()), None),
+                                    (r.state.clone(), status_color(&r.state)),
+                                    (r.detail.clone().unwrap_or_default(), None),
+                                ]);
+                            }
+                            for line in table.render(true, term.stdout_color).lines() {
+                                println!("  {line}");
+                            }
+                        } else {
+                            for r in &st.resources {
+                                println!(
+                                    "  {} {:<22} {:<24} {:<13} {}",
+                                    if r.healthy { "ok " } else { "BAD" },
+                                    r.resource,
+                                    r.id.clone().unwrap_or_else(|| "-".into()),
+                                    r.state,
+                                    r.detail.clone().unwrap_or_default()
+                                );
+                            }
                         }
                     }
                 }
@@ -460,9 +513,17 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                     OutputFormat::Text => {
                         if clusters.is_empty() {
                             println!("No clusters in {}.", region_of(global, &backend));
-                        }
-                        for (n, vpc) in &clusters {
-                            println!("{n}\t{vpc}");
+                        } else if Term::get().stdout_tty {
+                            let mut table = Table::with_header(&["NAME", "VPC"]);
+                            for (n, vpc) in &clusters {
+                                table.row([n.as_str(), vpc.as_str()]);
+                            }
+                            table.print();
+                        } else {
+                            // Not a terminal: tab-separated, for scripts.
+                            for (n, vpc) in &clusters {
+                                println!("{n}\t{vpc}");
+                            }
                         }
                     }
                 }
@@ -491,13 +552,17 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                         return Err(aborted());
                     }
                 }
+                let view = View::new(Verb::Delete, global.verbose, &[]);
                 let options =
-                    DeleteOptions { purge: args.purge, progress: Some(progress_printer()), ..Default::default() };
+                    DeleteOptions { purge: args.purge, progress: Some(view.progress()), ..Default::default() };
                 let master_ip =
                     detcloud_cluster::status(cloud.as_ref(), &args.name, &region, &account).await.ok().and_then(|s| {
                         s.resources.iter().find(|r| r.resource == "master elastic IP").and_then(|r| r.id.clone())
                     });
-                let report = detcloud_cluster::delete(cloud.as_ref(), &args.name, &region, &account, &options).await?;
+                tracing::info!(cluster = %args.name, %region, purge = args.purge, "deleting the cluster");
+                let deleted = detcloud_cluster::delete(cloud.as_ref(), &args.name, &region, &account, &options).await;
+                view.finish(deleted.is_ok());
+                let report = deleted?;
                 if let (Some(zone), Some(name), Some(ip)) = (&args.dns_zone_id, &args.dns_name, master_ip) {
                     detcloud_cluster::operate::dns_record(backend.cloud.as_ref(), zone, name, &ip, true).await?;
                     eprintln!("removed DNS record {name}");
@@ -547,8 +612,12 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                     }
                 }
                 let mut options = CreateOptions::new(String::new());
-                options.progress = Some(progress_printer());
-                let (report, _) = detcloud_cluster::operate::modify(cloud.as_ref(), &prepared, &options).await?;
+                let view = View::new(Verb::Create, global.verbose, &[]);
+                options.progress = Some(view.progress());
+                tracing::info!(cluster = %spec.name, changes = changes.len(), "modifying the cluster");
+                let modified = detcloud_cluster::operate::modify(cloud.as_ref(), &prepared, &options).await;
+                view.finish(modified.is_ok());
+                let (report, _) = modified?;
                 match global.output {
                     OutputFormat::Json => crate::output::print_json(&report),
                     OutputFormat::Text => {
@@ -762,22 +831,6 @@ fn generate_key(cluster: &str) -> Result<(String, PathBuf), CliError> {
     Ok((public, path))
 }
 
-/// Prints one line per progress event on stderr.
-fn progress_printer() -> detcloud_cluster::create::Progress {
-    let start = Instant::now();
-    Arc::new(move |e: Event| {
-        let t = start.elapsed().as_secs();
-        let line = match &e.phase {
-            Phase::Started => return,
-            Phase::Waiting(w) => format!("~ {:<22} waiting: {w}", e.node.label()),
-            Phase::Existing(id) => format!("= {:<22} exists: {id}", e.node.label()),
-            Phase::Created(id) => format!("+ {:<22} created: {id}", e.node.label()),
-            Phase::Failed(m) => format!("! {:<22} failed: {m}", e.node.label()),
-        };
-        eprintln!("[{t:>4}s] {line}");
-    })
-}
-
 fn print_plan(format: OutputFormat, p: &detcloud_cluster::Prepared) {
     let graph = Graph::new(p.spec.az_count);
     let exists = |n: detcloud_cluster::Node| -> bool {
@@ -866,8 +919,13 @@ async fn create(
         }
     };
     let mut options = CreateOptions::new(public_key);
-    options.progress = Some(progress_printer());
-    let report = detcloud_cluster::create(cloud.as_ref(), &prepared, &options).await.map_err(|e| {
+    let expected: Vec<String> = Graph::new(spec.az_count).topological().into_iter().map(|n| n.label()).collect();
+    let view = View::new(Verb::Create, global.verbose, &expected);
+    options.progress = Some(view.progress());
+    tracing::info!(cluster = %spec.name, region = %spec.region, "creating the cluster");
+    let created = detcloud_cluster::create(cloud.as_ref(), &prepared, &options).await;
+    view.finish(created.is_ok());
+    let report = created.map_err(|e| {
         CliError::from(e.error.clone()).with_prefix(&format!(
             "creating {} failed; re-run the same command to complete the cluster, or `detcloud cluster delete {}`",
             e.node.label(),

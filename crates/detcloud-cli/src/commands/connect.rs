@@ -8,7 +8,7 @@ use crate::backend::Backend;
 use crate::commands::account::AccountArgs;
 use crate::exit::{CliError, Code};
 use crate::prompt::{aborted, confirm};
-use crate::{output, GlobalArgs, OutputFormat};
+use crate::{output, GlobalArgs};
 
 /// The flags of `connect aws`: the spec's four, then detcloud's own.
 #[derive(Debug, Args)]
@@ -31,6 +31,9 @@ pub struct ConnectAwsArgs {
     /// Add a tag to every role, policy and instance profile (repeatable): --tag team=ml --tag cost-center=42.
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
+    /// Tags from the config file's [tags] table; a --tag with the same key wins.
+    #[arg(skip)]
+    pub default_tags: std::collections::BTreeMap<String, String>,
 }
 
 impl ConnectAwsArgs {
@@ -44,6 +47,9 @@ impl ConnectAwsArgs {
                 return Err(CliError::usage(format!("--tag: key {k:?} is given twice")));
             }
         }
+        for (k, v) in &self.default_tags {
+            options.tags.entry(k.clone()).or_insert_with(|| v.clone());
+        }
         options.validate()?;
         Ok(options)
     }
@@ -53,19 +59,21 @@ impl ConnectAwsArgs {
 pub(crate) async fn run(global: &GlobalArgs, args: &ConnectAwsArgs) -> Result<(), CliError> {
     let options = args.options()?;
     let backend = Backend::open(global).await?;
-    let result = connect(&backend, global.output, args, &options).await;
+    let result = connect(&backend, global, args, &options).await;
     backend.finish()?;
     result
 }
 
 async fn connect(
     backend: &Backend,
-    format: OutputFormat,
+    global: &GlobalArgs,
     args: &ConnectAwsArgs,
     options: &ConnectOptions,
 ) -> Result<(), CliError> {
+    let format = global.output;
     let cloud = backend.cloud.as_ref();
     let account = cloud.identity().caller_identity().await?.account;
+    tracing::info!(%account, determined = %options.determined_account_id, "planning the connection");
     let catalog = Catalog::new(options, &account);
     let plan = match plan(cloud, catalog, options.adopt).await? {
         Planned::Ready(plan) => plan,
@@ -79,6 +87,11 @@ async fn connect(
     };
     for w in &plan.warnings {
         eprintln!("warning: {w}");
+    }
+    let (create, update, same) = plan.counts();
+    tracing::info!(create, update, unchanged = same, "planned");
+    for step in &plan.steps {
+        tracing::debug!(step = %output::describe(step), "plan step");
     }
 
     if args.dry_run || !plan.has_changes() {
@@ -96,13 +109,26 @@ async fn connect(
             return Err(aborted());
         }
     }
-    if let Err(failure) = apply(cloud, &plan).await {
+    for step in plan.steps.iter().filter(|s| s.change.is_change()) {
+        tracing::info!(step = %output::describe(step), "applying");
+    }
+    let spinner = output::Spinner::start(global.verbose, "applying the changes");
+    let applied = apply(cloud, &plan).await;
+    spinner.stop();
+    if let Err(failure) = applied {
+        for step in &failure.completed {
+            tracing::info!(step = %output::describe(step), "applied");
+        }
+        tracing::info!(step = %output::describe(&failure.failed), error = %failure.error, "failed");
         output::print_partial(&failure);
         return Err(CliError::from(failure.error.clone()).with_prefix(&format!(
             "{} {} failed; re-run the same command to resume",
             failure.failed.kind.label(),
             failure.failed.name
         )));
+    }
+    for step in plan.steps.iter().filter(|s| s.change.is_change()) {
+        tracing::info!(step = %output::describe(step), "applied");
     }
     output::print_connect(format, &plan, false);
     Ok(())

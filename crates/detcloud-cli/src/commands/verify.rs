@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::backend::Backend;
 use crate::commands::account::AccountArgs;
 use crate::exit::{CliError, Code};
+use crate::style::{Color, Table, Term};
 use crate::{GlobalArgs, OutputFormat};
 
 /// The flags of `verify aws`.
@@ -17,8 +18,9 @@ pub struct VerifyAwsArgs {
     #[command(flatten)]
     pub account: AccountArgs,
     /// Run the confused-deputy self-test on this role: AssumeRole must work with --external-id and
-    /// fail without it or with a wrong one. Run it as the principal the role trusts.
-    #[arg(long, value_name = "ARN", requires = "external_id")]
+    /// fail without it or with a wrong one. Run it as the principal the role trusts. Needs an
+    /// external id (--external-id, DETCLOUD_EXTERNAL_ID or the config file's `external_id`).
+    #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
     /// Do not ask IAM's policy simulator (iam:SimulatePrincipalPolicy); the offline evaluator always runs.
     #[arg(long)]
@@ -33,6 +35,11 @@ pub struct VerifyAwsArgs {
 pub(crate) async fn run(global: &GlobalArgs, args: &VerifyAwsArgs) -> Result<(), CliError> {
     let options = args.account.options()?;
     if let Some(arn) = &args.role_arn {
+        if options.external_id.is_none() {
+            return Err(CliError::usage(
+                "--role-arn: needs --external-id ID (or DETCLOUD_EXTERNAL_ID, or external_id in the config file)",
+            ));
+        }
         let ok = arn.parse::<detcloud_policy::Arn>().is_ok_and(|a| a.service == "iam" && a.resource_type() == "role");
         if !ok {
             return Err(CliError::usage(format!(
@@ -80,15 +87,30 @@ pub(crate) async fn run(global: &GlobalArgs, args: &VerifyAwsArgs) -> Result<(),
             crate::output::print_json(&v);
         }
         OutputFormat::Text => {
+            let interactive = Term::get().stdout_tty;
+            let mut table = Table::with_header(&["STATUS", "COMPONENT", "CHECK"]);
             for c in &checks {
-                let status = match c.status {
-                    CheckStatus::Pass => "PASS",
-                    CheckStatus::Fail => "FAIL",
-                    CheckStatus::Warn => "WARN",
-                    CheckStatus::Skip => "SKIP",
+                let (status, color) = match c.status {
+                    CheckStatus::Pass => ("PASS", Color::Green),
+                    CheckStatus::Fail => ("FAIL", Color::Red),
+                    CheckStatus::Warn => ("WARN", Color::Yellow),
+                    CheckStatus::Skip => ("SKIP", Color::Yellow),
                 };
                 let component = c.component.map(|c| c.as_str()).unwrap_or("account");
-                println!("{status}  {component:<6}  {}: {}", c.name, c.detail);
+                tracing::debug!(status, component, check = %c.name, "check");
+                if interactive {
+                    table.colored_row(vec![
+                        (status.to_string(), Some(color)),
+                        (component.to_string(), None),
+                        (format!("{}: {}", c.name, c.detail), None),
+                    ]);
+                } else {
+                    // The line format scripts rely on: the component padded to six characters.
+                    println!("{status}  {component:<6}  {}: {}", c.name, c.detail);
+                }
+            }
+            if interactive {
+                table.print();
             }
             let count = |s| checks.iter().filter(|c| c.status == s).count();
             println!(

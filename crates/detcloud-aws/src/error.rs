@@ -102,7 +102,7 @@ fn credentials_hint(text: &str) -> String {
 /// | `RequestLimitExceeded`, `Throttling*`, `SlowDown`, `TooManyRequestsException`, ... | Throttled |
 /// | `InvocationDoesNotExist`, `IncorrectState`, `IncorrectInstanceState`, `ConcurrentModification*`, `OperationAborted*`, `InvalidDBInstanceState*` | NotReady |
 /// | `InvalidParameterValue` naming an IAM instance profile (IAM propagation) | NotReady |
-/// | `InvalidDBClusterStateFault` | InvalidInput (the cluster still has instances, ...) or NotReady (busy) |
+/// | `InvalidDBClusterStateFault` | InvalidInput (the cluster still has instances, ...) or NotReady (busy, already being deleted) |
 /// | `DependencyViolation`, `DeleteConflict`, `BucketNotEmpty`, `InvalidIPAddress.InUse`, `*.InUse`, `InvalidDBSubnetGroupStateFault` | DependencyViolation |
 /// | `*.NotFound`, `*NotFound`, `*NotFoundFault`, `*NotFoundException`, `NoSuch*`, `InvalidChangeBatch` "not found" | NotFound |
 /// | `*AlreadyExists*`, `*.Duplicate`, `RouteAlreadyExists`, `BucketAlreadyExists`, `BucketAlreadyOwnedByYou` | AlreadyExists |
@@ -161,9 +161,17 @@ pub(crate) fn from_code(code: &str, message: &str, subject: Subject<'_>) -> Erro
         "InvalidDBClusterStateFault" => {
             if lower.contains("contains") || lower.contains("instance") || lower.contains("member") {
                 Error::InvalidInput { message: msg }
-            } else if ["creating", "modifying", "backing-up", "status", "not available", "is not in available"]
-                .iter()
-                .any(|w| lower.contains(w))
+            } else if [
+                "creating",
+                "modifying",
+                "backing-up",
+                "being deleted",
+                "status",
+                "not available",
+                "is not in available",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
             {
                 Error::NotReady { message: msg }
             } else {
@@ -491,6 +499,14 @@ mod tests {
                 s
             ),
             Error::InvalidInput { .. }
+        ));
+        assert!(matches!(
+            from_code("InvalidDBClusterStateFault", "Cluster detcloud-x is already being deleted.", s),
+            Error::NotReady { .. }
+        ));
+        assert!(matches!(
+            from_code("InvalidDBInstanceState", "Instance detcloud-x-1 is already being deleted.", s),
+            Error::NotReady { .. }
         ));
         assert!(matches!(
             from_code(

@@ -167,10 +167,33 @@ impl Deleter<'_> {
                 self.deleted(format!("DB subnet group {group}"))
             }
         })?;
-        if done_if_missing(self.cloud.parameters().delete_parameter(&self.names.password_parameter).await).is_ok() {
-            self.deleted(format!("parameter {}", self.names.password_parameter));
+        match self.cloud.parameters().delete_parameter(&self.names.password_parameter).await {
+            Ok(()) => self.deleted(format!("parameter {}", self.names.password_parameter)),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
         }
         Ok(())
+    }
+
+    /// Asks AWS to delete `what`. Something already being deleted (a run stopped midway asked
+    /// before) counts as asked; something busy otherwise (a backup, a modification) is asked again
+    /// until it accepts or the timeout passes. Gone counts as deleted.
+    async fn ask_to_delete<D, DFut, S, SFut>(&self, what: &str, delete: D, deleting: S) -> Result<()>
+    where
+        D: Fn() -> DFut,
+        DFut: std::future::Future<Output = Result<()>>,
+        S: Fn() -> SFut,
+        SFut: std::future::Future<Output = Result<bool>>,
+    {
+        wait_for(&format!("{what} to accept deletion"), self.options.timeout, || async {
+            match delete().await {
+                Ok(()) => Ok(Some(())),
+                Err(e) if e.is_not_found() => Ok(Some(())),
+                Err(Error::NotReady { .. }) => Ok(deleting().await?.then_some(())),
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 
     async fn db_cluster(&self, cluster: &detcloud_provider::DbCluster) -> Result<()> {
@@ -183,7 +206,13 @@ impl Deleter<'_> {
         }
         for member in &cluster.member_instance_ids {
             self.emit(Node::DbInstance, Phase::Started);
-            done_if_missing(rds.delete_db_instance(member).await)?;
+            let filter = Filter::id(member);
+            self.ask_to_delete(
+                &format!("Aurora instance {member}"),
+                || rds.delete_db_instance(member),
+                || async { Ok(rds.describe_db_instances(&filter).await?.iter().all(|i| i.status == "deleting")) },
+            )
+            .await?;
             let id = member.clone();
             self.emit(Node::DbInstance, Phase::Waiting(format!("{id} deleting")));
             let filter = Filter::id(&id);
@@ -201,11 +230,13 @@ impl Deleter<'_> {
             let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
             format!("{}-final-{secs}", cluster.id)
         });
-        match rds.delete_db_cluster(&cluster.id, snapshot.as_deref()).await {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e),
-        }
+        let filter = Filter::id(&cluster.id);
+        self.ask_to_delete(
+            &format!("Aurora cluster {}", cluster.id),
+            || rds.delete_db_cluster(&cluster.id, snapshot.as_deref()),
+            || async { Ok(rds.describe_db_clusters(&filter).await?.iter().all(|c| c.status == "deleting")) },
+        )
+        .await?;
         let id = cluster.id.clone();
         self.emit(Node::DbCluster, Phase::Waiting(format!("{id} deleting")));
         let filter = Filter::id(&id);

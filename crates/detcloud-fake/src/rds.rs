@@ -620,10 +620,9 @@ fn delete_cluster(w: &mut World, at: At<'_>, id: &str, final_snapshot: Option<&s
     }
     match cluster_status(c, &t) {
         "deleting" => {
-            return Err(Error::invalid(format!(
-                "InvalidDBClusterStateFault: Cluster {} is already being deleted.",
-                c.id
-            )));
+            return Err(Error::NotReady {
+                message: format!("InvalidDBClusterStateFault: Cluster {} is already being deleted.", c.id),
+            });
         }
         "available" => {}
         _ => return Err(not_available(&c.id)),
@@ -794,7 +793,9 @@ fn delete_instance(w: &mut World, at: At<'_>, id: &str) -> Result<()> {
     let i =
         w.region(at.account(), at.region).rds.instances.get(&key).ok_or_else(|| Error::not_found("DB instance", id))?;
     if i.deleting {
-        return Err(Error::invalid(format!("InvalidDBInstanceState: Instance {key} is already being deleted.")));
+        return Err(Error::NotReady {
+            message: format!("InvalidDBInstanceState: Instance {key} is already being deleted."),
+        });
     }
     let i = w.region_mut(at.account(), at.region).rds.instances.get_mut(&key).expect("checked above");
     i.deleting = true;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use detcloud_aws::{AwsCloud, AwsOptions};
 use detcloud_fake::FakeCloud;
 use detcloud_provider::Cloud;
+use detcloud_retry::Retrying;
 
 use crate::exit::{CliError, Code};
 use crate::GlobalArgs;
@@ -14,7 +15,8 @@ use crate::GlobalArgs;
 /// The account id of a new sandbox (the spec's example account).
 pub(crate) const SANDBOX_ACCOUNT_ID: &str = "123456789012";
 
-/// A backend for one command; `finish` persists the sandbox.
+/// A backend for one command; `finish` persists the sandbox. Every call of its cloud retries
+/// throttling, 5xx and timeouts ([`Retrying`]).
 pub(crate) struct Backend {
     pub(crate) cloud: Arc<dyn Cloud>,
     sandbox: Option<(FakeCloud, PathBuf)>,
@@ -41,7 +43,7 @@ impl Backend {
                 Some(arn) => Arc::new(fake.as_principal(&arn)),
                 None => Arc::new(fake.clone()),
             };
-            Ok(Backend { cloud, sandbox: Some((fake, path)) })
+            Ok(Backend { cloud: Arc::new(Retrying::new(cloud)), sandbox: Some((fake, path)) })
         } else {
             if global.sandbox_caller.is_some() {
                 return Err(CliError::usage("--sandbox-caller: only applies with --sandbox"));
@@ -59,7 +61,9 @@ impl Backend {
                 endpoint_url: global.endpoint_url.clone(),
                 max_attempts: None,
             };
-            Ok(Backend { cloud: Arc::new(AwsCloud::load(&options).await), sandbox: None })
+            // The SDK retries each request a few times; Retrying rides out longer throttling.
+            let cloud: Arc<dyn Cloud> = Arc::new(AwsCloud::load(&options).await);
+            Ok(Backend { cloud: Arc::new(Retrying::new(cloud)), sandbox: None })
         }
     }
 

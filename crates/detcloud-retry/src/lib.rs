@@ -39,7 +39,7 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     /// The policy of [`Retrying`]: 16 attempts, 250 ms doubling to 20 s, with equal jitter. A call
-    /// gives up after about four minutes of continuous throttling; with half of all calls
+    /// gives up after about three minutes of continuous throttling; with half of all calls
     /// throttled at random, one call in 65,536 fails.
     pub const CALLS: RetryPolicy =
         RetryPolicy { max_attempts: 16, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(20) };

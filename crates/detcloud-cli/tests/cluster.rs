@@ -19,6 +19,29 @@ impl Sandbox {
         common::run_sandbox(&self.dir.path().join("sandbox.json"), self.dir.path(), args, "")
     }
 
+    /// [`Sandbox::run`] with environment variables added (such as RUST_LOG).
+    fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
+        let out = assert_cmd::Command::cargo_bin("detcloud")
+            .unwrap()
+            .arg("--sandbox")
+            .arg("--sandbox-state")
+            .arg(self.dir.path().join("sandbox.json"))
+            .args(args)
+            .env("HOME", self.dir.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("DETCLOUD_CONFIG")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_REGION")
+            .env_remove("RUST_LOG")
+            .envs(envs.iter().copied())
+            .write_stdin("")
+            .output()
+            .unwrap();
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    }
+
     /// The database password, read from the sandbox's own state (what AWS would hold).
     fn password(&self) -> String {
         let state: serde_json::Value =
@@ -59,20 +82,44 @@ const ROLE: [&str; 4] =
 
 #[test]
 fn the_lifecycle_on_the_sandbox_as_the_cross_account_role_and_no_secret_in_any_output() {
+    lifecycle(&[], &[]);
+}
+
+/// The same with every log line on (`-vvv`): the password is in no log line either.
+#[test]
+fn no_secret_in_the_most_verbose_logs() {
+    let logs = lifecycle(&["-vvv"], &[]);
+    assert!(logs.contains("TRACE") || logs.contains("DEBUG"), "-vvv logged nothing");
+    assert!(logs.contains("created") && logs.contains("node=Aurora cluster"), "no per-resource log lines");
+}
+
+/// The same with `RUST_LOG=trace`: every crate's trace events, not only detcloud's.
+#[test]
+fn no_secret_with_rust_log_trace() {
+    let logs = lifecycle(&[], &[("RUST_LOG", "trace")]);
+    assert!(logs.contains("INFO"), "RUST_LOG=trace logged nothing");
+}
+
+/// Runs the whole lifecycle as the cross-account role, with `extra` flags and `envs`, checks that
+/// the database password appears in no output (stdout and stderr), and returns stderr.
+fn lifecycle(extra: &[&str], envs: &[(&str, &str)]) -> String {
     let sb = Sandbox::new();
     let vendor = ["--sandbox-caller", "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role"];
     let with = |args: &[&str]| {
         let mut v: Vec<&str> = vendor.to_vec();
+        v.extend(extra);
         v.extend(args);
         v.extend(ROLE);
-        sb.run(&v)
+        sb.run_env(&v, envs)
     };
+    let mut stderrs = String::new();
     let mut outputs = String::new();
     let mut step = |args: &[&str], expect: i32| {
         let (code, stdout, stderr) = with(args);
         assert_eq!(code, expect, "{args:?}: {stdout}{stderr}");
         outputs.push_str(&stdout);
         outputs.push_str(&stderr);
+        stderrs.push_str(&stderr);
         stdout
     };
     let plan = step(&["cluster", "plan", "ml", "--inbound-cidr", "203.0.113.0/24"], 0);
@@ -99,6 +146,7 @@ fn the_lifecycle_on_the_sandbox_as_the_cross_account_role_and_no_secret_in_any_o
 
     assert!(!outputs.contains(&password), "the database password reached the output");
     assert!(!outputs.to_lowercase().contains("secret_access_key"), "credentials reached the output");
+    stderrs
 }
 
 #[test]

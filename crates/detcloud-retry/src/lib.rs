@@ -84,7 +84,9 @@ where
     loop {
         match call().await {
             Err(e) if retry_on(&e) && attempt + 1 < policy.max_attempts.max(1) => {
-                tokio::time::sleep(policy.delay(attempt, u64::from(attempt))).await;
+                let delay = policy.delay(attempt, u64::from(attempt));
+                tracing::info!(attempt = attempt + 1, ?delay, error = %e, "retrying");
+                tokio::time::sleep(delay).await;
                 attempt += 1;
             }
             other => return other,
@@ -183,10 +185,9 @@ impl Retrying {
                     if attempt == 0 {
                         c.retried_calls.fetch_add(1, Ordering::Relaxed);
                     }
-                    tokio::time::sleep(
-                        self.policy.delay(attempt, seed.wrapping_mul(31).wrapping_add(u64::from(attempt))),
-                    )
-                    .await;
+                    let delay = self.policy.delay(attempt, seed.wrapping_mul(31).wrapping_add(u64::from(attempt)));
+                    tracing::info!(attempt = attempt + 1, ?delay, error = %e, "retrying the call");
+                    tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
                 other => return other,

@@ -219,9 +219,64 @@ impl PolicyDocument {
 /// identity policy or in the boundary wins.
 pub fn evaluate(identity_policies: &[PolicyDocument], boundary: Option<&PolicyDocument>, req: &Request) -> Evaluation {
     let ctx = Context::new(req);
-    let scans: Vec<Scan> = identity_policies.iter().map(|doc| scan(doc, req, &ctx, false)).collect();
-    let boundary_scan = boundary.map(|doc| scan(doc, req, &ctx, false));
+    evaluate_with(identity_policies, boundary, req, &ctx)
+}
 
+/// A policy the evaluator can scan: a document as written, or a [`CompiledPolicy`].
+trait Scanner {
+    /// The document (for statement ids in explanations).
+    fn document(&self) -> &PolicyDocument;
+    /// The first denying and the first allowing statement for `req`.
+    fn scan(&self, req: &Request, ctx: &Context<'_>, require_principal: bool) -> Scan;
+}
+
+impl Scanner for PolicyDocument {
+    fn document(&self) -> &PolicyDocument {
+        self
+    }
+
+    fn scan(&self, req: &Request, ctx: &Context<'_>, require_principal: bool) -> Scan {
+        scan(self, req, ctx, require_principal)
+    }
+}
+
+/// The decision alone (no explanation, no allocation for it): deny, then allow within the
+/// boundary.
+fn decide_with<P: Scanner>(
+    identity_policies: &[P],
+    boundary: Option<&P>,
+    req: &Request,
+    ctx: &Context<'_>,
+) -> Decision {
+    let mut allowed = false;
+    for p in identity_policies {
+        let s = p.scan(req, ctx, false);
+        if s.deny.is_some() {
+            return Decision::ExplicitDeny;
+        }
+        allowed |= s.allow.is_some();
+    }
+    let boundary_allows = match boundary.map(|b| b.scan(req, ctx, false)) {
+        Some(Scan { deny: Some(_), .. }) => return Decision::ExplicitDeny,
+        Some(s) => s.allow.is_some(),
+        None => true,
+    };
+    if allowed && boundary_allows {
+        Decision::Allowed
+    } else {
+        Decision::ImplicitDeny
+    }
+}
+
+fn evaluate_with<P: Scanner>(
+    identity_policies: &[P],
+    boundary: Option<&P>,
+    req: &Request,
+    ctx: &Context<'_>,
+) -> Evaluation {
+    let scans: Vec<Scan> = identity_policies.iter().map(|doc| doc.scan(req, ctx, false)).collect();
+    let boundary_scan = boundary.map(|doc| doc.scan(req, ctx, false));
+    let boundary = boundary.map(Scanner::document);
     let deny = scans
         .iter()
         .enumerate()
@@ -230,7 +285,7 @@ pub fn evaluate(identity_policies: &[PolicyDocument], boundary: Option<&PolicyDo
     if let Some((source, p, i)) = deny {
         let doc = match source {
             PolicySource::PermissionsBoundary => boundary,
-            _ => identity_policies.get(p),
+            _ => identity_policies.get(p).map(Scanner::document),
         };
         let r = statement_ref(doc, source, p, i);
         return Evaluation {
@@ -243,7 +298,7 @@ pub fn evaluate(identity_policies: &[PolicyDocument], boundary: Option<&PolicyDo
     let Some((p, i)) = scans.iter().enumerate().find_map(|(p, s)| s.allow.map(|i| (p, i))) else {
         return implicit(format!("no statement allows {} on {}", req.action, req.resource));
     };
-    let allow = statement_ref(identity_policies.get(p), PolicySource::Identity, p, i);
+    let allow = statement_ref(identity_policies.get(p).map(Scanner::document), PolicySource::Identity, p, i);
     match (boundary, boundary_scan.and_then(|s| s.allow)) {
         (None, _) => {
             Evaluation { decision: Decision::Allowed, explanation: format!("allowed by {allow}"), matched: Some(allow) }
@@ -267,8 +322,12 @@ pub fn evaluate(identity_policies: &[PolicyDocument], boundary: Option<&PolicyDo
 /// applies only if its `Principal` matches the caller, or its `NotPrincipal` does not; a statement
 /// with neither never applies.
 pub fn evaluate_trust(trust: &PolicyDocument, req: &Request) -> Evaluation {
-    let ctx = Context::new(req);
-    let s = scan(trust, req, &ctx, true);
+    evaluate_trust_with(trust, req, &Context::new(req))
+}
+
+fn evaluate_trust_with<P: Scanner>(policy: &P, req: &Request, ctx: &Context<'_>) -> Evaluation {
+    let trust = policy.document();
+    let s = policy.scan(req, ctx, true);
     if let Some(i) = s.deny {
         let r = statement_ref(Some(trust), PolicySource::Trust, 0, i);
         return Evaluation {
@@ -461,9 +520,19 @@ impl<'a> Context<'a> {
         Context { keys }
     }
 
+    /// A context with no keys.
+    fn empty() -> Self {
+        Context { keys: BTreeMap::new() }
+    }
+
     /// The values of `key`; `None` when absent or empty.
     fn values(&self, key: &str) -> Option<&[&'a str]> {
-        self.keys.get(&key.to_lowercase()).map(Vec::as_slice).filter(|v| !v.is_empty())
+        self.values_lower(&key.to_lowercase())
+    }
+
+    /// The values of `key`, already in lower case.
+    fn values_lower(&self, key: &str) -> Option<&[&'a str]> {
+        self.keys.get(key).map(Vec::as_slice).filter(|v| !v.is_empty())
     }
 
     /// The value of a single-valued key.
@@ -603,8 +672,12 @@ fn conditions_hold(st: &Statement, ctx: &Context<'_>, vars: bool) -> bool {
 }
 
 fn key_holds(op: Operator, key: &str, values: &[ConditionValue], ctx: &Context<'_>, vars: bool) -> bool {
-    let present = ctx.values(key);
     let policy: Vec<String> = values.iter().map(ConditionValue::as_string).collect();
+    values_hold(op, ctx.values(key), &policy, ctx, vars)
+}
+
+/// One key of a condition: the request's values `present` against the policy's values.
+fn values_hold(op: Operator, present: Option<&[&str]>, policy: &[String], ctx: &Context<'_>, vars: bool) -> bool {
     if op.base == BaseOp::Null {
         return policy.iter().any(|v| parse_bool(v).is_some_and(|absent| absent == present.is_none()));
     }
@@ -963,6 +1036,9 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }
+
+mod compiled;
+pub use compiled::{decide_compiled, evaluate_compiled, CompiledPolicy};
 
 #[cfg(test)]
 mod tests;

@@ -572,11 +572,12 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                         crate::output::print_json(&json!({"deleted": report.deleted, "kept": report.kept}))
                     }
                     OutputFormat::Text => {
+                        let color = Term::get().stdout_color;
                         for d in &report.deleted {
-                            println!("deleted: {d}");
+                            println!("{}: {d}", Color::Green.paint("deleted", color));
                         }
                         for k in &report.kept {
-                            println!("kept: {k}");
+                            println!("{}: {k}", Color::Yellow.paint("kept", color));
                         }
                         println!("Cluster {} deleted.", args.name);
                     }
@@ -622,7 +623,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                     OutputFormat::Json => crate::output::print_json(&report),
                     OutputFormat::Text => {
                         for c in &report.changes {
-                            println!("changed: {c}");
+                            println!("{}: {c}", Color::Yellow.paint("changed", Term::get().stdout_color));
                         }
                     }
                 }

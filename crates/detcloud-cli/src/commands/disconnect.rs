@@ -9,6 +9,7 @@ use crate::backend::Backend;
 use crate::commands::account::AccountArgs;
 use crate::exit::CliError;
 use crate::prompt::{aborted, confirm};
+use crate::style::{Color, Term};
 use crate::{GlobalArgs, OutputFormat};
 
 /// The flags of `disconnect aws`.
@@ -48,7 +49,8 @@ fn print(format: OutputFormat, plan: &DisconnectPlan, done: bool) {
         OutputFormat::Text => {
             for d in &plan.deletions {
                 if done {
-                    println!("{} deleted: {}", label(d.kind), d.arn);
+                    let word = Color::Green.paint("deleted", Term::get().stdout_color);
+                    println!("{} {word}: {}", label(d.kind), d.arn);
                 } else {
                     println!("- delete {} {} ({})", label(d.kind), d.name, d.arn);
                     for a in &d.also {

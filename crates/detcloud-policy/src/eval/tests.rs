@@ -2,7 +2,7 @@
 //! properties that must hold for every policy.
 
 use super::*;
-use crate::document::{ConditionValue, Conditions, PolicyDocument, Statement};
+use crate::document::{ConditionValue, Conditions, PolicyDocument, Principal, PrincipalBlock, Statement};
 use proptest::prelude::*;
 
 fn doc(json: &str) -> PolicyDocument {
@@ -758,4 +758,116 @@ proptest! {
         let _ = d.evaluate(&r);
         let _ = evaluate_trust(&d, &r.clone().with_principal(PrincipalType::Aws, pattern.clone()));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compiled form decides as the document.
+
+const WIDE_ACTIONS: &[&str] = &["s3:GetObject", "S3:GETOBJECT", "iam:PassRole", "ec2:RunInstances", "ÉC2:Été", "a$b"];
+const WIDE_ACTION_PATTERNS: &[&str] =
+    &["s3:getobject", "s3:*", "iam:PassRole", "ec2:?un*", "*", "éc2:ÉTÉ", "a$b", "A$*", "ec2:RunInstances"];
+const WIDE_RESOURCES: &[&str] = &["*", "arn:aws:s3:::b/alice", "arn:aws:s3:::b/${x}", "arn:aws:iam::1:role/a$b"];
+const WIDE_RESOURCE_PATTERNS: &[&str] = &[
+    "*",
+    "arn:aws:s3:::b/${k1}",
+    "arn:aws:s3:::b/${k9, 'alice'}",
+    "arn:aws:s3:::b/${*}",
+    "arn:aws:s3:::b/$${x}",
+    "arn:aws:iam::1:role/a$b",
+    "arn:aws:s3:::b/a*",
+    "arn:aws:s3:::b/alice",
+];
+
+fn wide_statement() -> impl Strategy<Value = Statement> {
+    let principal = proptest::option::of((
+        any::<bool>(),
+        pick(&["*", "111122223333", "arn:aws:iam::111122223333:role/DetCloudMgmt", "ec2.amazonaws.com"]),
+    ));
+    (
+        any::<bool>(),
+        proptest::option::of(matcher(WIDE_ACTION_PATTERNS)),
+        proptest::option::of(matcher(WIDE_RESOURCE_PATTERNS)),
+        condition(),
+        principal,
+    )
+        .prop_map(|(deny, action, resource, condition, principal)| Statement {
+            sid: Some("S".into()),
+            effect: if deny { Effect::Deny } else { Effect::Allow },
+            principal: principal.map(|(not, id)| {
+                let p = if id == "*" { Principal::Any } else { Principal::single("AWS", id) };
+                if not {
+                    PrincipalBlock::AllExcept(p)
+                } else {
+                    PrincipalBlock::Only(p)
+                }
+            }),
+            action,
+            resource,
+            condition,
+        })
+}
+
+fn wide_policy() -> impl Strategy<Value = PolicyDocument> {
+    (proptest::collection::vec(wide_statement(), 0..5), any::<bool>()).prop_map(|(statements, old)| {
+        let mut d = PolicyDocument::new(statements);
+        if old {
+            d.version = Some("2008-10-17".into());
+        }
+        d
+    })
+}
+
+fn wide_request() -> impl Strategy<Value = Request> {
+    let ctx = proptest::collection::btree_map(
+        pick(&["k1", "K1", "k2", "k3", "K9"]),
+        proptest::collection::vec(pick(&["a", "b", "alice", "*"]), 0..3),
+        0..3,
+    );
+    let principal = proptest::option::of(pick(&[ROLE_SESSION, "arn:aws:iam::444455556666:user/bob", "111122223333"]));
+    (pick(WIDE_ACTIONS), pick(WIDE_RESOURCES), ctx, principal).prop_map(|(action, resource, context, principal)| {
+        Request { context, principal, ..Request::new(action, resource) }
+    })
+}
+
+proptest! {
+    #[test]
+    fn compiled_policies_decide_as_their_documents(
+        policies in proptest::collection::vec(wide_policy(), 0..3),
+        boundary in proptest::option::of(wide_policy()),
+        r in wide_request(),
+    ) {
+        let compiled: Vec<CompiledPolicy> = policies.iter().map(CompiledPolicy::new).collect();
+        let compiled_boundary = boundary.as_ref().map(CompiledPolicy::new);
+        let want = evaluate(&policies, boundary.as_ref(), &r);
+        prop_assert_eq!(&evaluate_compiled(&compiled, compiled_boundary.as_ref(), &r), &want);
+        prop_assert_eq!(decide_compiled(&compiled, compiled_boundary.as_ref(), &r), want.decision);
+        for (p, c) in policies.iter().zip(&compiled) {
+            prop_assert_eq!(c.evaluate(&r), p.evaluate(&r));
+            prop_assert_eq!(c.decide(&r), p.evaluate(&r).decision);
+            prop_assert_eq!(c.evaluate_trust(&r), evaluate_trust(p, &r));
+        }
+    }
+
+    #[test]
+    fn compiled_policies_decide_as_their_documents_on_the_basic_generators(p in policy(), r in request()) {
+        prop_assert_eq!(CompiledPolicy::new(&p).evaluate(&r), p.evaluate(&r));
+    }
+}
+
+#[test]
+fn the_compiled_cross_account_style_policy_matches_literals_and_wildcards() {
+    let d = doc(r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ec2:RunInstances", "rds:Describe*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/master"},
+        {"Effect": "Deny", "Action": "ec2:RunInstances", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/env": "prod"}}}]}"#);
+    let c = CompiledPolicy::new(&d);
+    assert_eq!(c.decide(&req("EC2:runinstances", "*")), Decision::Allowed);
+    assert_eq!(c.decide(&req("rds:DescribeDBClusters", "*")), Decision::Allowed);
+    assert_eq!(c.decide(&req("rds:CreateDBCluster", "*")), Decision::ImplicitDeny);
+    assert_eq!(c.decide(&req("iam:PassRole", "arn:aws:iam::1:role/master")), Decision::Allowed);
+    assert_eq!(c.decide(&req("iam:PassRole", "arn:aws:iam::1:role/agent")), Decision::ImplicitDeny);
+    let prod = req("ec2:RunInstances", "*").with_context("aws:RequestTag/env", ["prod"]);
+    assert_eq!(c.decide(&prod), Decision::ExplicitDeny);
+    assert_eq!(c.evaluate(&prod), d.evaluate(&prod));
 }

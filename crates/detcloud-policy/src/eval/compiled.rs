@@ -1,0 +1,283 @@
+//! A policy compiled once for many decisions: action patterns folded into a hash set (wildcards
+//! compiled), resource patterns compiled unless they hold policy variables, condition operators
+//! parsed and keys lower-cased. Decides exactly as the evaluator on the document (the property
+//! tests compare the two).
+
+use std::collections::HashSet;
+
+use super::{
+    chars, compile, decide_with, evaluate_trust_with, evaluate_with, glob, parse_operator, principal_matches,
+    values_hold, Context, Decision, Evaluation, Operator, Request, Scan, Scanner, Tok,
+};
+use crate::document::{ConditionValue, Effect, Matcher, PolicyDocument, PrincipalBlock};
+
+/// A [`PolicyDocument`] compiled for repeated evaluation.
+///
+/// Build it once ([`CompiledPolicy::new`]) and evaluate many requests: [`decide`](Self::decide)
+/// for the decision alone, [`evaluate`](Self::evaluate) (or [`evaluate_compiled`]) for the same
+/// [`Evaluation`] as [`PolicyDocument::evaluate`], explanation included.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    doc: PolicyDocument,
+    vars: bool,
+    statements: Vec<CompiledStatement>,
+    /// True when some statement reads the request context (conditions, policy variables).
+    needs_context: bool,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledStatement {
+    effect: Effect,
+    principal: Option<PrincipalBlock>,
+    /// `None`: the statement has no `Action` and matches nothing.
+    action: Option<Patterns>,
+    /// `None`: no `Resource` element (every resource).
+    resource: Option<Resources>,
+    conditions: Vec<Condition>,
+}
+
+/// Action patterns, case-folded: literals in a set, wildcard patterns compiled.
+#[derive(Debug, Clone)]
+struct Patterns {
+    negated: bool,
+    literals: HashSet<String>,
+    globs: Vec<Vec<Tok>>,
+}
+
+#[derive(Debug, Clone)]
+enum Resource {
+    Literal(String),
+    Glob(Vec<Tok>),
+    /// Holds `${...}`: compiled per request with the context.
+    Variable(String),
+}
+
+#[derive(Debug, Clone)]
+struct Resources {
+    negated: bool,
+    patterns: Vec<Resource>,
+}
+
+#[derive(Debug, Clone)]
+struct Condition {
+    /// `None`: an operator IAM does not know (the statement never applies).
+    op: Option<Operator>,
+    /// Lower-cased keys and the policy's values as strings.
+    keys: Vec<(String, Vec<String>)>,
+}
+
+fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.chars().flat_map(char::to_lowercase).collect()
+    }
+}
+
+impl Patterns {
+    fn new(m: &Matcher) -> Patterns {
+        let (negated, list) = match m {
+            Matcher::Only(p) => (false, p),
+            Matcher::AllExcept(p) => (true, p),
+        };
+        let mut out = Patterns { negated, literals: HashSet::new(), globs: vec![] };
+        for p in list {
+            if p.contains(['*', '?']) {
+                // Without variables, compiling always succeeds.
+                out.globs.extend(compile(p, true, None, true));
+            } else {
+                out.literals.insert(fold(p));
+            }
+        }
+        out
+    }
+
+    fn applies(&self, folded: &str, folded_chars: &mut Option<Vec<char>>) -> bool {
+        let any = self.literals.contains(folded)
+            || (!self.globs.is_empty() && {
+                let value = folded_chars.get_or_insert_with(|| folded.chars().collect());
+                self.globs.iter().any(|g| glob(g, value))
+            });
+        any != self.negated
+    }
+}
+
+impl Resources {
+    fn new(m: &Matcher, vars: bool) -> Resources {
+        let (negated, list) = match m {
+            Matcher::Only(p) => (false, p),
+            Matcher::AllExcept(p) => (true, p),
+        };
+        let patterns = list
+            .iter()
+            .map(|p| {
+                if !p.contains(['*', '?', '$']) {
+                    Resource::Literal(p.clone())
+                } else if vars && p.contains("${") {
+                    Resource::Variable(p.clone())
+                } else {
+                    Resource::Glob(compile(p, true, None, false).unwrap_or_default())
+                }
+            })
+            .collect();
+        Resources { negated, patterns }
+    }
+
+    fn applies(&self, resource: &str, ctx: &Context<'_>, value: &mut Option<Vec<char>>) -> bool {
+        let any = self.patterns.iter().any(|p| match p {
+            Resource::Literal(l) => l == resource,
+            Resource::Glob(g) => glob(g, value.get_or_insert_with(|| chars(resource, false))),
+            Resource::Variable(p) => compile(p, true, Some(ctx), false)
+                .is_some_and(|t| glob(&t, value.get_or_insert_with(|| chars(resource, false)))),
+        });
+        any != self.negated
+    }
+}
+
+impl CompiledPolicy {
+    /// Compiles `doc`.
+    pub fn new(doc: &PolicyDocument) -> CompiledPolicy {
+        let vars = doc.version.as_deref() == Some("2012-10-17");
+        let statements: Vec<CompiledStatement> = doc
+            .statements
+            .iter()
+            .map(|st| CompiledStatement {
+                effect: st.effect,
+                principal: st.principal.clone(),
+                action: st.action.as_ref().map(Patterns::new),
+                resource: st.resource.as_ref().map(|m| Resources::new(m, vars)),
+                conditions: st
+                    .condition
+                    .iter()
+                    .map(|(op, keys)| Condition {
+                        op: parse_operator(op),
+                        keys: keys
+                            .iter()
+                            .map(|(k, v)| (k.to_lowercase(), v.iter().map(ConditionValue::as_string).collect()))
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let needs_context = statements.iter().any(|s| {
+            !s.conditions.is_empty()
+                || s.resource.as_ref().is_some_and(|r| r.patterns.iter().any(|p| matches!(p, Resource::Variable(_))))
+        });
+        CompiledPolicy { doc: doc.clone(), vars, statements, needs_context }
+    }
+
+    /// The document compiled.
+    pub fn document(&self) -> &PolicyDocument {
+        &self.doc
+    }
+
+    /// The decision for `req` with this policy as the only identity policy (no explanation).
+    pub fn decide(&self, req: &Request) -> Decision {
+        decide_compiled(std::slice::from_ref(self), None, req)
+    }
+
+    /// As [`PolicyDocument::evaluate`] on the document.
+    pub fn evaluate(&self, req: &Request) -> Evaluation {
+        evaluate_compiled(std::slice::from_ref(self), None, req)
+    }
+
+    /// As [`evaluate_trust`](super::evaluate_trust) on the document.
+    pub fn evaluate_trust(&self, req: &Request) -> Evaluation {
+        evaluate_trust_with(self, req, &context_for(std::slice::from_ref(self), None, req))
+    }
+
+    fn statement_applies(
+        &self,
+        st: &CompiledStatement,
+        req: &Request,
+        folded: (&str, &mut Option<Vec<char>>),
+        resource_chars: &mut Option<Vec<char>>,
+        ctx: &Context<'_>,
+        require_principal: bool,
+    ) -> bool {
+        let action_ok = st.action.as_ref().is_some_and(|a| a.applies(folded.0, folded.1));
+        if !action_ok {
+            return false;
+        }
+        let principal_ok = match &st.principal {
+            None => !require_principal,
+            Some(PrincipalBlock::Only(p)) => principal_matches(p, req),
+            Some(PrincipalBlock::AllExcept(p)) => !principal_matches(p, req),
+        };
+        if !principal_ok {
+            return false;
+        }
+        if !st.resource.as_ref().is_none_or(|r| r.applies(&req.resource, ctx, resource_chars)) {
+            return false;
+        }
+        st.conditions.iter().all(|c| {
+            c.op.is_some_and(|op| {
+                c.keys.iter().all(|(key, policy)| values_hold(op, ctx.values_lower(key), policy, ctx, self.vars))
+            })
+        })
+    }
+}
+
+impl Scanner for CompiledPolicy {
+    fn document(&self) -> &PolicyDocument {
+        &self.doc
+    }
+
+    fn scan(&self, req: &Request, ctx: &Context<'_>, require_principal: bool) -> Scan {
+        let folded = fold(&req.action);
+        let mut folded_chars = None;
+        let mut resource_chars = None;
+        let mut out = Scan { deny: None, allow: None };
+        for (i, st) in self.statements.iter().enumerate() {
+            let slot = match st.effect {
+                Effect::Deny => &mut out.deny,
+                Effect::Allow => &mut out.allow,
+            };
+            if slot.is_none()
+                && self.statement_applies(
+                    st,
+                    req,
+                    (&folded, &mut folded_chars),
+                    &mut resource_chars,
+                    ctx,
+                    require_principal,
+                )
+            {
+                *slot = Some(i);
+            }
+            if out.deny.is_some() {
+                break;
+            }
+        }
+        out
+    }
+}
+
+/// The request context, read only when some policy needs it.
+fn context_for<'r>(identity: &[CompiledPolicy], boundary: Option<&CompiledPolicy>, req: &'r Request) -> Context<'r> {
+    if identity.iter().chain(boundary).any(|p| p.needs_context) {
+        Context::new(req)
+    } else {
+        Context::empty()
+    }
+}
+
+/// As [`evaluate`](super::evaluate), on compiled policies.
+pub fn evaluate_compiled(
+    identity_policies: &[CompiledPolicy],
+    boundary: Option<&CompiledPolicy>,
+    req: &Request,
+) -> Evaluation {
+    let ctx = context_for(identity_policies, boundary, req);
+    evaluate_with(identity_policies, boundary, req, &ctx)
+}
+
+/// The decision of [`evaluate_compiled`], without building the explanation.
+pub fn decide_compiled(
+    identity_policies: &[CompiledPolicy],
+    boundary: Option<&CompiledPolicy>,
+    req: &Request,
+) -> Decision {
+    let ctx = context_for(identity_policies, boundary, req);
+    decide_with(identity_policies, boundary, req, &ctx)
+}

@@ -289,8 +289,14 @@ impl FakeCloud {
             .runtime
             .faults
             .inject(action, &caller.account, &self.region)
-            .and_then(|()| enforce::authorize(&shared.world, caller, action, &target, Instant::now()))
+            .and_then(|()| {
+                enforce::authorize(&shared.world, &mut shared.runtime.policies, caller, action, &target, Instant::now())
+            })
             .and_then(|()| run(&mut shared.world, caller));
+        if action.starts_with("iam:") {
+            // Any IAM call may have changed a role's policies: compile them again when next needed.
+            shared.runtime.policies.clear();
+        }
         if result.is_err() && !existed {
             // A failed call creates no account (first use means first successful write).
             let empty = shared.world.accounts.get(&caller.account).is_some_and(|a| *a == Account::default());

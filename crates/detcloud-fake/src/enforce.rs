@@ -8,7 +8,10 @@
 //!   hold) may do everything in its own account, and only `sts:AssumeRole` in other accounts.
 //! - `sts:GetCallerIdentity` needs no permission; expired session credentials fail every call.
 
-use detcloud_policy::eval::{self, Decision, PrincipalType, Request};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use detcloud_policy::eval::{self, CompiledPolicy, Decision, PrincipalType, Request};
 use detcloud_policy::{Arn, PolicyDocument};
 use detcloud_provider::{Error, Result};
 use tokio::time::Instant;
@@ -142,7 +145,14 @@ pub(crate) fn denied(caller: &Caller, action: &str, resource: &str, reason: &str
 
 /// Decides whether `caller` may perform `action` (with `target.before`, `target.also` and
 /// `target.after`) on `target.resource` at `now`.
-pub(crate) fn authorize(world: &World, caller: &Caller, action: &str, target: &Target, now: Instant) -> Result<()> {
+pub(crate) fn authorize(
+    world: &World,
+    cache: &mut PolicyCache,
+    caller: &Caller,
+    action: &str,
+    target: &Target,
+    now: Instant,
+) -> Result<()> {
     if caller.expires.is_some_and(|expires| now >= expires) {
         return Err(Error::Credentials {
             message: "ExpiredToken: The security token included in the request is expired".to_string(),
@@ -163,7 +173,10 @@ pub(crate) fn authorize(world: &World, caller: &Caller, action: &str, target: &T
         .chain(target.after.iter().map(|c| (c.action, c.resource.as_str(), &c.context)));
     let authority = authority(world, caller);
     let role_policies = match &authority {
-        Authority::Role(role) => Some(role.map(|r| role_policies(world, &caller.account, r)).unwrap_or_default()),
+        Authority::Role(role) => Some(match role {
+            Some(r) => cache.get(world, &caller.account, r),
+            None => Arc::new(CompiledRole::default()),
+        }),
         Authority::Unrestricted => None,
     };
     for (action, resource, request_context) in checks {
@@ -205,8 +218,9 @@ pub(crate) fn authorize(world: &World, caller: &Caller, action: &str, target: &T
                     ));
                 }
             }
-            Some((policies, boundary)) => {
-                let evaluation = eval::evaluate(policies, boundary.as_ref(), &request);
+            Some(compiled) => {
+                let (policies, boundary) = (&compiled.identity, &compiled.boundary);
+                let evaluation = eval::evaluate_compiled(policies, boundary.as_ref(), &request);
                 let reason = match evaluation.decision {
                     Decision::Allowed if own_for_role || resource_allows || action == "sts:AssumeRole" => continue,
                     Decision::Allowed => format!("because no resource-based policy allows the {action} action"),
@@ -218,7 +232,8 @@ pub(crate) fn authorize(world: &World, caller: &Caller, action: &str, target: &T
                     },
                     Decision::ImplicitDeny if own && resource_allows && boundary.is_none() => continue,
                     Decision::ImplicitDeny
-                        if boundary.is_some() && eval::evaluate(policies, None, &request).is_allowed() =>
+                        if boundary.is_some()
+                            && eval::decide_compiled(policies, None, &request) == Decision::Allowed =>
                     {
                         format!("because no permissions boundary allows the {action} action")
                     }
@@ -229,6 +244,41 @@ pub(crate) fn authorize(world: &World, caller: &Caller, action: &str, target: &T
         }
     }
     Ok(())
+}
+
+/// A role's policies, compiled for evaluation.
+#[derive(Debug, Default)]
+pub(crate) struct CompiledRole {
+    identity: Vec<CompiledPolicy>,
+    boundary: Option<CompiledPolicy>,
+}
+
+/// Each role's compiled policies, by account and role id, so that a call does not copy and
+/// re-read the role's documents. Emptied whenever IAM changes (see [`FakeCloud::call`]).
+///
+/// [`FakeCloud::call`]: crate::FakeCloud
+#[derive(Debug, Default)]
+pub(crate) struct PolicyCache {
+    roles: HashMap<(String, String), Arc<CompiledRole>>,
+}
+
+impl PolicyCache {
+    /// The compiled policies of `role` in `account`.
+    fn get(&mut self, world: &World, account: &str, role: &RoleState) -> Arc<CompiledRole> {
+        let key = (account.to_string(), role.id.clone());
+        Arc::clone(self.roles.entry(key).or_insert_with(|| {
+            let (identity, boundary) = role_policies(world, account, role);
+            Arc::new(CompiledRole {
+                identity: identity.iter().map(CompiledPolicy::new).collect(),
+                boundary: boundary.as_ref().map(CompiledPolicy::new),
+            })
+        }))
+    }
+
+    /// Forgets every compiled policy (after a change to IAM).
+    pub(crate) fn clear(&mut self) {
+        self.roles.clear();
+    }
 }
 
 /// The documents of a role's inline policies and attached managed policies (default versions), and

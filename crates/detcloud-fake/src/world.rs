@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use crate::call::CallRecord;
 use crate::clock::{Timings, WallClock};
+use crate::enforce::PolicyCache;
 use crate::faults::FaultState;
 use crate::iam::{IamAccount, PolicyState};
 use crate::region::RegionState;
@@ -187,4 +188,6 @@ pub(crate) struct Runtime {
     pub(crate) faults: FaultState,
     /// What an SSM command prints and exits with (the default when `None`).
     pub(crate) command_handler: Option<Handler>,
+    /// Roles' policies, compiled for the calls that evaluate them.
+    pub(crate) policies: PolicyCache,
 }

@@ -47,17 +47,25 @@ async fn connected() -> (FakeCloud, Arc<Retrying>) {
     let catalog = Catalog::new(&options, CUSTOMER);
     let Planned::Ready(p) = plan(&cloud, catalog.clone(), false).await.unwrap() else { panic!("blocked") };
     apply(&cloud, &p).await.unwrap();
+    let xacct = session(&cloud).await;
+    (cloud, xacct)
+}
+
+/// A new session of the vendor as the cross-account role (each run of a command starts one).
+async fn session(cloud: &FakeCloud) -> Arc<Retrying> {
+    let role_arn =
+        Catalog::new(&ConnectOptions::default(), CUSTOMER).role(detcloud_connect::Component::Xacct).role_arn.clone();
     let xacct = cloud
         .as_principal(VENDOR)
         .assume_role(AssumeRoleRequest {
-            role_arn: catalog.role(detcloud_connect::Component::Xacct).role_arn.clone(),
+            role_arn,
             session_name: "faults".into(),
             external_id: Some("tenant-1".into()),
             duration: None,
         })
         .await
         .unwrap();
-    (cloud, Arc::new(Retrying::new(Arc::new(xacct))))
+    Arc::new(Retrying::new(Arc::new(xacct)))
 }
 
 fn spec() -> ClusterSpec {
@@ -344,7 +352,7 @@ struct PhaseFaults {
     random_rate: f64,
     seed: u64,
     targeted: Vec<Targeted>,
-    /// Extra latency on some actions, in seconds.
+    /// Extra latency on some actions, in seconds (every call of the action waits that long).
     latency: Vec<(usize, u64)>,
 }
 
@@ -379,7 +387,7 @@ fn phase_strategy(actions: usize) -> impl Strategy<Value = PhaseFaults> {
                 .prop_map(|(action, kind, times)| Targeted { action, kind, times }),
             0..4,
         ),
-        prop::collection::vec((0..actions, 1u64..120), 0..3),
+        prop::collection::vec((0..actions, 1u64..30), 0..3),
     )
         .prop_map(|(random_rate, seed, targeted, latency)| PhaseFaults { random_rate, seed, targeted, latency })
 }
@@ -458,6 +466,7 @@ async fn run_schedule(s: &Schedule, actions: &[String], tally: &mut Tally) {
     tally.faults_injected += u64::from(cloud.faults().injected("*"));
     cloud.faults().clear();
     if first.is_err() {
+        let xacct = session(&cloud).await;
         let p = prepare(xacct.as_ref(), &spec, CUSTOMER).await.expect("prepare after a failed create");
         let report = create(xacct.as_ref(), &p, &CreateOptions::new(SSH_KEY)).await;
         assert!(report.is_ok(), "re-running create did not complete: {:?} (first: {first:?})", report.err());
@@ -466,6 +475,7 @@ async fn run_schedule(s: &Schedule, actions: &[String], tally: &mut Tally) {
 
     // Modify: a new master instance type and backup retention.
     if let Some(faults) = &s.modify {
+        let xacct = session(&cloud).await;
         let mut wanted = spec.clone();
         wanted.master.instance_type = "m6i.xlarge".into();
         wanted.database.backup_retention_days = 14;
@@ -480,6 +490,7 @@ async fn run_schedule(s: &Schedule, actions: &[String], tally: &mut Tally) {
         tally.faults_injected += u64::from(cloud.faults().injected("*"));
         cloud.faults().clear();
         if first.is_err() {
+            let xacct = session(&cloud).await;
             let mut p = prepare(xacct.as_ref(), &wanted, CUSTOMER).await.expect("prepare after a failed modify");
             keep_current(&mut p, &explicit);
             let again = modify(xacct.as_ref(), &p, &CreateOptions::new(SSH_KEY)).await;
@@ -490,11 +501,13 @@ async fn run_schedule(s: &Schedule, actions: &[String], tally: &mut Tally) {
 
     // Delete: the documented recovery is to run it again.
     let options = DeleteOptions { purge: s.purge, ..DeleteOptions::default() };
+    let xacct = session(&cloud).await;
     arm(&cloud, &s.delete, actions);
     let first = delete(xacct.as_ref(), CLUSTER, "us-west-2", CUSTOMER, &options).await;
     tally.faults_injected += u64::from(cloud.faults().injected("*"));
     cloud.faults().clear();
     if first.is_err() {
+        let xacct = session(&cloud).await;
         let again = delete(xacct.as_ref(), CLUSTER, "us-west-2", CUSTOMER, &options).await;
         assert!(again.is_ok(), "re-running delete did not complete: {:?} (first: {first:?})", again.err());
     }
@@ -741,29 +754,16 @@ async fn a_crash_after_any_call_of_delete_resumes_to_the_same_end() {
     let created = cloud.to_json();
     drop((cloud, xacct));
     // The same created cluster each time, loaded from its snapshot.
-    async fn load(created: &str) -> (FakeCloud, Retrying) {
+    async fn load(created: &str) -> (FakeCloud, Arc<Retrying>) {
         let world = FakeCloud::from_json(created).unwrap();
-        let role_arn = Catalog::new(&ConnectOptions::default(), CUSTOMER)
-            .role(detcloud_connect::Component::Xacct)
-            .role_arn
-            .clone();
-        let session = world
-            .as_principal(VENDOR)
-            .assume_role(AssumeRoleRequest {
-                role_arn,
-                session_name: "faults".into(),
-                external_id: Some("tenant-1".into()),
-                duration: None,
-            })
-            .await
-            .unwrap();
+        let xacct = session(&world).await;
         // Every call waits a moment, as a real one does: each is an await point to stop at.
         world.faults().delay("*", Duration::from_millis(1));
-        (world, Retrying::new(Arc::new(session)))
+        (world, xacct)
     }
     let (world, xacct) = load(&created).await;
     let start = world.calls().len();
-    delete(&xacct, CLUSTER, "us-west-2", CUSTOMER, &DeleteOptions::default()).await.unwrap();
+    delete(xacct.as_ref(), CLUSTER, "us-west-2", CUSTOMER, &DeleteOptions::default()).await.unwrap();
     let calls = world.calls().len() - start;
     assert_unchanged(&before, &world_without_retained(&world), "after an uninterrupted delete");
     assert!(calls > 20, "{calls}");
@@ -774,7 +774,7 @@ async fn a_crash_after_any_call_of_delete_resumes_to_the_same_end() {
         let finished = run_until_calls(
             &world,
             async {
-                delete(&xacct, CLUSTER, "us-west-2", CUSTOMER, &DeleteOptions::default()).await.unwrap();
+                delete(xacct.as_ref(), CLUSTER, "us-west-2", CUSTOMER, &DeleteOptions::default()).await.unwrap();
             },
             stop_after,
         )
@@ -783,7 +783,7 @@ async fn a_crash_after_any_call_of_delete_resumes_to_the_same_end() {
             break;
         }
         crashes += 1;
-        delete(&xacct, CLUSTER, "us-west-2", CUSTOMER, &DeleteOptions::default()).await.unwrap();
+        delete(xacct.as_ref(), CLUSTER, "us-west-2", CUSTOMER, &DeleteOptions::default()).await.unwrap();
         assert_unchanged(
             &before,
             &world_without_retained(&world),

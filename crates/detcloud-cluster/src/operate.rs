@@ -260,7 +260,10 @@ pub async fn backup(cloud: &dyn Cloud, names: &Names, retention_days: Option<u32
     })
 }
 
-/// Parses `2026-11-26T10:00:00Z` (UTC, seconds optional fraction ignored) or `latest`.
+/// Parses `2026-11-26T10:00:00Z` (UTC; an optional fraction of a second is ignored) or `latest`.
+///
+/// Every part has its fixed number of digits and its range (a real day of its month, years
+/// 1970-9999), so that no arithmetic overflows and no impossible date is silently moved.
 pub fn parse_time(text: &str) -> Result<Option<SystemTime>, String> {
     if text == "latest" {
         return Ok(None);
@@ -268,27 +271,43 @@ pub fn parse_time(text: &str) -> Result<Option<SystemTime>, String> {
     let rule = || format!("must be `latest` or a UTC time such as 2026-11-26T10:00:00Z (got {text:?})");
     let t = text.strip_suffix('Z').ok_or_else(rule)?;
     let (date, time) = t.split_once('T').ok_or_else(rule)?;
-    let d: Vec<i64> = date.split('-').map(|p| p.parse().map_err(|_| rule())).collect::<Result<_, _>>()?;
-    let time = time.split('.').next().unwrap_or(time);
-    let h: Vec<i64> = time.split(':').map(|p| p.parse().map_err(|_| rule())).collect::<Result<_, _>>()?;
-    if d.len() != 3
-        || h.len() != 3
-        || !(1..=12).contains(&d[1])
-        || !(1..=31).contains(&d[2])
-        || h[0] > 23
-        || h[1] > 59
-        || h[2] > 60
-    {
+    let (time, fraction) = time.split_once('.').map_or((time, None), |(t, f)| (t, Some(f)));
+    if fraction.is_some_and(|f| f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(rule());
+    }
+    let number = |part: &str, digits: usize| -> Result<i64, String> {
+        if part.len() == digits && part.bytes().all(|b| b.is_ascii_digit()) {
+            part.parse().map_err(|_| rule())
+        } else {
+            Err(rule())
+        }
+    };
+    let d: Vec<&str> = date.split('-').collect();
+    let h: Vec<&str> = time.split(':').collect();
+    let ([year, month, day], [hour, minute, second]) = (d.as_slice(), h.as_slice()) else {
+        return Err(rule());
+    };
+    let (y, m, day) = (number(year, 4)?, number(month, 2)?, number(day, 2)?);
+    let (hour, minute, second) = (number(hour, 2)?, number(minute, 2)?, number(second, 2)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(rule()),
+    };
+    if !(1970..=9999).contains(&y) || !(1..=month_days).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return Err(rule());
     }
     // Days from the civil date (Howard Hinnant's algorithm).
-    let (y, m) = if d[1] <= 2 { (d[0] - 1, d[1] + 9) } else { (d[0], d[1] - 3) };
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + d[2] - 1;
+    let doy = (153 * m + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h[0] * 3600 + h[1] * 60 + h[2];
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
     u64::try_from(secs).map(|s| Some(UNIX_EPOCH + Duration::from_secs(s))).map_err(|_| rule())
 }
 
@@ -368,15 +387,21 @@ pub async fn restore(
     Ok((target, restored.endpoint.unwrap_or_default()))
 }
 
-/// The master's service logs, through SSM Run Command (`journalctl`), at most `lines` lines.
-pub async fn logs(cloud: &dyn Cloud, spec: &ClusterSpec, names: &Names, since: &str, lines: u32) -> Result<String> {
+/// Checks a `--since` value: 1-40 ASCII letters, digits, spaces, `:` and `-`, because it is
+/// quoted into a shell command on the master.
+pub fn validate_since(since: &str) -> Result<(), String> {
     let ok =
         !since.is_empty() && since.len() <= 40 && since.chars().all(|c| c.is_ascii_alphanumeric() || " :-".contains(c));
-    if !ok {
-        return Err(Error::invalid(format!(
-            "--since: must be a journalctl time such as \"1 hour ago\" or 2026-11-26 10:00:00 (got {since:?})"
-        )));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("--since: must be a journalctl time such as \"1 hour ago\" or 2026-11-26 10:00:00 (got {since:?})"))
     }
+}
+
+/// The master's service logs, through SSM Run Command (`journalctl`), at most `lines` lines.
+pub async fn logs(cloud: &dyn Cloud, spec: &ClusterSpec, names: &Names, since: &str, lines: u32) -> Result<String> {
+    validate_since(since).map_err(Error::invalid)?;
     let inv = Inventory::discover(cloud, spec, names).await?;
     let master = inv.master().ok_or_else(|| Error::not_found("master of cluster", spec.name.clone()))?.id.clone();
     let ssm = cloud.parameters();
@@ -480,7 +505,24 @@ mod tests {
             parse_time("1970-01-01T00:00:00Z").unwrap().unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs(),
             0
         );
-        for bad in ["yesterday", "2026-13-01T00:00:00Z", "2026-11-26 10:00:00", "2026-11-26T25:00:00Z"] {
+        assert!(parse_time("2028-02-29T23:59:60.123456Z").is_ok());
+        for bad in [
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-11-26 10:00:00",
+            "2026-11-26T25:00:00Z",
+            // Found by the hostile-input corpus: overflow, impossible days, signs, stray text.
+            "99999999999999999-01-01T00:00:00Z",
+            "2026-02-31T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-11-26T10:-1:00Z",
+            "+2026-11-26T10:00:00Z",
+            "2026-11-26T10:00:00.xyzZ",
+            "2026-11-26T10:00:00.Z",
+            "1969-12-31T23:59:59Z",
+            "2026-1-26T10:00:00Z",
+        ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
     }

@@ -171,7 +171,9 @@ impl ClusterSpec {
             let field = e
                 .span()
                 .map(|span| {
-                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    // Bytes, not a str slice: a span need not fall on a character boundary.
+                    let line =
+                        text.as_bytes()[..span.start.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1;
                     format!("spec line {line}")
                 })
                 .unwrap_or_else(|| "spec".to_string());
@@ -228,7 +230,7 @@ impl ClusterSpec {
         }
         let class = &self.database.instance_class;
         if !(class.starts_with("db.")
-            && class.len() > 4
+            && (4..=64).contains(&class.len())
             && class[3..].chars().all(|c| c.is_ascii_alphanumeric() || c == '.'))
         {
             return Err(err(
@@ -237,7 +239,7 @@ impl ClusterSpec {
             ));
         }
         if let Some(v) = &self.database.engine_version {
-            if v.is_empty() || !v.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            if v.is_empty() || v.len() > 32 || !v.chars().all(|c| c.is_ascii_digit() || c == '.') {
                 return Err(err("database.engine_version", format!("must look like 16.4 (got {v:?})")));
             }
         }
@@ -304,14 +306,15 @@ pub fn validate_region(region: &str) -> Result<(), String> {
     }
 }
 
-/// Instance types: `family.size`, such as `m6i.large`.
+/// Instance types: `family.size`, such as `m6i.large`, at most 64 characters.
 pub fn validate_instance_type(t: &str) -> Result<(), String> {
-    let ok = t.split_once('.').is_some_and(|(f, s)| {
-        !f.is_empty()
-            && !s.is_empty()
-            && f.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    });
+    let ok = t.len() <= 64
+        && t.split_once('.').is_some_and(|(f, s)| {
+            !f.is_empty()
+                && !s.is_empty()
+                && f.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
     if ok {
         Ok(())
     } else {
@@ -388,6 +391,9 @@ mod tests {
             (Box::new(|s| s.az_count = 1), "az_count"),
             (Box::new(|s| s.peer_cidrs = vec!["nope".into()]), "peer_cidrs[0]"),
             (Box::new(|s| s.master.instance_type = "large".into()), "master.instance_type"),
+            (Box::new(|s| s.master.instance_type = format!("{}.large", "m".repeat(10_000))), "master.instance_type"),
+            (Box::new(|s| s.database.instance_class = format!("db.{}", "t".repeat(10_000))), "database.instance_class"),
+            (Box::new(|s| s.database.engine_version = Some("1".repeat(33))), "database.engine_version"),
             (Box::new(|s| s.master.ami = Some("ami-XYZ".into())), "master.ami"),
             (Box::new(|s| s.master.root_volume_gib = 4), "master.root_volume_gib"),
             (Box::new(|s| s.master.inbound_cidrs = vec!["0.0.0.0/33".into()]), "master.inbound_cidrs[0]"),

@@ -136,10 +136,21 @@ fn validate_boundary(arn: &str) -> Result<(), InputError> {
     let parsed: Arn = arn.parse().map_err(|e: detcloud_policy::ArnError| {
         InputError::new("permissions-boundary", format!("{rule} ({})", e.reason))
     })?;
+    // `policy/NAME` or `policy/PATH/NAME`: a concrete account (or `aws` for AWS managed policies),
+    // an IAM path and a policy name; no wildcard, whitespace or control character.
+    let (path, name) = parsed
+        .resource
+        .strip_prefix("policy")
+        .and_then(|rest| rest.rsplit_once('/'))
+        .map(|(path, name)| (format!("{path}/"), name))
+        .unwrap_or_default();
+    let account_ok = parsed.account == "aws" || names::validate_account_id(&parsed.account).is_ok();
     if parsed.service != "iam"
         || parsed.resource_type() != "policy"
-        || parsed.account.is_empty()
-        || parsed.resource_name().is_empty()
+        || !parsed.region.is_empty()
+        || !account_ok
+        || names::validate_path(&path).is_err()
+        || names::validate_policy_name(name).is_err()
     {
         return Err(InputError::new("permissions-boundary", rule));
     }
@@ -186,6 +197,13 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         assert_eq!(with(|_| {}), Ok(()));
+        for boundary in [
+            "arn:aws:iam::123456789012:policy/boundary",
+            "arn:aws:iam::123456789012:policy/team/ml/boundary",
+            "arn:aws:iam::aws:policy/PowerUserAccess",
+        ] {
+            assert_eq!(with(|o| o.permissions_boundary = Some(boundary.into())), Ok(()), "{boundary}");
+        }
     }
 
     #[test]
@@ -214,6 +232,23 @@ mod tests {
                 "managed policy",
             ),
             (Box::new(|o| o.permissions_boundary = Some("boundary".into())), "permissions-boundary", "managed policy"),
+            (
+                Box::new(|o| o.permissions_boundary = Some("arn:aws:iam::*:policy/x".into())),
+                "permissions-boundary",
+                "managed policy",
+            ),
+            (
+                Box::new(|o| o.permissions_boundary = Some("arn:aws:iam::123456789012:policy/my boundary".into())),
+                "permissions-boundary",
+                "managed policy",
+            ),
+            (
+                Box::new(|o| {
+                    o.permissions_boundary = Some(format!("arn:aws:iam::123456789012:policy/{}", "b".repeat(129)))
+                }),
+                "permissions-boundary",
+                "managed policy",
+            ),
             (
                 Box::new(|o| {
                     o.tags.insert("detcloud:x".into(), "y".into());

@@ -461,7 +461,68 @@ struct RawDocument {
     #[serde(rename = "Id")]
     id: Option<String>,
     #[serde(rename = "Statement")]
-    statement: serde_json::Value,
+    statement: Statements,
+}
+
+/// `Statement`: one statement object or a list of them. Read straight from the parser (not
+/// through `serde_json::Value`, which would keep only the last of two same-named keys), so that a
+/// duplicate key is an error; an error names the statement: `Statement[2]: ...`.
+struct Statements(Vec<Statement>);
+
+impl<'de> Deserialize<'de> for Statements {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> de::Visitor<'de> for Visit {
+            type Value = Statements;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a statement object or a list of statements")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Statements, A::Error> {
+                let mut out = vec![];
+                loop {
+                    match seq.next_element::<Statement>() {
+                        Ok(Some(s)) => out.push(s),
+                        Ok(None) => return Ok(Statements(out)),
+                        Err(e) => return Err(de::Error::custom(format!("Statement[{}]: {e}", out.len()))),
+                    }
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Statements, A::Error> {
+                Statement::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|s| Statements(vec![s]))
+                    .map_err(|e| de::Error::custom(format!("Statement[0]: {e}")))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+/// A JSON object read into a sorted map, refusing a key given twice (which IAM refuses too, and
+/// which parsers would otherwise resolve differently: first or last wins).
+struct UniqueMap<V>(BTreeMap<String, V>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for UniqueMap<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> de::Visitor<'de> for Visit<V> {
+            type Value = UniqueMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<UniqueMap<V>, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if out.contains_key(&key) {
+                        return Err(de::Error::custom(format!("duplicate key {key:?}")));
+                    }
+                    let value = map.next_value()?;
+                    out.insert(key, value);
+                }
+                Ok(UniqueMap(out))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
 }
 
 impl<'de> Deserialize<'de> for PolicyDocument {
@@ -472,41 +533,31 @@ impl<'de> Deserialize<'de> for PolicyDocument {
                 return Err(de::Error::custom(format!("Version must be \"2012-10-17\" or \"2008-10-17\", not {v:?}")));
             }
         }
-        // Statements are read one by one so that an error names what is wrong with the statement
-        // rather than "did not match any variant".
-        let values = match raw.statement {
-            serde_json::Value::Array(list) => list,
-            one @ serde_json::Value::Object(_) => vec![one],
-            other => return Err(de::Error::custom(format!("Statement must be an object or a list, not {other}"))),
-        };
-        let statements = values
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
-                serde_json::from_value::<Statement>(v).map_err(|e| de::Error::custom(format!("Statement[{i}]: {e}")))
-            })
-            .collect::<Result<_, D::Error>>()?;
-        Ok(PolicyDocument { version: raw.version, id: raw.id, statements })
+        Ok(PolicyDocument { version: raw.version, id: raw.id, statements: raw.statement.0 })
     }
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawPrincipal {
-    Star(String),
-    Map(BTreeMap<String, RawOneOrMany<String>>),
 }
 
 impl<'de> Deserialize<'de> for Principal {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match RawPrincipal::deserialize(d)? {
-            RawPrincipal::Star(s) if s == "*" => Ok(Principal::Any),
-            RawPrincipal::Star(s) => {
-                Err(de::Error::custom(format!("Principal must be \"*\" or a map such as {{\"AWS\": ...}}, not {s:?}")))
+        // A visitor rather than an untagged enum, so that an error inside the map (a duplicate
+        // key, a wrong type) is reported as such, not as "did not match any variant".
+        struct Visit;
+        impl<'de> de::Visitor<'de> for Visit {
+            type Value = Principal;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"*\" or a map such as {\"AWS\": ...}")
             }
-            RawPrincipal::Map(m) => {
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Principal, E> {
+                if s == "*" {
+                    Ok(Principal::Any)
+                } else {
+                    Err(E::custom(format!("Principal must be \"*\" or a map such as {{\"AWS\": ...}}, not {s:?}")))
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Principal, A::Error> {
+                let m = UniqueMap::<RawOneOrMany<String>>::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 let mut out = BTreeMap::new();
-                for (k, v) in m {
+                for (k, v) in m.0 {
                     if !matches!(k.as_str(), "AWS" | "Service" | "Federated" | "CanonicalUser") {
                         return Err(de::Error::custom(format!(
                             "unknown principal type {k:?} (expected AWS, Service, Federated or CanonicalUser)"
@@ -517,6 +568,7 @@ impl<'de> Deserialize<'de> for Principal {
                 Ok(Principal::Map(out))
             }
         }
+        d.deserialize_any(Visit)
     }
 }
 
@@ -553,7 +605,7 @@ struct RawStatement {
     #[serde(rename = "NotResource")]
     not_resource: Option<RawOneOrMany<String>>,
     #[serde(rename = "Condition")]
-    condition: Option<BTreeMap<String, BTreeMap<String, RawOneOrMany<ConditionValue>>>>,
+    condition: Option<UniqueMap<UniqueMap<RawOneOrMany<ConditionValue>>>>,
 }
 
 fn pick<E: de::Error>(
@@ -587,9 +639,10 @@ impl<'de> Deserialize<'de> for Statement {
         let resource = pick(raw.resource, raw.not_resource, "Resource")?;
         let condition = raw
             .condition
+            .map(|c| c.0)
             .unwrap_or_default()
             .into_iter()
-            .map(|(op, keys)| (op, keys.into_iter().map(|(k, v)| (k, v.into_vec())).collect()))
+            .map(|(op, keys)| (op, keys.0.into_iter().map(|(k, v)| (k, v.into_vec())).collect()))
             .collect();
         Ok(Statement { sid: raw.sid, effect: raw.effect, principal, action, resource, condition })
     }
@@ -641,6 +694,16 @@ mod tests {
             (r#"{"Statement":[{"Effect":"Allow","Action":"a","Principal":{"Users":"x"}}]}"#, "principal type"),
             (r#"{"Statement":[{"Effect":"Allow","Action":"a","Extra":1}]}"#, "Extra"),
             (r#"[1,2]"#, "invalid"),
+            // One spelling, one meaning: a key given twice is refused, not resolved.
+            (r#"{"Statement":[{"Effect":"Allow","Effect":"Deny","Action":"a"}]}"#, "duplicate field"),
+            (r#"{"Statement":[{"Effect":"Allow","Action":"a","Principal":{"AWS":"1","AWS":"2"}}]}"#, "duplicate key"),
+            (
+                r#"{"Statement":{"Effect":"Deny","Action":"a","Condition":{"Bool":{"aws:x":true,"aws:x":false}}}}"#,
+                "Statement[0]: duplicate key",
+            ),
+            (r#"{"Statement":[],"Statement":[]}"#, "duplicate field"),
+            (r#"{"Statement":"Allow"}"#, "a statement object or a list"),
+            (r#"{"Statement":[{"Effect":"Allow","Action":"a"},{"Effect":"Allow"}]}"#, "Statement[1]: "),
         ] {
             let err = PolicyDocument::parse(json).unwrap_err().to_string();
             assert!(err.contains(needle), "{json}: {err}");

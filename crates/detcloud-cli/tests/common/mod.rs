@@ -1,6 +1,8 @@
 //! What the binary tests share: running `detcloud` on a sandbox state file.
 
+use std::ffi::OsStr;
 use std::path::Path;
+use std::process::Output;
 
 use assert_cmd::Command;
 
@@ -8,7 +10,13 @@ use assert_cmd::Command;
 /// (generated keys land there), and no AWS settings from the environment; returns the exit code,
 /// stdout and stderr.
 pub(crate) fn run_sandbox(state: &Path, home: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let out = Command::cargo_bin("detcloud")
+    let out = sandbox_output(state, home, args, stdin);
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+/// [`run_sandbox`] with any arguments (also ones that are not UTF-8), returning the raw output.
+pub(crate) fn sandbox_output<S: AsRef<OsStr>>(state: &Path, home: &Path, args: &[S], stdin: &str) -> Output {
+    Command::cargo_bin("detcloud")
         .unwrap()
         .arg("--sandbox")
         .arg("--sandbox-state")
@@ -30,6 +38,5 @@ pub(crate) fn run_sandbox(state: &Path, home: &Path, args: &[&str], stdin: &str)
         .env_remove("RUST_LOG")
         .write_stdin(stdin)
         .output()
-        .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+        .unwrap()
 }

@@ -37,6 +37,9 @@ pub(crate) struct Target {
     pub(crate) owner: Option<String>,
     /// The resource's own policy (a bucket policy), evaluated for every check of the request.
     pub(crate) resource_policy: Option<PolicyDocument>,
+    /// The resource's tags, seen as `aws:ResourceTag/...` and `iam:ResourceTag/...`: added to the
+    /// context only when a policy is evaluated (formatting the keys on every call is costly).
+    pub(crate) resource_tags: Tags,
 }
 
 /// One more action a request needs, on its own resource with its own condition keys.
@@ -48,12 +51,14 @@ pub(crate) struct Check {
     pub(crate) resource: String,
     /// The condition keys of this check (the request's are not inherited).
     pub(crate) context: Context,
+    /// The resource's tags, seen as `aws:ResourceTag/...` when a policy is evaluated.
+    pub(crate) resource_tags: Tags,
 }
 
 impl Check {
     /// `action` on `resource`.
     pub(crate) fn new(action: &'static str, resource: impl Into<String>) -> Self {
-        Check { action, resource: resource.into(), context: Context::new() }
+        Check { action, resource: resource.into(), context: Context::new(), resource_tags: Tags::new() }
     }
 
     /// The same check with one more condition key.
@@ -64,10 +69,17 @@ impl Check {
 
     /// The same check with the resource's tags as `aws:ResourceTag/...`.
     pub(crate) fn with_resource_tags(mut self, tags: &Tags) -> Self {
-        for (k, v) in tags {
-            self.context.insert(format!("aws:ResourceTag/{k}"), vec![v.clone()]);
-        }
+        self.resource_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         self
+    }
+
+    /// The check's condition keys, with the resource's tags.
+    pub(crate) fn full_context(&self) -> Context {
+        let mut context = self.context.clone();
+        for (k, v) in &self.resource_tags {
+            context.insert(format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+        }
+        context
     }
 }
 
@@ -86,11 +98,18 @@ impl Target {
     /// The same target with the resource's tags as `aws:ResourceTag/...` and
     /// `iam:ResourceTag/...`.
     pub(crate) fn with_resource_tags(mut self, tags: &Tags) -> Self {
-        for (k, v) in tags {
-            self.context.insert(format!("aws:ResourceTag/{k}"), vec![v.clone()]);
-            self.context.insert(format!("iam:ResourceTag/{k}"), vec![v.clone()]);
-        }
+        self.resource_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         self
+    }
+
+    /// The request's condition keys, with the resource's tags.
+    pub(crate) fn full_context(&self) -> Context {
+        let mut context = self.context.clone();
+        for (k, v) in &self.resource_tags {
+            context.insert(format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+            context.insert(format!("iam:ResourceTag/{k}"), vec![v.clone()]);
+        }
+        context
     }
 
     /// The same target with the request's tags as `aws:RequestTag/...` and `aws:TagKeys`, and

@@ -465,11 +465,16 @@ fn describe_instances(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<Inst
     check_filter_ids(filter, "instance", |id| {
         instance(ec2, id).map(|_| true).or_else(|e| if e.is_not_found() { Ok(false) } else { Err(e) })
     })?;
+    // Filter the records first: building every instance (terminated ones included) is the cost.
+    fn in_vpc<'i>(i: &'i InstanceRec, filter: &Filter, t: &Timings) -> Option<&'i str> {
+        let present = filter.vpc_id.is_some() && instance_state(i, t) != InstanceState::Terminated;
+        present.then_some(i.vpc_id.as_str())
+    }
     Ok(ec2
         .instances
         .values()
+        .filter(|i| filter.matches(&i.id, &i.tags, in_vpc(i, filter, &w.timings)))
         .map(|i| instance_out(ec2, i, w))
-        .filter(|i| filter.matches(&i.id, &i.tags, i.vpc_id.as_deref()))
         .collect())
 }
 

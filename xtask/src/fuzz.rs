@@ -63,8 +63,9 @@ pub(crate) fn run(root: &Path, seconds: u64) -> Result<(), String> {
         if let Some(stderr) = child.stderr.take() {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 read_line(&line, &mut outcome);
-                // libFuzzer's progress lines (`#1234 NEW ...`) would bury everything else.
-                if !line.starts_with('#') && !line.starts_with("INFO:") {
+                // libFuzzer's progress lines (`#1234 NEW ...`) and its recommended dictionary
+                // (`"ab" # Uses: 3`) would bury everything else.
+                if !line.starts_with('#') && !line.starts_with("INFO:") && !line.contains("# Uses: ") {
                     eprintln!("{line}");
                 }
             }

@@ -47,6 +47,10 @@ fn seconds(d: Duration) -> String {
 }
 
 impl Live {
+    fn new(verb: Verb, color: bool, target: ProgressDrawTarget) -> Live {
+        Live { multi: MultiProgress::with_draw_target(target), bars: Mutex::new(HashMap::new()), verb, color }
+    }
+
     fn bar(&self, label: &str) -> (ProgressBar, Instant) {
         let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
         bars.entry(label.to_string())
@@ -71,7 +75,7 @@ impl Live {
 
     fn on(&self, e: &Event) {
         let label = e.node.label();
-        let (bar, _) = self.bar(&label);
+        let (bar, start) = self.bar(&label);
         let working = match self.verb {
             Verb::Create => "creating",
             Verb::Delete => "deleting",
@@ -86,7 +90,6 @@ impl Live {
                 bar.set_message(format!("{} {w}", Color::Yellow.paint(working, self.color)));
             }
             Phase::Existing(id) | Phase::Created(id) => {
-                let (_, start) = self.bar(&label);
                 let word = if matches!(e.phase, Phase::Created(_)) { "ready" } else { "exists" };
                 bar.set_style(done_style());
                 bar.finish_with_message(format!(
@@ -96,7 +99,6 @@ impl Live {
                 ));
             }
             Phase::Failed(m) => {
-                let (_, start) = self.bar(&label);
                 bar.set_style(done_style());
                 bar.finish_with_message(format!(
                     "{} {m} {}",
@@ -138,12 +140,7 @@ impl View {
         if !term.stderr_tty || verbose > 0 {
             return View { live: None };
         }
-        let live = Arc::new(Live {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
-            bars: Mutex::new(HashMap::new()),
-            verb,
-            color: term.stderr_color,
-        });
+        let live = Arc::new(Live::new(verb, term.stderr_color, ProgressDrawTarget::stderr()));
         for label in expected {
             live.bar(label);
         }
@@ -198,4 +195,43 @@ fn plain() -> Progress {
         };
         eprintln!("[{t:>4}s] {line}");
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use detcloud_cluster::Node;
+
+    fn message(live: &Live, label: &str) -> String {
+        live.bar(label).0.message().to_string()
+    }
+
+    #[test]
+    fn each_resource_goes_from_waiting_to_ready_or_failed() {
+        let live = Live::new(Verb::Create, false, ProgressDrawTarget::hidden());
+        live.bar("VPC");
+        live.bar("NAT gateway");
+        assert_eq!(message(&live, "VPC"), "waiting");
+        live.on(&Event { node: Node::Vpc, phase: Phase::Started });
+        assert_eq!(message(&live, "VPC"), "creating");
+        live.on(&Event { node: Node::Vpc, phase: Phase::Waiting("vpc-1 pending".into()) });
+        assert_eq!(message(&live, "VPC"), "creating vpc-1 pending");
+        live.on(&Event { node: Node::Vpc, phase: Phase::Created("vpc-1".into()) });
+        assert!(message(&live, "VPC").starts_with("ready vpc-1 "), "{}", message(&live, "VPC"));
+        assert!(live.bar("VPC").0.is_finished());
+        live.on(&Event { node: Node::NatGateway, phase: Phase::Failed("quota".into()) });
+        assert!(message(&live, "NAT gateway").starts_with("failed quota "));
+        live.bar("master instance");
+        live.finish(false);
+        assert!(message(&live, "master instance").starts_with("stopped "));
+    }
+
+    #[test]
+    fn delete_marks_what_it_started_as_deleted_at_the_end() {
+        let live = Live::new(Verb::Delete, false, ProgressDrawTarget::hidden());
+        live.on(&Event { node: Node::Master, phase: Phase::Started });
+        assert_eq!(message(&live, "master instance"), "deleting");
+        live.finish(true);
+        assert!(message(&live, "master instance").starts_with("deleted "));
+    }
 }

@@ -28,17 +28,24 @@ pub struct DeleteOptions {
     pub timeout: Duration,
     /// Progress events.
     pub progress: Option<Progress>,
+    /// Run the four chains (instances, NAT gateway, database, bucket and logs) one after another
+    /// instead of concurrently: the baseline the concurrent delete is measured against.
+    pub sequential: bool,
 }
 
 impl std::fmt::Debug for DeleteOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeleteOptions").field("purge", &self.purge).field("timeout", &self.timeout).finish()
+        f.debug_struct("DeleteOptions")
+            .field("purge", &self.purge)
+            .field("timeout", &self.timeout)
+            .field("sequential", &self.sequential)
+            .finish()
     }
 }
 
 impl Default for DeleteOptions {
     fn default() -> Self {
-        DeleteOptions { purge: false, timeout: Duration::from_secs(1800), progress: None }
+        DeleteOptions { purge: false, timeout: Duration::from_secs(1800), progress: None, sequential: false }
     }
 }
 
@@ -356,11 +363,18 @@ pub async fn delete(
     let names = Names::new(&spec, account);
     let inv = Inventory::discover(cloud, &spec, &names).await?;
     let d = Deleter { cloud, names, inv, options, log: Default::default() };
-    let (a, b, c, e) = futures::join!(d.instances(), d.nat(), d.database(), d.loose_ends());
-    a?;
-    b?;
-    c?;
-    e?;
+    if options.sequential {
+        d.instances().await?;
+        d.nat().await?;
+        d.database().await?;
+        d.loose_ends().await?;
+    } else {
+        let (a, b, c, e) = futures::join!(d.instances(), d.nat(), d.database(), d.loose_ends());
+        a?;
+        b?;
+        c?;
+        e?;
+    }
     d.network().await?;
     Ok(d.log.into_inner().unwrap_or_else(|e| e.into_inner()))
 }

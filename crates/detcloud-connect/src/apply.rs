@@ -6,15 +6,18 @@ use std::time::Duration;
 
 use detcloud_provider::{Cloud, CreatePolicy, CreateRole, Error, IamExt, Result};
 use detcloud_retry::RetryPolicy;
-use futures::future::join_all;
+use futures::StreamExt;
 
 use crate::catalog::RoleSpec;
 use crate::plan::{Change, Fix, Plan, ResourceKind, Step};
 
 /// Attempts per step, including the first.
 pub const MAX_ATTEMPTS: u32 = 6;
-const POLICY: RetryPolicy =
-    RetryPolicy { max_attempts: MAX_ATTEMPTS, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(8) };
+const POLICY: RetryPolicy = RetryPolicy {
+    max_attempts: MAX_ATTEMPTS,
+    base_delay: Duration::from_millis(250),
+    max_delay: Duration::from_secs(8),
+};
 
 /// A step failed. Steps of other components were still attempted; re-running `connect aws`
 /// resumes from what exists.
@@ -128,6 +131,12 @@ async fn run_step(cloud: &dyn Cloud, spec: &RoleSpec, step: &Step) -> Result<()>
 /// (role, policy, attachments, profile, profile role). On failure, the other components still
 /// finish, and [`ApplyError`] lists what was done.
 pub async fn apply(cloud: &dyn Cloud, plan: &Plan) -> Result<(), ApplyError> {
+    apply_with(cloud, plan, usize::MAX).await
+}
+
+/// [`apply`] with at most `concurrency` components at a time (1: one component after another,
+/// the sequential baseline the concurrent apply is measured against).
+pub async fn apply_with(cloud: &dyn Cloud, plan: &Plan, concurrency: usize) -> Result<(), ApplyError> {
     let runs = plan.catalog.roles.iter().map(|spec| async move {
         let mut done = vec![];
         for step in plan.component_steps(spec.component).filter(|s| s.change.is_change()) {
@@ -140,7 +149,8 @@ pub async fn apply(cloud: &dyn Cloud, plan: &Plan) -> Result<(), ApplyError> {
     });
     let mut completed = vec![];
     let mut first_failure = None;
-    for result in join_all(runs).await {
+    let results: Vec<_> = futures::stream::iter(runs).buffered(concurrency.max(1)).collect().await;
+    for result in results {
         match result {
             Ok(done) => completed.extend(done),
             Err((done, failed, error)) => {

@@ -40,7 +40,7 @@ pub mod repair;
 pub mod spec;
 pub mod verify;
 
-pub use apply::{apply, ApplyError};
+pub use apply::{apply, apply_with, ApplyError};
 pub use catalog::{spec_documents, Catalog, Component, RoleSpec, SpecDocuments};
 pub use disconnect::{disconnect, plan_disconnect, Deletion, DisconnectPlan};
 pub use options::{ConnectOptions, InputError};

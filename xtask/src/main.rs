@@ -11,6 +11,7 @@
 //! Standard library only, so that `cargo xtask` starts in seconds.
 
 mod actions;
+mod bench;
 mod fuzz;
 mod moto;
 
@@ -46,9 +47,7 @@ fn main() -> ExitCode {
             Some(other) => Err(format!("unknown actions option {other}\n{USAGE}")),
         },
         Some("fuzz") => fuzz::parse_seconds(&args[1..]).and_then(|seconds| fuzz::run(&root(), seconds)),
-        Some("bench") => {
-            run("benchmarks (release)", cargo().args(["run", "--release", "--quiet", "-p", "detcloud-bench"]))
-        }
+        Some("bench") => bench::run(&root(), cargo()),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())

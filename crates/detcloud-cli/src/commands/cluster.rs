@@ -834,42 +834,62 @@ fn read_public_key(path: &Path) -> Result<String, CliError> {
     Ok(line)
 }
 
-/// Generates an ed25519 key pair; writes the private half to `~/.ssh/detcloud-<cluster>` (mode
-/// 0600) and returns the public line and the path.
-fn generate_key(cluster: &str) -> Result<(String, PathBuf), CliError> {
+/// The cluster's generated key pair: `~/.ssh/detcloud-<cluster>` (mode 0600) and its `.pub`.
+/// Generates an ed25519 pair when there is none; reuses the one an earlier, interrupted run
+/// generated (so re-running the same command completes it). Returns the public line, the path,
+/// and whether it was generated now.
+fn generated_key(cluster: &str) -> Result<(String, PathBuf, bool), CliError> {
     let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or_else(|| {
         CliError::usage("--ssh-public-key: HOME is not set, so no key can be generated; pass --ssh-public-key FILE")
     })?;
     let dir = PathBuf::from(home).join(".ssh");
     let path = dir.join(format!("detcloud-{cluster}"));
+    let encode = |key: &ssh_key::PrivateKey| {
+        key.public_key().to_openssh().map_err(|e| CliError::new(Code::Failure, format!("encoding the SSH key: {e}")))
+    };
+    let write_public = |public: &str| {
+        std::fs::write(path.with_extension("pub"), format!("{public}\n"))
+            .map_err(|e| CliError::new(Code::Failure, format!("writing {}.pub: {e}", path.display())))
+    };
+    if path.exists() {
+        let key = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| ssh_key::PrivateKey::from_openssh(text).ok())
+            .filter(|k| !k.is_encrypted())
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "--ssh-public-key: {} exists but is not an unencrypted OpenSSH private key; pass --ssh-public-key \
+                     FILE.pub, or move it away",
+                    path.display()
+                ))
+            })?;
+        let public = encode(&key)?;
+        write_public(&public)?;
+        return Ok((public, path, false));
+    }
     let key = ssh_key::PrivateKey::random(&mut rand_core::OsRng, ssh_key::Algorithm::Ed25519)
         .map_err(|e| CliError::new(Code::Failure, format!("generating an SSH key: {e}")))?;
-    let public = key
-        .public_key()
-        .to_openssh()
-        .map_err(|e| CliError::new(Code::Failure, format!("encoding the SSH key: {e}")))?;
-    if path.exists() {
-        return Err(CliError::usage(format!(
-            "--ssh-public-key: {} already exists; pass --ssh-public-key {}.pub to reuse it, or move it away",
-            path.display(),
-            path.display()
-        )));
-    }
+    let public = encode(&key)?;
     let private = key
         .to_openssh(ssh_key::LineEnding::LF)
         .map_err(|e| CliError::new(Code::Failure, format!("encoding the SSH key: {e}")))?;
+    // Written to a temporary name, then renamed: a run killed meanwhile leaves no half key.
+    let partial = path.with_extension("partial");
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(&dir)?;
+        let _ = std::fs::remove_file(&partial);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path)?;
+        let mut file = options.open(&partial)?;
         file.write_all(private.as_bytes())?;
-        std::fs::write(path.with_extension("pub"), format!("{public}\n"))
+        file.sync_all()?;
+        std::fs::rename(&partial, &path)
     };
     write().map_err(|e| CliError::new(Code::Failure, format!("writing {}: {e}", path.display())))?;
-    Ok((public, path))
+    write_public(&public)?;
+    Ok((public, path, true))
 }
 
 fn print_plan(format: OutputFormat, p: &detcloud_cluster::Prepared) {
@@ -954,8 +974,12 @@ async fn create(
         Some(k) => k,
         None if prepared.inventory.key_pair.is_some() => String::new(),
         None => {
-            let (public, path) = generate_key(&spec.name)?;
-            eprintln!("Generated an SSH key pair: private key {} (readable only by you)", path.display());
+            let (public, path, generated) = generated_key(&spec.name)?;
+            if generated {
+                eprintln!("Generated an SSH key pair: private key {} (readable only by you)", path.display());
+            } else {
+                eprintln!("Using the SSH key pair generated earlier: private key {}", path.display());
+            }
             public
         }
     };

@@ -143,10 +143,40 @@ fn lifecycle(extra: &[&str], envs: &[(&str, &str)]) -> String {
     assert!(deleted.contains("kept: checkpoint bucket"), "{deleted}");
     let gone = step(&["cluster", "status", "ml"], 6);
     assert!(gone.contains("UNHEALTHY"), "{gone}");
+    // Error messages too: a failed call, and a refused preflight.
+    step(&["cluster", "backup", "ml"], 1);
+    step(
+        &[
+            "cluster",
+            "create",
+            "ml2",
+            "--kms-key-id",
+            "arn:aws:kms:us-west-2:123456789012:key/0000aaaa-0000-0000-0000-000000000000",
+            "--yes",
+        ],
+        1,
+    );
 
     assert!(!outputs.contains(&password), "the database password reached the output");
-    assert!(!outputs.to_lowercase().contains("secret_access_key"), "credentials reached the output");
+    assert_no_credentials(&outputs);
     stderrs
+}
+
+/// No session credentials in `text`: no secret key or session token field, no STS session token
+/// (the sandbox's start `FwoGZXIvYXdzE`, as AWS's do), no temporary access key id (`ASIA` and 16
+/// upper-case letters or digits).
+fn assert_no_credentials(text: &str) {
+    let lower = text.to_lowercase();
+    for field in ["secret_access_key", "secretaccesskey", "session_token", "sessiontoken"] {
+        assert!(!lower.contains(field), "credentials ({field}) reached the output");
+    }
+    assert!(!text.contains("FwoGZXIvYXdzE"), "a session token reached the output");
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices("ASIA") {
+        let key = &bytes[i + 4..(i + 20).min(bytes.len())];
+        let is_key = key.len() == 16 && key.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        assert!(!is_key, "an access key id reached the output: {}", &text[i..i + 20]);
+    }
 }
 
 #[test]

@@ -23,18 +23,18 @@ use std::time::Duration;
 
 use detcloud_cluster::operate::{keep_current, modify, Explicit};
 use detcloud_cluster::{create, delete, prepare, ClusterSpec, CreateOptions, DeleteOptions};
-use detcloud_connect::{apply, plan, Catalog, ConnectOptions, Planned};
 use detcloud_fake::FakeCloud;
-use detcloud_provider::{AssumeRoleRequest, Cloud, CreateSubnet, Error, PutParameter, RunInstance, Tags};
+use detcloud_provider::{Cloud, CreateSubnet, Error, PutParameter, Tags};
 use detcloud_retry::Retrying;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 
-const CUSTOMER: &str = "123456789012";
-const VENDOR: &str = "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role";
-const SSH_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl detcloud-test";
 const CLUSTER: &str = "ml-prod";
+
+mod common;
+
+use common::{connect, instance, vendor_session, CUSTOMER, SSH_KEY};
 
 // ---------------------------------------------------------------------------------------------
 // The world: a connected account, the vendor's retrying session as the cross-account role.
@@ -43,35 +43,18 @@ const CLUSTER: &str = "ml-prod";
 /// as its cross-account role, wrapped in the retry layer every detcloud client uses.
 async fn connected() -> (FakeCloud, Arc<Retrying>) {
     let cloud = FakeCloud::new(CUSTOMER);
-    let options = ConnectOptions { external_id: Some("tenant-1".into()), ..ConnectOptions::default() };
-    let catalog = Catalog::new(&options, CUSTOMER);
-    let Planned::Ready(p) = plan(&cloud, catalog.clone(), false).await.unwrap() else { panic!("blocked") };
-    apply(&cloud, &p).await.unwrap();
+    connect(&cloud, Some("tenant-1")).await;
     let xacct = session(&cloud).await;
     (cloud, xacct)
 }
 
 /// A new session of the vendor as the cross-account role (each run of a command starts one).
 async fn session(cloud: &FakeCloud) -> Arc<Retrying> {
-    let role_arn =
-        Catalog::new(&ConnectOptions::default(), CUSTOMER).role(detcloud_connect::Component::Xacct).role_arn.clone();
-    let xacct = cloud
-        .as_principal(VENDOR)
-        .assume_role(AssumeRoleRequest {
-            role_arn,
-            session_name: "faults".into(),
-            external_id: Some("tenant-1".into()),
-            duration: None,
-        })
-        .await
-        .unwrap();
-    Arc::new(Retrying::new(Arc::new(xacct)))
+    Arc::new(Retrying::new(Arc::new(vendor_session(cloud, CUSTOMER, Some("tenant-1")).await)))
 }
 
 fn spec() -> ClusterSpec {
-    let mut s = ClusterSpec::new(CLUSTER, "us-west-2");
-    s.master.inbound_cidrs = vec!["203.0.113.0/24".into()];
-    s
+    common::spec(CLUSTER)
 }
 
 /// Pre-existing resources of the customer's (and of another detcloud cluster), generated at random.
@@ -122,23 +105,7 @@ async fn create_customer(cloud: &FakeCloud, c: &Customer) {
             .await
             .unwrap();
         for _ in 0..*instances {
-            cloud
-                .compute()
-                .run_instance(RunInstance {
-                    image_id: "ami-0123456789abcdef0".into(),
-                    instance_type: "t3.micro".into(),
-                    subnet_id: subnet.id.clone(),
-                    security_group_ids: vec![],
-                    key_name: None,
-                    instance_profile_name: None,
-                    user_data: None,
-                    imdsv2_required: false,
-                    root_volume: None,
-                    client_token: None,
-                    tags: tags.clone(),
-                })
-                .await
-                .unwrap();
+            cloud.compute().run_instance(instance(&subnet.id, "t3.micro", &tags)).await.unwrap();
         }
     }
     for i in 0..c.buckets {

@@ -9,39 +9,25 @@ use std::sync::Arc;
 use detcloud_cluster::context::{cluster_filter, Names};
 use detcloud_cluster::graph::Node;
 use detcloud_cluster::{create, delete, prepare, status, ClusterSpec, CreateOptions, DeleteOptions};
-use detcloud_connect::{apply, plan, Catalog, ConnectOptions, Planned};
+use detcloud_connect::{Catalog, ConnectOptions};
 use detcloud_fake::FakeCloud;
-use detcloud_provider::{AssumeRoleRequest, BucketEncryption, Cloud, CreateSubnet, Filter, RunInstance, Tags};
+use detcloud_provider::{BucketEncryption, Cloud, CreateSubnet, Filter, Tags};
 
-const CUSTOMER: &str = "123456789012";
-const VENDOR: &str = "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role";
-const SSH_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl detcloud-test";
+mod common;
+
+use common::{connect, instance, vendor_session, CUSTOMER, SSH_KEY};
 
 /// A customer account connected with `connect aws`, and the vendor's session as its
 /// cross-account role.
 async fn connected() -> (FakeCloud, Arc<dyn Cloud>) {
     let cloud = FakeCloud::new(CUSTOMER);
-    let options = ConnectOptions { external_id: Some("tenant-1".into()), ..ConnectOptions::default() };
-    let catalog = Catalog::new(&options, CUSTOMER);
-    let Planned::Ready(p) = plan(&cloud, catalog.clone(), false).await.unwrap() else { panic!("blocked") };
-    apply(&cloud, &p).await.unwrap();
-    let xacct = cloud
-        .as_principal(VENDOR)
-        .assume_role(AssumeRoleRequest {
-            role_arn: catalog.role(detcloud_connect::Component::Xacct).role_arn.clone(),
-            session_name: "lifecycle".into(),
-            external_id: Some("tenant-1".into()),
-            duration: None,
-        })
-        .await
-        .unwrap();
+    connect(&cloud, Some("tenant-1")).await;
+    let xacct = vendor_session(&cloud, CUSTOMER, Some("tenant-1")).await;
     (cloud, Arc::new(xacct))
 }
 
 fn spec() -> ClusterSpec {
-    let mut s = ClusterSpec::new("ml-prod", "us-west-2");
-    s.master.inbound_cidrs = vec!["203.0.113.0/24".into()];
-    s
+    common::spec("ml-prod")
 }
 
 /// Resources of the customer's own, present before the cluster.
@@ -59,23 +45,7 @@ async fn customer_resources(cloud: &FakeCloud) -> String {
         })
         .await
         .unwrap();
-    cloud
-        .compute()
-        .run_instance(RunInstance {
-            image_id: "ami-0123456789abcdef0".into(),
-            instance_type: "t3.micro".into(),
-            subnet_id: subnet.id,
-            security_group_ids: vec![],
-            key_name: None,
-            instance_profile_name: None,
-            user_data: None,
-            imdsv2_required: false,
-            root_volume: None,
-            client_token: None,
-            tags: tags.clone(),
-        })
-        .await
-        .unwrap();
+    cloud.compute().run_instance(instance(&subnet.id, "t3.micro", &tags)).await.unwrap();
     cloud.storage().create_bucket("their-data", "us-west-2").await.unwrap();
     cloud.storage().put_object("their-data", "k", b"v").await.unwrap();
     // Let the customer's instance finish booting: the snapshot compares states, not time.
@@ -204,19 +174,9 @@ async fn the_lifecycle_uses_only_the_catalog_s_actions_and_the_report_is_a_fixtu
     let mut tags = Tags::new();
     tags.insert("detcloud:managed-by".into(), "detcloud".into());
     tags.insert("detcloud:cluster".into(), "ml-prod".into());
-    let (spot, agent) = cloud.request_spot_instance(RunInstance {
-        image_id: "ami-0123456789abcdef0".into(),
-        instance_type: "g4dn.xlarge".into(),
-        subnet_id: report.ids[&Node::PrivateSubnet(0)].clone(),
-        security_group_ids: vec![],
-        key_name: None,
-        instance_profile_name: None,
-        user_data: None,
-        imdsv2_required: true,
-        root_volume: None,
-        client_token: None,
-        tags,
-    });
+    let mut request = instance(&report.ids[&Node::PrivateSubnet(0)], "g4dn.xlarge", &tags);
+    request.imdsv2_required = true;
+    let (spot, agent) = cloud.request_spot_instance(request);
     delete(xacct.as_ref(), "ml-prod", "us-west-2", CUSTOMER, &DeleteOptions::default()).await.unwrap();
     let agent_now = cloud.compute().describe_instances(&Filter::id(&agent.id)).await.unwrap();
     assert!(agent_now[0].state.is_gone(), "the master's spot agent survived: {agent_now:?}");

@@ -6,34 +6,19 @@ use std::sync::Arc;
 use detcloud_cluster::context::{cluster_filter, Names};
 use detcloud_cluster::operate::{backup, dns_record, logs, modify, modify_plan, peer, restore};
 use detcloud_cluster::{create, prepare, ClusterSpec, CreateOptions};
-use detcloud_connect::{apply, plan, Catalog, ConnectOptions, Planned};
 use detcloud_fake::FakeCloud;
-use detcloud_provider::{AssumeRoleRequest, Cloud, Filter, Tags};
+use detcloud_provider::{Cloud, Filter, Tags};
 
-const CUSTOMER: &str = "123456789012";
-const VENDOR: &str = "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role";
-const SSH_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl detcloud-test";
+mod common;
+
+use common::{connect, vendor_session, CUSTOMER, SSH_KEY};
 
 async fn cluster() -> (FakeCloud, Arc<dyn Cloud>, ClusterSpec) {
     let cloud = FakeCloud::new(CUSTOMER);
-    let options = ConnectOptions { external_id: Some("t".repeat(8)), ..ConnectOptions::default() };
-    let catalog = Catalog::new(&options, CUSTOMER);
-    let Planned::Ready(p) = plan(&cloud, catalog.clone(), false).await.unwrap() else { panic!() };
-    apply(&cloud, &p).await.unwrap();
-    let xacct: Arc<dyn Cloud> = Arc::new(
-        cloud
-            .as_principal(VENDOR)
-            .assume_role(AssumeRoleRequest {
-                role_arn: catalog.role(detcloud_connect::Component::Xacct).role_arn.clone(),
-                session_name: "ops".into(),
-                external_id: options.external_id.clone(),
-                duration: None,
-            })
-            .await
-            .unwrap(),
-    );
-    let mut spec = ClusterSpec::new("ops", "us-west-2");
-    spec.master.inbound_cidrs = vec!["203.0.113.0/24".into()];
+    let external_id = "t".repeat(8);
+    connect(&cloud, Some(&external_id)).await;
+    let xacct: Arc<dyn Cloud> = Arc::new(vendor_session(&cloud, CUSTOMER, Some(&external_id)).await);
+    let spec = common::spec("ops");
     let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
     create(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
     (cloud, xacct, spec)

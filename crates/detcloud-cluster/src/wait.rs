@@ -68,8 +68,12 @@ where
 
 /// How a call is retried while AWS catches up with a change (a new instance profile, say): the
 /// not-ready errors count as transient, 8 attempts, 500 ms doubling to 30 s.
-pub const CATCH_UP: RetryPolicy =
-    RetryPolicy { max_attempts: 8, base_delay: Duration::from_millis(500), max_delay: MAX_DELAY };
+pub const CATCH_UP: RetryPolicy = RetryPolicy {
+    max_attempts: 8,
+    server_error_attempts: 8,
+    base_delay: Duration::from_millis(500),
+    max_delay: MAX_DELAY,
+};
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ use crate::plan::{Change, Fix, Plan, ResourceKind, Step};
 pub const MAX_ATTEMPTS: u32 = 6;
 const POLICY: RetryPolicy = RetryPolicy {
     max_attempts: MAX_ATTEMPTS,
+    server_error_attempts: MAX_ATTEMPTS,
     base_delay: Duration::from_millis(250),
     max_delay: Duration::from_secs(8),
 };

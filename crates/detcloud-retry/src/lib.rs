@@ -31,6 +31,10 @@ mod delegate;
 pub struct RetryPolicy {
     /// Attempts in all, including the first (at least 1).
     pub max_attempts: u32,
+    /// For [`Retrying`]: attempts in all when the service fails (5xx) or times out rather than
+    /// throttles. A service that keeps failing is usually down or lacks the operation (a local
+    /// emulator), not busy, so it gets fewer attempts than throttling. At most `max_attempts`.
+    pub server_error_attempts: u32,
     /// The delay before the first retry; it doubles per retry.
     pub base_delay: Duration,
     /// The longest delay between two attempts.
@@ -38,11 +42,16 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The policy of [`Retrying`]: 16 attempts, 250 ms doubling to 20 s, with equal jitter. A call
-    /// gives up after about three minutes of continuous throttling; with half of all calls
-    /// throttled at random, one call in 65,536 fails.
-    pub const CALLS: RetryPolicy =
-        RetryPolicy { max_attempts: 16, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(20) };
+    /// The policy of [`Retrying`]: 16 attempts when throttled, 6 on 5xx and timeouts, 250 ms
+    /// doubling to 20 s, with equal jitter. A call gives up after about three minutes of
+    /// continuous throttling (with half of all calls throttled at random, one call in 65,536
+    /// fails), or after about eight seconds of continuous server errors.
+    pub const CALLS: RetryPolicy = RetryPolicy {
+        max_attempts: 16,
+        server_error_attempts: 6,
+        base_delay: Duration::from_millis(250),
+        max_delay: Duration::from_secs(20),
+    };
 
     /// The delay before retry number `retry` (from 0): `base * 2^retry` capped at `max_delay`,
     /// of which the upper half is jitter drawn from `seed` (the same seed gives the same delay).
@@ -178,7 +187,11 @@ impl Retrying {
             c.attempts.fetch_add(1, Ordering::Relaxed);
             match call().await {
                 Err(e) if e.is_transient() => {
-                    if attempt + 1 >= self.policy.max_attempts.max(1) {
+                    let limit = match e {
+                        Error::Throttled { .. } => self.policy.max_attempts,
+                        _ => self.policy.server_error_attempts.min(self.policy.max_attempts),
+                    };
+                    if attempt + 1 >= limit.max(1) {
                         c.gave_up.fetch_add(1, Ordering::Relaxed);
                         return Err(e);
                     }
@@ -281,6 +294,7 @@ mod tests {
         assert!(e.is_not_found());
         assert_eq!(cloud.stats(), RetryStats { calls: 1, attempts: 1, retried_calls: 0, gave_up: 0 });
         fake.faults().fail("ec2:CreateVpc", Error::Unavailable { message: "503".into() }, 2);
+        // (a server error twice, then success: within the server-error attempts)
         let vpc = cloud.network().create_vpc("10.0.0.0/16", &Tags::new()).await.unwrap();
         assert_eq!(fake.network().describe_vpcs(&Filter::id(&vpc.id)).await.unwrap().len(), 1);
         assert_eq!(cloud.stats().attempts, 4);
@@ -292,6 +306,12 @@ mod tests {
         assert!(start.elapsed() <= RetryPolicy::CALLS.worst_case_wait());
         let s = cloud.stats();
         assert_eq!((s.calls, s.attempts, s.retried_calls, s.gave_up), (3, 4 + 16, 2, 1));
+        // A server that keeps failing: fewer attempts than throttling gets.
+        fake.faults().clear();
+        fake.faults().fail("ec2:DescribeVpcs", Error::Unavailable { message: "500".into() }, 1000);
+        let e = cloud.network().describe_vpcs(&Filter::default()).await.unwrap_err();
+        assert!(matches!(e, Error::Unavailable { .. }));
+        assert_eq!(cloud.stats().attempts, 20 + RetryPolicy::CALLS.server_error_attempts as u64);
     }
 
     #[tokio::test(start_paused = true)]

@@ -306,7 +306,7 @@ async fn on_the_fake() -> Value {
     let delete_bound =
         t.instance_termination.max(t.nat_gateway_deletion).max(t.db_instance_deletion + t.db_cluster_deletion);
 
-    let per_second = lifecycles_per_second(300).await;
+    let per_second = lifecycles_per_second(200).await;
     let cloud = connected(Timings::instant()).await;
     let empty = cloud.to_json().len();
     let prepared = prepare(&cloud, &spec("sized"), ACCOUNT).await.expect("prepare");

@@ -4,7 +4,7 @@
 //! - Schedule quality: create and delete on the fake with AWS-like durations (virtual clock),
 //!   against the critical path of the same graph (create) or of the fake's transitions (delete),
 //!   and with concurrency 1.
-//! - API economy: calls per create and per delete; the fleet status sweep's calls per account for
+//! - API economy: calls per create, delete and status, in all and by operation; the fleet status sweep's calls per account for
 //!   1 to 1000 clusters over 1, 10 and 50 accounts, under EC2's request rate (throttles: must be 0).
 //! - Fake throughput and memory: create + delete lifecycles per second with instant timings, and
 //!   bytes of fake state per cluster.
@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 use detcloud_aws::{AwsCloud, AwsOptions};
 use detcloud_cluster::seed::seed_cluster;
 use detcloud_cluster::{
-    create, delete, prepare, ClusterSpec, CreateOptions, DeleteOptions, Fleet, FleetOptions, Graph, Node, RateLimit,
+    create, delete, prepare, status, ClusterSpec, CreateOptions, DeleteOptions, Fleet, FleetOptions, Graph, Node,
+    RateLimit,
 };
 use detcloud_connect::{apply, apply_with, plan, Catalog, Component, ConnectOptions, Planned};
 use detcloud_fake::{quotas, FakeCloud, Timings};
@@ -83,6 +84,15 @@ fn calls_by_service(cloud: &FakeCloud) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for c in cloud.calls() {
         *out.entry(c.action.split(':').next().unwrap_or("?").to_string()).or_default() += 1;
+    }
+    out
+}
+
+/// Calls by IAM action (`ec2:DescribeVpcs`), failed ones included.
+fn calls_by_operation(cloud: &FakeCloud) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for c in cloud.calls() {
+        *out.entry(c.action).or_default() += 1;
     }
     out
 }
@@ -297,8 +307,13 @@ async fn on_the_fake() -> Value {
     let graph = Graph::new(2);
     let bound = graph.critical_path(Node::typical_duration);
     let (concurrent, create_calls, cloud) = timed_create(usize::MAX).await;
+    let create_operations = calls_by_operation(&cloud);
+    cloud.clear_calls();
+    status(&cloud, "bench", "us-west-2", ACCOUNT).await.expect("status");
+    let status_operations = calls_by_operation(&cloud);
     let (sequential, _, sequential_cloud) = timed_create(1).await;
     let (delete_time, delete_calls) = timed_delete(&cloud, false).await;
+    let delete_operations = calls_by_operation(&cloud);
     let (delete_sequential, _) = timed_delete(&sequential_cloud, true).await;
     // Delete's critical path: its longest chain of transitions (the database: instance, then
     // cluster), then the network's instant calls.
@@ -363,6 +378,10 @@ async fn on_the_fake() -> Value {
         "calls_per_delete": delete_calls,
         "calls_per_create_total": total(&create_calls),
         "calls_per_delete_total": total(&delete_calls),
+        "calls_per_status_total": total(&status_operations),
+        "calls_per_create_by_operation": create_operations,
+        "calls_per_delete_by_operation": delete_operations,
+        "calls_per_status_by_operation": status_operations,
         "fake_lifecycles_per_second": per_second,
         "fake_state_bytes_per_cluster": state_per_cluster,
         "fleet_sweep": fleet,
@@ -394,6 +413,7 @@ fn print_table(r: &Value) {
         ),
         ("calls per create".into(), format!("{}", r["calls_per_create_total"])),
         ("calls per delete".into(), format!("{}", r["calls_per_delete_total"])),
+        ("calls per status".into(), format!("{}", r["calls_per_status_total"])),
         (
             "fake lifecycles per second (1 core, instant timings)".into(),
             format!("{:.0}", f("fake_lifecycles_per_second")),

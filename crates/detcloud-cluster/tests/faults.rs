@@ -508,17 +508,7 @@ fn fault_schedules_complete_or_recover_leak_nothing_and_touch_nothing_else() {
     let tally = std::cell::RefCell::new(Tally::default());
     let result = runner.run(&schedule_strategy(), |s| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
-        let mut t = Tally::default();
-        rt.block_on(run_schedule(&s, &actions, &mut t));
-        let mut all = tally.borrow_mut();
-        all.schedules += t.schedules;
-        all.faults_injected += t.faults_injected;
-        for (k, v) in t.completed_first_time {
-            *all.completed_first_time.entry(k).or_default() += v;
-        }
-        for (k, v) in t.failed_then_recovered {
-            *all.failed_then_recovered.entry(k).or_default() += v;
-        }
+        rt.block_on(run_schedule(&s, &actions, &mut tally.borrow_mut()));
         Ok(())
     });
     let tally = tally.into_inner();
@@ -586,7 +576,7 @@ fn canonical(cloud: &FakeCloud) -> String {
     let mut renamed = BTreeMap::new();
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
-    let id = regex_lite_ids();
+    let id = generated_id_finder();
     while let Some((start, end)) = id(rest) {
         out.push_str(&rest[..start]);
         let n = renamed.len();
@@ -600,7 +590,7 @@ fn canonical(cloud: &FakeCloud) -> String {
 }
 
 /// A finder of generated ids: a known prefix, a dash, then 8 or more hex digits.
-fn regex_lite_ids() -> impl Fn(&str) -> Option<(usize, usize)> {
+fn generated_id_finder() -> impl Fn(&str) -> Option<(usize, usize)> {
     const PREFIXES: [&str; 14] = [
         "vpc-",
         "subnet-",

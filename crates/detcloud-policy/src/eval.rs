@@ -807,6 +807,25 @@ fn compile(pattern: &str, wildcards: bool, vars: Option<&Context<'_>>, fold: boo
     Some(out)
 }
 
+/// The context keys the policy variables of `pattern` read, lower-cased (read as
+/// [`compile`] reads them).
+fn variable_keys(pattern: &str) -> Vec<String> {
+    let mut keys = vec![];
+    let mut rest = pattern;
+    while let Some(c) = rest.chars().next() {
+        if let Some((inner, after)) = rest.strip_prefix("${").and_then(|body| body.split_once('}')) {
+            if !matches!(inner, "*" | "?" | "$") {
+                let key = inner.split_once(',').map_or(inner, |(key, _)| key);
+                keys.push(key.trim().to_lowercase());
+            }
+            rest = after;
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    keys
+}
+
 /// The value of `${inner}`: `*`, `?`, `$`, a single-valued context key, or the default of
 /// `key, 'default'`.
 fn resolve_variable(inner: &str, ctx: &Context<'_>) -> Option<String> {

@@ -3,11 +3,11 @@
 //! parsed and keys lower-cased. Decides exactly as the evaluator on the document (the property
 //! tests compare the two).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::{
     chars, compile, decide_with, evaluate_trust_with, evaluate_with, glob, parse_operator, principal_matches,
-    values_hold, Context, Decision, Evaluation, Operator, Request, Scan, Scanner, Tok,
+    values_hold, variable_keys, Context, Decision, Evaluation, Operator, Request, Scan, Scanner, Tok,
 };
 use crate::document::{ConditionValue, Effect, Matcher, PolicyDocument, PrincipalBlock};
 
@@ -23,6 +23,8 @@ pub struct CompiledPolicy {
     statements: Vec<CompiledStatement>,
     /// True when some statement reads the request context (conditions, policy variables).
     needs_context: bool,
+    /// Every context key a statement can read, lower-cased.
+    context_keys: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +48,8 @@ struct Patterns {
 
 #[derive(Debug, Clone)]
 enum Resource {
+    /// `*`: every resource.
+    Any,
     Literal(String),
     Glob(Vec<Tok>),
     /// Holds `${...}`: compiled per request with the context.
@@ -111,7 +115,9 @@ impl Resources {
         let patterns = list
             .iter()
             .map(|p| {
-                if !p.contains(['*', '?', '$']) {
+                if p == "*" {
+                    Resource::Any
+                } else if !p.contains(['*', '?', '$']) {
                     Resource::Literal(p.clone())
                 } else if vars && p.contains("${") {
                     Resource::Variable(p.clone())
@@ -125,6 +131,7 @@ impl Resources {
 
     fn applies(&self, resource: &str, ctx: &Context<'_>, value: &mut Option<Vec<char>>) -> bool {
         let any = self.patterns.iter().any(|p| match p {
+            Resource::Any => true,
             Resource::Literal(l) => l == resource,
             Resource::Glob(g) => glob(g, value.get_or_insert_with(|| chars(resource, false))),
             Resource::Variable(p) => compile(p, true, Some(ctx), false)
@@ -163,7 +170,30 @@ impl CompiledPolicy {
             !s.conditions.is_empty()
                 || s.resource.as_ref().is_some_and(|r| r.patterns.iter().any(|p| matches!(p, Resource::Variable(_))))
         });
-        CompiledPolicy { doc: doc.clone(), vars, statements, needs_context }
+        let mut context_keys = BTreeSet::new();
+        for st in &statements {
+            for c in &st.conditions {
+                for (key, values) in &c.keys {
+                    context_keys.insert(key.clone());
+                    if vars {
+                        context_keys.extend(values.iter().flat_map(|v| variable_keys(v)));
+                    }
+                }
+            }
+            for p in st.resource.iter().flat_map(|r| &r.patterns) {
+                if let Resource::Variable(p) = p {
+                    context_keys.extend(variable_keys(p));
+                }
+            }
+        }
+        CompiledPolicy { doc: doc.clone(), vars, statements, needs_context, context_keys }
+    }
+
+    /// Every request-context key this policy can read (condition keys and policy variables),
+    /// lower-cased. A request whose context holds only these keys (matched without regard to
+    /// case) gets the same evaluation as with its whole context: a caller can build just these.
+    pub fn context_keys(&self) -> &BTreeSet<String> {
+        &self.context_keys
     }
 
     /// The document compiled.

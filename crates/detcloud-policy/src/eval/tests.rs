@@ -4,6 +4,7 @@
 use super::*;
 use crate::document::{ConditionValue, Conditions, PolicyDocument, Principal, PrincipalBlock, Statement};
 use proptest::prelude::*;
+use std::collections::BTreeSet;
 
 fn doc(json: &str) -> PolicyDocument {
     PolicyDocument::parse(json).expect("test policy parses")
@@ -655,7 +656,7 @@ fn condition() -> impl Strategy<Value = Conditions> {
         "Null",
         "Bogus",
     ]);
-    let values = proptest::collection::vec(pick(&["a", "b", "*", "true"]), 1..3);
+    let values = proptest::collection::vec(pick(&["a", "b", "*", "true", "${k3}", "${K9, 'a'}"]), 1..3);
     proptest::collection::btree_map(
         op,
         proptest::collection::btree_map(
@@ -841,6 +842,12 @@ proptest! {
         let want = evaluate(&policies, boundary.as_ref(), &r);
         prop_assert_eq!(&evaluate_compiled(&compiled, compiled_boundary.as_ref(), &r), &want);
         prop_assert_eq!(decide_compiled(&compiled, compiled_boundary.as_ref(), &r), want.decision);
+        // The context restricted to the keys the policies read decides the same.
+        let keys: BTreeSet<String> =
+            compiled.iter().chain(&compiled_boundary).flat_map(|c| c.context_keys()).cloned().collect();
+        let mut narrow = r.clone();
+        narrow.context.retain(|k, _| keys.contains(&k.to_lowercase()));
+        prop_assert_eq!(&evaluate_compiled(&compiled, compiled_boundary.as_ref(), &narrow), &want);
         for (p, c) in policies.iter().zip(&compiled) {
             prop_assert_eq!(c.evaluate(&r), p.evaluate(&r));
             prop_assert_eq!(c.decide(&r), p.evaluate(&r).decision);
@@ -870,4 +877,44 @@ fn the_compiled_cross_account_style_policy_matches_literals_and_wildcards() {
     let prod = req("ec2:RunInstances", "*").with_context("aws:RequestTag/env", ["prod"]);
     assert_eq!(c.decide(&prod), Decision::ExplicitDeny);
     assert_eq!(c.evaluate(&prod), d.evaluate(&prod));
+}
+
+#[test]
+fn context_keys_are_the_condition_keys_and_the_variables_a_policy_reads() {
+    let d = doc(r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}/${?}*",
+         "Condition": {"StringEquals": {"aws:RequestTag/Team": "${aws:PrincipalTag/Team}"},
+                       "StringLike": {"s3:prefix": ["${K9, 'home'}/*", "$${literal}"]}}},
+        {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Null": {"AWS:MultiFactorAuthAge": "true"}}}]}"#);
+    let keys = |p: &PolicyDocument| CompiledPolicy::new(p).context_keys().iter().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(&d),
+        [
+            "aws:multifactorauthage",
+            "aws:principaltag/team",
+            "aws:requesttag/team",
+            "aws:username",
+            "k9",
+            "literal",
+            "s3:prefix"
+        ]
+    );
+    // Without the 2012-10-17 version, `${...}` is literal text and reads nothing.
+    let mut old = d.clone();
+    old.version = Some("2008-10-17".into());
+    assert_eq!(keys(&old), ["aws:multifactorauthage", "aws:requesttag/team", "s3:prefix"]);
+    // A request narrowed to those keys decides as the whole request.
+    let c = CompiledPolicy::new(&d);
+    let r = req("s3:GetObject", "arn:aws:s3:::b/alice/?x")
+        .with_context("aws:username", ["alice"])
+        .with_context("aws:RequestTag/team", ["ml"])
+        .with_context("aws:PrincipalTag/Team", ["ml"])
+        .with_context("s3:prefix", ["home/x"])
+        .with_context("aws:MultiFactorAuthAge", ["30"])
+        .with_context("aws:SourceIp", ["10.0.0.1"]);
+    let mut narrow = r.clone();
+    narrow.context.retain(|k, _| c.context_keys().contains(&k.to_lowercase()));
+    assert_eq!(narrow.context.len(), 5);
+    assert_eq!(c.evaluate(&narrow), c.evaluate(&r));
+    assert_eq!(c.decide(&r), Decision::Allowed);
 }

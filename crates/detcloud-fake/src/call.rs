@@ -40,6 +40,9 @@ pub(crate) struct Target {
     /// The resource's tags, seen as `aws:ResourceTag/...` and `iam:ResourceTag/...`: added to the
     /// context only when a policy is evaluated (formatting the keys on every call is costly).
     pub(crate) resource_tags: Tags,
+    /// The request's tags, seen as `aws:RequestTag/...` and `aws:TagKeys` (also added only when a
+    /// policy is evaluated).
+    pub(crate) request_tags: Tags,
 }
 
 /// One more action a request needs, on its own resource with its own condition keys.
@@ -72,15 +75,6 @@ impl Check {
         self.resource_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         self
     }
-
-    /// The check's condition keys, with the resource's tags.
-    pub(crate) fn full_context(&self) -> Context {
-        let mut context = self.context.clone();
-        for (k, v) in &self.resource_tags {
-            context.insert(format!("aws:ResourceTag/{k}"), vec![v.clone()]);
-        }
-        context
-    }
 }
 
 impl Target {
@@ -102,26 +96,13 @@ impl Target {
         self
     }
 
-    /// The request's condition keys, with the resource's tags.
-    pub(crate) fn full_context(&self) -> Context {
-        let mut context = self.context.clone();
-        for (k, v) in &self.resource_tags {
-            context.insert(format!("aws:ResourceTag/{k}"), vec![v.clone()]);
-            context.insert(format!("iam:ResourceTag/{k}"), vec![v.clone()]);
-        }
-        context
-    }
-
     /// The same target with the request's tags as `aws:RequestTag/...` and `aws:TagKeys`, and
     /// `tag_action` also required when there are any.
     pub(crate) fn with_request_tags(mut self, tags: &Tags, tag_action: Option<&'static str>) -> Self {
         if tags.is_empty() {
             return self;
         }
-        for (k, v) in tags {
-            self.context.insert(format!("aws:RequestTag/{k}"), vec![v.clone()]);
-        }
-        self.context.insert("aws:TagKeys".to_string(), tags.keys().cloned().collect());
+        self.request_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         self.also.extend(tag_action);
         self
     }
@@ -301,7 +282,11 @@ impl FakeCloud {
         let enforced = enforce::is_enforced(&shared.world, caller);
         if enforced {
             let used = &mut shared.runtime.actions_used;
-            used.extend(target.actions(action).map(str::to_string));
+            for a in target.actions(action) {
+                if !used.contains(a) {
+                    used.insert(a.to_string());
+                }
+            }
         }
         let existed = shared.world.accounts.contains_key(&caller.account);
         let result = shared

@@ -29,6 +29,9 @@ pub struct Timings {
     pub nat_gateway_creation: Duration,
     /// A deleted NAT gateway is `deleting` this long, then `deleted`.
     pub nat_gateway_deletion: Duration,
+    /// A `terminated` instance and a `deleted` NAT gateway stay listed this long, then are gone
+    /// (AWS: about an hour).
+    pub finished_listed: Duration,
     /// An Aurora cluster is `creating` this long, then `available`.
     pub db_cluster_creation: Duration,
     /// A deleted Aurora cluster is `deleting` this long, then gone.
@@ -51,7 +54,8 @@ pub struct Timings {
 
 impl Timings {
     /// AWS's typical durations: instances 30 s to run and 60 s more to pass status checks, 30 s to
-    /// terminate; NAT gateways 120 s to create and 60 s to delete; Aurora clusters 480 s to
+    /// terminate; NAT gateways 120 s to create and 60 s to delete; terminated instances and deleted
+    /// NAT gateways listed for an hour; Aurora clusters 480 s to
     /// create and 60 s to delete; DB instances 420 s, 60 s to delete; snapshots 60 s; point-in-time
     /// restore up to five minutes ago; commands delivered after 1 s, finished after 2 s.
     pub const fn aws_like() -> Self {
@@ -61,6 +65,7 @@ impl Timings {
             instance_termination: Duration::from_secs(30),
             nat_gateway_creation: Duration::from_secs(120),
             nat_gateway_deletion: Duration::from_secs(60),
+            finished_listed: Duration::from_secs(3600),
             db_cluster_creation: Duration::from_secs(480),
             db_cluster_deletion: Duration::from_secs(60),
             db_instance_creation: Duration::from_secs(420),
@@ -72,7 +77,8 @@ impl Timings {
         }
     }
 
-    /// Every transition completes at once: resources are created in their final state.
+    /// Every transition completes at once: resources are created in their final state. Terminated
+    /// instances and deleted NAT gateways are still listed for an hour, as in AWS.
     pub const fn instant() -> Self {
         Timings {
             instance_launch: Duration::ZERO,
@@ -80,6 +86,7 @@ impl Timings {
             instance_termination: Duration::ZERO,
             nat_gateway_creation: Duration::ZERO,
             nat_gateway_deletion: Duration::ZERO,
+            finished_listed: Duration::from_secs(3600),
             db_cluster_creation: Duration::ZERO,
             db_cluster_deletion: Duration::ZERO,
             db_instance_creation: Duration::ZERO,

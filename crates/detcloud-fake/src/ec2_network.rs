@@ -312,6 +312,18 @@ pub(crate) fn nat_is_live(nat: &NatRec, t: &Timings) -> bool {
     !matches!(nat_state(nat, t), NatGatewayState::Deleted | NatGatewayState::Failed)
 }
 
+/// Forgets terminated instances and deleted NAT gateways once they have been listed for
+/// [`Timings::finished_listed`], as AWS does. Those of a loaded snapshot (whose end is unknown)
+/// are kept: a snapshot loses nothing.
+pub(crate) fn settle(ec2: &mut Ec2Region, t: &Timings) {
+    let now = clock::now();
+    let over = |since: Option<Instant>, phase: std::time::Duration| {
+        since.is_some_and(|since| now >= since + phase + t.finished_listed)
+    };
+    ec2.instances.retain(|_, i| !(i.terminated && over(i.since, t.instance_termination)));
+    ec2.nat_gateways.retain(|_, n| !(n.deleted && over(n.since, t.nat_gateway_deletion)));
+}
+
 fn to_peering_state(state: &str) -> PeeringState {
     match state {
         "pending-acceptance" => PeeringState::PendingAcceptance,
@@ -528,14 +540,14 @@ pub(crate) fn creating(at: At<'_>, kind: &str, tags: &Tags, create_action: &str)
 
 /// The target of an EC2 call on the existing resource `id` (with its tags).
 pub(crate) fn on(w: &World, at: At<'_>, id: &str) -> Target {
-    let tags = w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default();
-    Target::new(at.ec2(arn_type(id), id)).with_resource_tags(&tags)
+    let resource_tags = w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default();
+    Target { resource_tags, ..Target::new(at.ec2(arn_type(id), id)) }
 }
 
 /// A check of `action` on the existing resource `id` (with its tags).
 pub(crate) fn check_on(w: &World, at: At<'_>, action: &'static str, id: &str) -> Check {
-    let tags = w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default();
-    Check::new(action, at.ec2(arn_type(id), id)).with_resource_tags(&tags)
+    let resource_tags = w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default();
+    Check { resource_tags, ..Check::new(action, at.ec2(arn_type(id), id)) }
 }
 
 fn invalid_cidr(cidr: &str, parameter: &str) -> Error {

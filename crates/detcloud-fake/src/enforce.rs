@@ -8,12 +8,12 @@
 //!   hold) may do everything in its own account, and only `sts:AssumeRole` in other accounts.
 //! - `sts:GetCallerIdentity` needs no permission; expired session credentials fail every call.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use detcloud_policy::eval::{self, CompiledPolicy, Decision, PrincipalType, Request};
 use detcloud_policy::{Arn, PolicyDocument};
-use detcloud_provider::{Error, Result};
+use detcloud_provider::{Error, Result, Tags};
 use tokio::time::Instant;
 
 use crate::call::{Context, Target};
@@ -99,7 +99,13 @@ fn pseudo_id(prefix: &str, seed: &str) -> String {
 
 /// The stored role behind `r`, if the world holds it (and, for a session, still the same role).
 fn role_of<'w>(world: &'w World, account: &str, r: &RoleRef) -> Option<&'w RoleState> {
-    let role = world.account(account).iam.roles.get(&r.name.to_ascii_lowercase())?;
+    let roles = &world.account(account).iam.roles;
+    // Role names are case-insensitive; the roles are keyed in lower case.
+    let role = if r.name.bytes().any(|b| b.is_ascii_uppercase()) {
+        roles.get(&r.name.to_ascii_lowercase())
+    } else {
+        roles.get(&r.name)
+    }?;
     match &r.id {
         Some(id) if *id != role.id => None,
         _ => Some(role),
@@ -180,7 +186,7 @@ pub(crate) fn authorize(
         }),
         Authority::Unrestricted => None,
     };
-    for (action, resource, request_context) in checks {
+    for (action, resource, request) in checks {
         let role = match authority {
             Authority::Role(role) => role,
             Authority::Unrestricted => None,
@@ -202,11 +208,12 @@ pub(crate) fn authorize(
                 &format!("because no resource-based policy allows the {action} action"),
             ));
         }
-        let request_context = match request_context {
-            Ctx::Check(c) => c.full_context(),
-            Ctx::Target(t) => t.full_context(),
+        // Only the keys the role's policies read, unless a resource policy is evaluated too.
+        let wanted = match (&role_policies, &target.resource_policy) {
+            (Some(compiled), None) => Some(&compiled.context_keys),
+            _ => None,
         };
-        let context = caller_context(world, caller, role, &request_context);
+        let context = request_context(world, caller, role, request, wanted);
         let request = Request {
             principal: Some(caller.arn.clone()),
             principal_type: PrincipalType::Aws,
@@ -237,6 +244,11 @@ pub(crate) fn authorize(
             }
             Some(compiled) => {
                 let (policies, boundary) = (&compiled.identity, &compiled.boundary);
+                // The decision alone first; the explanation only for a denial's message.
+                let decision = eval::decide_compiled(policies, boundary.as_ref(), &request);
+                if decision == Decision::Allowed && (own_for_role || resource_allows || action == "sts:AssumeRole") {
+                    continue;
+                }
                 let evaluation = eval::evaluate_compiled(policies, boundary.as_ref(), &request);
                 let reason = match evaluation.decision {
                     Decision::Allowed if own_for_role || resource_allows || action == "sts:AssumeRole" => continue,
@@ -284,6 +296,8 @@ enum Ctx<'t> {
 pub(crate) struct CompiledRole {
     identity: Vec<CompiledPolicy>,
     boundary: Option<CompiledPolicy>,
+    /// The context keys any of them reads (lower-cased): the only ones a request needs.
+    context_keys: BTreeSet<String>,
 }
 
 /// Each role's compiled policies, by account and role id, so that a call does not copy and
@@ -292,20 +306,22 @@ pub(crate) struct CompiledRole {
 /// [`FakeCloud::call`]: crate::FakeCloud
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {
-    roles: HashMap<(String, String), Arc<CompiledRole>>,
+    roles: HashMap<String, HashMap<String, Arc<CompiledRole>>>,
 }
 
 impl PolicyCache {
     /// The compiled policies of `role` in `account`.
     fn get(&mut self, world: &World, account: &str, role: &RoleState) -> Arc<CompiledRole> {
-        let key = (account.to_string(), role.id.clone());
-        Arc::clone(self.roles.entry(key).or_insert_with(|| {
-            let (identity, boundary) = role_policies(world, account, role);
-            Arc::new(CompiledRole {
-                identity: identity.iter().map(CompiledPolicy::new).collect(),
-                boundary: boundary.as_ref().map(CompiledPolicy::new),
-            })
-        }))
+        if let Some(compiled) = self.roles.get(account).and_then(|roles| roles.get(&role.id)) {
+            return Arc::clone(compiled);
+        }
+        let (identity, boundary) = role_policies(world, account, role);
+        let identity: Vec<CompiledPolicy> = identity.iter().map(CompiledPolicy::new).collect();
+        let boundary = boundary.as_ref().map(CompiledPolicy::new);
+        let context_keys = identity.iter().chain(&boundary).flat_map(|p| p.context_keys()).cloned().collect();
+        let compiled = Arc::new(CompiledRole { identity, boundary, context_keys });
+        self.roles.entry(account.to_string()).or_default().insert(role.id.clone(), Arc::clone(&compiled));
+        compiled
     }
 
     /// Forgets every compiled policy (after a change to IAM).
@@ -330,30 +346,82 @@ pub(crate) fn role_policies(
     (policies, boundary)
 }
 
-/// The global condition keys of a request by `caller`, plus the request's own.
-fn caller_context(world: &World, caller: &Caller, role: Option<&RoleState>, request: &Context) -> Context {
-    let mut context = Context::new();
-    let mut set = |k: &str, v: String| {
-        context.insert(k.to_string(), vec![v]);
+/// The condition keys of a request by `caller`: the global keys, then the request's own (which
+/// take precedence: its keys, its tags as `aws:RequestTag/...` and `aws:TagKeys`), with the
+/// resource's tags as `aws:ResourceTag/...` (and `iam:ResourceTag/...`
+/// for the main resource). With `wanted` (lower-cased keys), only those: formatting every key of
+/// every request is what authorization would otherwise spend its time on.
+fn request_context(
+    world: &World,
+    caller: &Caller,
+    role: Option<&RoleState>,
+    request: Ctx<'_>,
+    wanted: Option<&BTreeSet<String>>,
+) -> Context {
+    let want = |prefix: &str, rest: &str| wanted.is_none_or(|w| is_wanted(w, prefix, rest));
+    let no_tags = Tags::new();
+    let (own, request_tags, resource_tags, iam_tags) = match request {
+        Ctx::Check(c) => (&c.context, &no_tags, &c.resource_tags, false),
+        Ctx::Target(t) => (&t.context, &t.request_tags, &t.resource_tags, true),
     };
-    set("aws:PrincipalAccount", caller.account.clone());
-    set("aws:userid", caller.user_id(world));
+    let mut request = Context::new();
+    for (k, v) in own {
+        if want(k, "") {
+            request.insert(k.clone(), v.clone());
+        }
+    }
+    for (k, v) in request_tags {
+        if want("aws:RequestTag/", k) {
+            request.insert(format!("aws:RequestTag/{k}"), vec![v.clone()]);
+        }
+    }
+    if !request_tags.is_empty() && want("aws:TagKeys", "") {
+        request.insert("aws:TagKeys".to_string(), request_tags.keys().cloned().collect());
+    }
+    for (k, v) in resource_tags {
+        if want("aws:ResourceTag/", k) {
+            request.insert(format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+        }
+        if iam_tags && want("iam:ResourceTag/", k) {
+            request.insert(format!("iam:ResourceTag/{k}"), vec![v.clone()]);
+        }
+    }
+    let mut context = Context::new();
+    let mut set = |k: &str, v: &dyn Fn() -> String| {
+        if want(k, "") {
+            context.insert(k.to_string(), vec![v()]);
+        }
+    };
+    set("aws:PrincipalAccount", &|| caller.account.clone());
+    set("aws:userid", &|| caller.user_id(world));
     // Every SDK call travels over TLS.
-    set("aws:SecureTransport", "true".to_string());
+    set("aws:SecureTransport", &|| "true".to_string());
     match role {
         Some(role) => {
-            set("aws:PrincipalArn", role.arn(&caller.account));
-            set(
-                "aws:PrincipalType",
-                if caller.role.as_ref().is_some_and(|r| r.session.is_some()) { "AssumedRole" } else { "Role" }
-                    .to_string(),
-            );
+            set("aws:PrincipalArn", &|| role.arn(&caller.account));
+            let kind = if caller.role.as_ref().is_some_and(|r| r.session.is_some()) { "AssumedRole" } else { "Role" };
+            set("aws:PrincipalType", &|| kind.to_string());
             for (k, v) in &role.tags {
-                set(&format!("aws:PrincipalTag/{k}"), v.clone());
+                if want("aws:PrincipalTag/", k) {
+                    context.insert(format!("aws:PrincipalTag/{k}"), vec![v.clone()]);
+                }
             }
         }
-        None => set("aws:PrincipalArn", caller.arn.clone()),
+        None => set("aws:PrincipalArn", &|| caller.arn.clone()),
     }
-    context.extend(request.iter().map(|(k, v)| (k.clone(), v.clone())));
+    context.extend(request);
     context
+}
+
+/// True when `prefix` followed by `rest`, lower-cased, is one of `wanted`.
+fn is_wanted(wanted: &BTreeSet<String>, prefix: &str, rest: &str) -> bool {
+    if prefix.is_ascii() && rest.is_ascii() {
+        let (p, r) = (prefix.as_bytes(), rest.as_bytes());
+        wanted.iter().any(|w| {
+            let w = w.as_bytes();
+            w.len() == p.len() + r.len() && w[..p.len()].eq_ignore_ascii_case(p) && w[p.len()..].eq_ignore_ascii_case(r)
+        })
+    } else {
+        wanted.contains(&format!("{prefix}{rest}").to_lowercase())
+    }
 }

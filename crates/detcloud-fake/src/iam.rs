@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use detcloud_policy::eval::{self, CompiledPolicy, Decision};
 use detcloud_policy::{
     names, Arn, LintContext, Matcher, PolicyDocument, PolicyKind, Principal, PrincipalBlock, Severity,
 };
@@ -1218,20 +1219,22 @@ fn simulate_role_policy(
     }
     let role = world.account(account).iam.role(arn.resource_name())?;
     let (policies, boundary) = crate::enforce::role_policies(world, account, role);
+    let policies: Vec<CompiledPolicy> = policies.iter().map(CompiledPolicy::new).collect();
+    let boundary = boundary.as_ref().map(CompiledPolicy::new);
     Ok(actions
         .iter()
         .map(|action| {
-            let request = detcloud_policy::eval::Request::new(action.clone(), resource.to_string());
-            let evaluation = detcloud_policy::eval::evaluate(&policies, boundary.as_ref(), &request);
-            let decision = match evaluation.decision {
-                detcloud_policy::eval::Decision::Allowed => "allowed",
-                detcloud_policy::eval::Decision::ExplicitDeny => "explicitDeny",
-                detcloud_policy::eval::Decision::ImplicitDeny => "implicitDeny",
-            };
+            let request = eval::Request::new(action.clone(), resource.to_string());
+            let decision = eval::decide_compiled(&policies, boundary.as_ref(), &request);
             SimulatedDecision {
                 action: action.clone(),
-                allowed: evaluation.is_allowed(),
-                decision: decision.to_string(),
+                allowed: decision == Decision::Allowed,
+                decision: match decision {
+                    Decision::Allowed => "allowed",
+                    Decision::ExplicitDeny => "explicitDeny",
+                    Decision::ImplicitDeny => "implicitDeny",
+                }
+                .to_string(),
             }
         })
         .collect())

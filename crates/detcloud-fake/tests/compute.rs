@@ -49,6 +49,13 @@ async fn instances_are_pending_then_running_then_shutting_down_then_terminated()
     compute.terminate_instances(std::slice::from_ref(&i.id)).await.unwrap();
     assert!(compute.terminate_instances(&["i-0123456789abcdef0".into()]).await.unwrap_err().is_not_found());
     assert!(compute.describe_instance_status(&["i-0123456789abcdef0".into()]).await.unwrap_err().is_not_found());
+
+    // Listed as terminated for an hour, then gone, as in AWS.
+    advance(3599).await;
+    assert_eq!(state().await.state, InstanceState::Terminated);
+    advance(1).await;
+    assert!(compute.describe_instances(&Filter::id(&i.id)).await.unwrap_err().is_not_found());
+    assert!(compute.describe_instances(&Filter::all()).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -249,6 +249,11 @@ async fn nat_gateways_are_pending_then_available_then_deleting_then_deleted() {
     advance(60).await;
     assert_eq!(state().await, NatGatewayState::Deleted);
     assert!(net.delete_nat_gateway(&gw.id).await.unwrap_err().is_not_found());
+    // Listed as deleted for an hour, then gone, as in AWS.
+    advance(3599).await;
+    assert_eq!(state().await, NatGatewayState::Deleted);
+    advance(1).await;
+    assert!(net.describe_nat_gateways(&Filter::all()).await.unwrap().is_empty());
 
     // An address already in use makes the gateway fail, as on AWS.
     let i = cloud.compute().run_instance(instance(&subnets[0].id)).await.unwrap();

@@ -101,18 +101,42 @@ fn total(m: &BTreeMap<String, usize>) -> usize {
     m.values().sum()
 }
 
-/// Create + delete lifecycles per second on the fake (instant timings, one core), as `cloud`.
-async fn lifecycles_per_second(n: u32) -> f64 {
-    let cloud = connected(Timings::instant()).await;
+/// Create + delete lifecycles per second on the fake (instant timings, one core): `n` clusters one
+/// after another in one world, an hour of virtual time apart, as the account's administrator or (`as_role`) as the vendor's
+/// session of the cross-account role, with every call authorized by the role's policies. Also
+/// the virtual bytes of fake state left after them (what the world keeps of deleted clusters).
+async fn lifecycles_per_second(n: u32, as_role: bool) -> (f64, usize) {
+    let admin = connected(Timings::instant()).await;
+    let empty = admin.to_json().len();
     let wall = Instant::now();
     for i in 0..n {
+        // A session lasts an hour: each lifecycle takes a new one, as the control plane would.
+        let cloud = if as_role { vendor_session(&admin, ACCOUNT, "lifecycles").await } else { admin.clone() };
         let name = format!("b{i}");
         let prepared = prepare(&cloud, &spec(&name), ACCOUNT).await.expect("prepare");
         create(&cloud, &prepared, &CreateOptions::new(KEY)).await.expect("create");
         delete(&cloud, &name, "us-west-2", ACCOUNT, &purge(false)).await.expect("delete");
-        cloud.clear_calls();
+        admin.clear_calls();
+        // An hour apart in virtual time: AWS (and the fake) list a terminated instance and a
+        // deleted NAT gateway for an hour, so the world holds at most one deleted cluster's.
+        tokio::time::advance(Duration::from_secs(3600)).await;
     }
-    f64::from(n) / wall.elapsed().as_secs_f64()
+    let per_second = f64::from(n) / wall.elapsed().as_secs_f64();
+    (per_second, admin.to_json().len().saturating_sub(empty))
+}
+
+/// Determined's session of the cross-account role of `account` in `world`.
+async fn vendor_session(world: &FakeCloud, account: &str, session_name: &str) -> FakeCloud {
+    world
+        .as_principal(VENDOR)
+        .assume_role(AssumeRoleRequest {
+            role_arn: format!("arn:aws:iam::{account}:role/det-cloud-customer-xacct-mgmt"),
+            session_name: session_name.into(),
+            external_id: None,
+            duration: None,
+        })
+        .await
+        .expect("assume the cross-account role")
 }
 
 /// One fleet sweep of `clusters` seeded clusters spread over `accounts` accounts, under EC2's
@@ -140,16 +164,7 @@ async fn fleet_sweep(clusters: usize, accounts: usize) -> Value {
         for c in (a..clusters).step_by(accounts) {
             seed_cluster(&admin, &spec(&format!("c{c}")), &id).await.expect("seed");
         }
-        let xacct = world
-            .as_principal(VENDOR)
-            .assume_role(AssumeRoleRequest {
-                role_arn: format!("arn:aws:iam::{id}:role/det-cloud-customer-xacct-mgmt"),
-                session_name: "fleet".into(),
-                external_id: None,
-                duration: None,
-            })
-            .await
-            .expect("assume the cross-account role");
+        let xacct = vendor_session(&world, &id, "fleet").await;
         fleet.add(id, Arc::new(xacct));
     }
     let limit = RateLimit::EC2_DESCRIBE;
@@ -321,7 +336,8 @@ async fn on_the_fake() -> Value {
     let delete_bound =
         t.instance_termination.max(t.nat_gateway_deletion).max(t.db_instance_deletion + t.db_cluster_deletion);
 
-    let per_second = lifecycles_per_second(200).await;
+    let (per_second, left_after) = lifecycles_per_second(1000, false).await;
+    let (per_second_as_role, _) = lifecycles_per_second(1000, true).await;
     let cloud = connected(Timings::instant()).await;
     let empty = cloud.to_json().len();
     let prepared = prepare(&cloud, &spec("sized"), ACCOUNT).await.expect("prepare");
@@ -383,6 +399,8 @@ async fn on_the_fake() -> Value {
         "calls_per_delete_by_operation": delete_operations,
         "calls_per_status_by_operation": status_operations,
         "fake_lifecycles_per_second": per_second,
+        "fake_lifecycles_per_second_as_role": per_second_as_role,
+        "fake_state_bytes_left_after_1000_lifecycles": left_after,
         "fake_state_bytes_per_cluster": state_per_cluster,
         "fleet_sweep": fleet,
         "policy_decision_ns": compiled_ns,
@@ -415,8 +433,16 @@ fn print_table(r: &Value) {
         ("calls per delete".into(), format!("{}", r["calls_per_delete_total"])),
         ("calls per status".into(), format!("{}", r["calls_per_status_total"])),
         (
-            "fake lifecycles per second (1 core, instant timings)".into(),
+            "fake lifecycles per second (1 core, instant timings), as the administrator".into(),
             format!("{:.0}", f("fake_lifecycles_per_second")),
+        ),
+        (
+            "  same, as the cross-account role (every call authorized)".into(),
+            format!("{:.0}", f("fake_lifecycles_per_second_as_role")),
+        ),
+        (
+            "fake state left after 1000 lifecycles (bytes of JSON)".into(),
+            format!("{}", r["fake_state_bytes_left_after_1000_lifecycles"]),
         ),
         ("fake state per cluster (bytes of JSON)".into(), format!("{}", r["fake_state_bytes_per_cluster"])),
         ("policy decision, cross-account policy, compiled (ns)".into(), format!("{:.0}", f("policy_decision_ns"))),

@@ -50,14 +50,21 @@ pub struct Timings {
     /// A command runs this long after it was sent (`Pending`, then `InProgress` from the delivery
     /// on), then finishes.
     pub command_execution: Duration,
+    /// A command and its invocations are kept this long after it was sent, then forgotten (AWS:
+    /// 30 days).
+    pub command_history: Duration,
 }
+
+/// How long SSM keeps a command's history.
+const COMMAND_HISTORY: Duration = Duration::from_secs(30 * 24 * 3600);
 
 impl Timings {
     /// AWS's typical durations: instances 30 s to run and 60 s more to pass status checks, 30 s to
     /// terminate; NAT gateways 120 s to create and 60 s to delete; terminated instances and deleted
     /// NAT gateways listed for an hour; Aurora clusters 480 s to
     /// create and 60 s to delete; DB instances 420 s, 60 s to delete; snapshots 60 s; point-in-time
-    /// restore up to five minutes ago; commands delivered after 1 s, finished after 2 s.
+    /// restore up to five minutes ago; commands delivered after 1 s, finished after 2 s, and kept for
+    /// 30 days.
     pub const fn aws_like() -> Self {
         Timings {
             instance_launch: Duration::from_secs(30),
@@ -74,11 +81,13 @@ impl Timings {
             db_restore_lag: Duration::from_secs(300),
             command_delivery: Duration::from_secs(1),
             command_execution: Duration::from_secs(2),
+            command_history: COMMAND_HISTORY,
         }
     }
 
     /// Every transition completes at once: resources are created in their final state. Terminated
-    /// instances and deleted NAT gateways are still listed for an hour, as in AWS.
+    /// instances and deleted NAT gateways are still listed for an hour, and commands kept for 30 days,
+    /// as in AWS.
     pub const fn instant() -> Self {
         Timings {
             instance_launch: Duration::ZERO,
@@ -95,6 +104,7 @@ impl Timings {
             db_restore_lag: Duration::ZERO,
             command_delivery: Duration::ZERO,
             command_execution: Duration::ZERO,
+            command_history: COMMAND_HISTORY,
         }
     }
 }

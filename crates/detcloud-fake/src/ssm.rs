@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::call::{Check, Target};
-use crate::clock;
+use crate::clock::{self, Timings};
 use crate::ec2_compute::{instance, instance_state};
 use crate::ec2_network::check_on;
 use crate::region::At;
@@ -75,6 +75,13 @@ pub(crate) struct SsmRegion {
     /// Commands, by id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) commands: BTreeMap<String, CommandRec>,
+}
+
+/// Forgets commands sent more than [`Timings::command_history`] ago (those of a loaded snapshot
+/// are kept).
+pub(crate) fn settle(ssm: &mut SsmRegion, t: &Timings) {
+    let now = clock::now();
+    ssm.commands.retain(|_, c| c.since.is_none_or(|since| now < since + t.command_history));
 }
 
 /// A parameter.

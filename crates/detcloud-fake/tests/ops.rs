@@ -176,6 +176,12 @@ async fn commands_run_on_running_instances() {
     advance(2).await;
     let failed = ssm.get_command_invocation(&id, &i.id).await.unwrap();
     assert_eq!((failed.status.as_str(), failed.exit_code, failed.stderr.as_str()), ("Failed", Some(3), "false failed"));
+
+    // SSM keeps a command's history for 30 days.
+    advance(30 * 24 * 3600 - 3).await;
+    assert_eq!(ssm.get_command_invocation(&id, &i.id).await.unwrap().status, "Failed");
+    advance(1).await;
+    assert!(ssm.get_command_invocation(&id, &i.id).await.unwrap_err().is_not_found());
 }
 
 #[tokio::test]

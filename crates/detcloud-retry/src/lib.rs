@@ -84,21 +84,47 @@ impl RetryPolicy {
 /// assert_eq!(value.unwrap(), 7);
 /// # }
 /// ```
-pub async fn retry<T, F, Fut>(policy: &RetryPolicy, retry_on: impl Fn(&Error) -> bool, mut call: F) -> Result<T>
+pub async fn retry<T, F, Fut>(policy: &RetryPolicy, retry_on: impl Fn(&Error) -> bool, call: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let attempts = |e: &Error| if retry_on(e) { policy.max_attempts } else { 0 };
+    run(policy, attempts, 0, call).await.result
+}
+
+/// What [`run`] ended with.
+struct Run<T> {
+    result: Result<T>,
+    /// Requests sent.
+    attempts: u32,
+    /// True when the last error would have been retried but the attempts were used up.
+    gave_up: bool,
+}
+
+/// The loop behind [`retry`] and [`Retrying`]: runs `call` until it succeeds, or fails with an
+/// error for which `attempts` (attempts in all for that error; 0: not retried) leaves none.
+/// Between attempts it sleeps [`RetryPolicy::delay`], jittered by `seed`.
+async fn run<T, F, Fut>(policy: &RetryPolicy, attempts: impl Fn(&Error) -> u32, seed: u64, mut call: F) -> Run<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
     let mut attempt = 0;
     loop {
-        match call().await {
-            Err(e) if retry_on(&e) && attempt + 1 < policy.max_attempts.max(1) => {
-                let delay = policy.delay(attempt, u64::from(attempt));
+        let result = call().await;
+        let limit = result.as_ref().err().map_or(0, &attempts);
+        match result {
+            Err(e) if limit > 0 => {
+                if attempt + 1 >= limit {
+                    return Run { result: Err(e), attempts: attempt + 1, gave_up: true };
+                }
+                let delay = policy.delay(attempt, seed.wrapping_mul(31).wrapping_add(u64::from(attempt)));
                 tracing::info!(attempt = attempt + 1, ?delay, error = %e, "retrying");
                 tokio::time::sleep(delay).await;
                 attempt += 1;
             }
-            other => return other,
+            result => return Run { result, attempts: attempt + 1, gave_up: false },
         }
     }
 }
@@ -175,37 +201,28 @@ impl Retrying {
         }
     }
 
-    async fn call<T, F, Fut>(&self, mut call: F) -> Result<T>
+    async fn call<T, F, Fut>(&self, call: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
         let c = &self.counters;
         let seed = c.calls.fetch_add(1, Ordering::Relaxed);
-        let mut attempt = 0;
-        loop {
-            c.attempts.fetch_add(1, Ordering::Relaxed);
-            match call().await {
-                Err(e) if e.is_transient() => {
-                    let limit = match e {
-                        Error::Throttled { .. } => self.policy.max_attempts,
-                        _ => self.policy.server_error_attempts.min(self.policy.max_attempts),
-                    };
-                    if attempt + 1 >= limit.max(1) {
-                        c.gave_up.fetch_add(1, Ordering::Relaxed);
-                        return Err(e);
-                    }
-                    if attempt == 0 {
-                        c.retried_calls.fetch_add(1, Ordering::Relaxed);
-                    }
-                    let delay = self.policy.delay(attempt, seed.wrapping_mul(31).wrapping_add(u64::from(attempt)));
-                    tracing::info!(attempt = attempt + 1, ?delay, error = %e, "retrying the call");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
+        let policy = &self.policy;
+        let attempts = |e: &Error| match e {
+            Error::Throttled { .. } => policy.max_attempts,
+            e if e.is_transient() => policy.server_error_attempts.min(policy.max_attempts),
+            _ => 0,
+        };
+        let run = run(policy, attempts, seed, call).await;
+        c.attempts.fetch_add(u64::from(run.attempts), Ordering::Relaxed);
+        if run.attempts > 1 {
+            c.retried_calls.fetch_add(1, Ordering::Relaxed);
         }
+        if run.gave_up {
+            c.gave_up.fetch_add(1, Ordering::Relaxed);
+        }
+        run.result
     }
 }
 

@@ -43,6 +43,8 @@ pub(crate) struct Target {
     /// The request's tags, seen as `aws:RequestTag/...` and `aws:TagKeys` (also added only when a
     /// policy is evaluated).
     pub(crate) request_tags: Tags,
+    /// A call to a regional service: the request has `aws:RequestedRegion`, the caller's region.
+    pub(crate) regional: bool,
 }
 
 /// One more action a request needs, on its own resource with its own condition keys.
@@ -294,7 +296,16 @@ impl FakeCloud {
             .faults
             .inject(action, &caller.account, &self.region)
             .and_then(|()| {
-                enforce::authorize(&shared.world, &mut shared.runtime.policies, caller, action, &target, Instant::now())
+                let now = Instant::now();
+                enforce::authorize(
+                    &shared.world,
+                    &mut shared.runtime.policies,
+                    caller,
+                    &self.region,
+                    action,
+                    &target,
+                    now,
+                )
             })
             .and_then(|()| run(&mut shared.world, caller));
         if action.starts_with("iam:") {

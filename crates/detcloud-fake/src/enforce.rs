@@ -149,12 +149,14 @@ pub(crate) fn denied(caller: &Caller, action: &str, resource: &str, reason: &str
     Error::AccessDenied { action: Some(action.to_string()), message }
 }
 
-/// Decides whether `caller` may perform `action` (with `target.before`, `target.also` and
-/// `target.after`) on `target.resource` at `now`.
+/// Decides whether `caller`, calling `region`, may perform `action` (with `target.before`,
+/// `target.also` and `target.after`) on `target.resource` at `now`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn authorize(
     world: &World,
     cache: &mut PolicyCache,
     caller: &Caller,
+    region: &str,
     action: &str,
     target: &Target,
     now: Instant,
@@ -213,7 +215,7 @@ pub(crate) fn authorize(
             (Some(compiled), None) => Some(&compiled.context_keys),
             _ => None,
         };
-        let context = request_context(world, caller, role, request, wanted);
+        let context = request_context(world, caller, region, role, request, wanted);
         let request = Request {
             principal: Some(caller.arn.clone()),
             principal_type: PrincipalType::Aws,
@@ -354,21 +356,25 @@ pub(crate) fn role_policies(
 fn request_context(
     world: &World,
     caller: &Caller,
+    region: &str,
     role: Option<&RoleState>,
     request: Ctx<'_>,
     wanted: Option<&BTreeSet<String>>,
 ) -> Context {
     let want = |prefix: &str, rest: &str| wanted.is_none_or(|w| is_wanted(w, prefix, rest));
     let no_tags = Tags::new();
-    let (own, request_tags, resource_tags, iam_tags) = match request {
-        Ctx::Check(c) => (&c.context, &no_tags, &c.resource_tags, false),
-        Ctx::Target(t) => (&t.context, &t.request_tags, &t.resource_tags, true),
+    let (own, request_tags, resource_tags, target) = match request {
+        Ctx::Check(c) => (&c.context, &no_tags, &c.resource_tags, None),
+        Ctx::Target(t) => (&t.context, &t.request_tags, &t.resource_tags, Some(t)),
     };
     let mut request = Context::new();
     for (k, v) in own {
         if want(k, "") {
             request.insert(k.clone(), v.clone());
         }
+    }
+    if target.is_some_and(|t| t.regional) && want("aws:RequestedRegion", "") {
+        request.insert("aws:RequestedRegion".to_string(), vec![region.to_string()]);
     }
     for (k, v) in request_tags {
         if want("aws:RequestTag/", k) {
@@ -382,7 +388,7 @@ fn request_context(
         if want("aws:ResourceTag/", k) {
             request.insert(format!("aws:ResourceTag/{k}"), vec![v.clone()]);
         }
-        if iam_tags && want("iam:ResourceTag/", k) {
+        if target.is_some() && want("iam:ResourceTag/", k) {
             request.insert(format!("iam:ResourceTag/{k}"), vec![v.clone()]);
         }
     }

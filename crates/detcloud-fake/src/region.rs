@@ -212,7 +212,7 @@ impl crate::FakeCloud {
         let region: &str = &self.region;
         self.call(
             action,
-            |w, caller| target(w, At { caller, region }).with("aws:RequestedRegion", vec![region.to_string()]),
+            |w, caller| crate::call::Target { regional: true, ..target(w, At { caller, region }) },
             |w, caller| {
                 w.settle(&caller.account, region);
                 run(w, At { caller, region })

@@ -432,6 +432,21 @@ async fn tag_conditions_on_existing_resources() {
     session.compute().terminate_instances(std::slice::from_ref(&ours)).await.unwrap();
 }
 
+#[tokio::test]
+async fn a_regional_call_carries_its_region() {
+    let mut doc = allow(&["sts:GetCallerIdentity"], &["*"]);
+    doc.statements.push(detcloud_policy::Statement::allow(["ec2:DescribeVpcs"], ["*"]).with_condition(
+        "StringEquals",
+        "aws:RequestedRegion",
+        vec![detcloud_policy::ConditionValue::from("us-west-2")],
+    ));
+    let (admin, session) = session_allowing(&[]).await;
+    admin.iam().put_inline_policy("deployer", "inline", &doc).await.unwrap();
+    session.network().describe_vpcs(&Filter::all()).await.unwrap();
+    let (_, message) = denied(session.with_region("eu-west-1").network().describe_vpcs(&Filter::all()).await);
+    assert!(message.contains("ec2:DescribeVpcs"), "{message}");
+}
+
 /// Runs the calls of a small deployment as `session` (each independent of the others' success,
 /// on a network `admin` creates) and returns the calls that failed.
 async fn deploy(session: &FakeCloud, admin: &FakeCloud) -> Vec<String> {

@@ -308,8 +308,9 @@ impl FakeCloud {
                 )
             })
             .and_then(|()| run(&mut shared.world, caller));
-        if action.starts_with("iam:") {
-            // Any IAM call may have changed a role's policies: compile them again when next needed.
+        let iam_read = |a: &str| a.starts_with("Get") || a.starts_with("List") || a.starts_with("Simulate");
+        if action.strip_prefix("iam:").is_some_and(|a| !iam_read(a)) {
+            // An IAM write may have changed a role's policies: compile them again when next needed.
             shared.runtime.policies.clear();
         }
         if result.is_err() && !existed {

@@ -135,14 +135,12 @@ pub(crate) fn merged_tags(existing: &Tags, new: &Tags) -> Result<Tags> {
 impl World {
     /// Completes the transitions of `account` in `region` that end in removal (deleted Aurora
     /// clusters and DB instances; terminated instances and deleted NAT gateways once they are no
-    /// longer listed; commands past SSM's history), so that every call sees them gone. Touches
-    /// nothing else.
+    /// longer listed), so that every call sees them gone. Touches nothing else.
     pub(crate) fn settle(&mut self, account: &str, region: &str) {
         let timings = self.timings;
         if let Some(state) = self.accounts.get_mut(account).and_then(|a| a.regions.get_mut(region)) {
             crate::rds::settle(&mut state.rds, &timings, false);
             crate::ec2_network::settle(&mut state.ec2, &timings);
-            crate::ssm::settle(&mut state.ssm, &timings);
         }
     }
 }

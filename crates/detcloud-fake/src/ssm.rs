@@ -77,11 +77,16 @@ pub(crate) struct SsmRegion {
     pub(crate) commands: BTreeMap<String, CommandRec>,
 }
 
-/// Forgets commands sent more than [`Timings::command_history`] ago (those of a loaded snapshot
-/// are kept).
-pub(crate) fn settle(ssm: &mut SsmRegion, t: &Timings) {
-    let now = clock::now();
-    ssm.commands.retain(|_, c| c.since.is_none_or(|since| now < since + t.command_history));
+/// True for a command sent more than [`Timings::command_history`] ago: SSM has forgotten it. A
+/// command of a loaded snapshot is kept.
+fn is_forgotten(c: &CommandRec, t: &Timings) -> bool {
+    c.since.is_some_and(|since| clock::now() >= since + t.command_history)
+}
+
+/// Removes the commands SSM has forgotten. Only `send_command` calls it (reads skip them), so
+/// that other calls do not scan the command history.
+fn forget_old_commands(ssm: &mut SsmRegion, t: &Timings) {
+    ssm.commands.retain(|_, c| !is_forgotten(c, t));
 }
 
 /// A parameter.
@@ -249,7 +254,9 @@ fn send_command(w: &mut World, at: At<'_>, request: &SendCommand) -> Result<Stri
         invocations: request.instance_ids.iter().map(|i| (i.clone(), None)).collect(),
         since: Some(clock::now()),
     };
-    w.region_mut(at.account(), at.region).ssm.commands.insert(id.clone(), rec);
+    let ssm = &mut w.region_mut(at.account(), at.region).ssm;
+    forget_old_commands(ssm, &t);
+    ssm.commands.insert(id.clone(), rec);
     Ok(id)
 }
 
@@ -260,6 +267,7 @@ fn get_invocation(w: &World, at: At<'_>, command_id: &str, instance_id: &str) ->
         .ssm
         .commands
         .get(command_id)
+        .filter(|c| !is_forgotten(c, &t))
         .ok_or_else(|| Error::not_found("command", command_id))?;
     let result = command.invocations.get(instance_id).ok_or_else(|| {
         Error::not_found("command", format!("{command_id} on instance {instance_id} (not a target of the command)"))

@@ -72,6 +72,8 @@ pub struct AwsOptions {
     /// `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
     /// Attempts per call, including the first (standard retry mode with backoff). Default 3.
+    /// Under `detcloud_retry::Retrying`, which retries every transient error itself, use 1 (as
+    /// the CLI does): retries at both levels multiply.
     pub max_attempts: Option<u32>,
 }
 

@@ -59,9 +59,11 @@ impl Backend {
                 profile: global.profile.clone(),
                 region: global.region.clone(),
                 endpoint_url: global.endpoint_url.clone(),
-                max_attempts: None,
+                // Retrying retries every call with one policy for every backend (16 attempts when
+                // throttled, 6 on 5xx, timeouts and connection failures); SDK retries under it
+                // would multiply the attempts.
+                max_attempts: Some(1),
             };
-            // The SDK retries each request a few times; Retrying rides out longer throttling.
             let cloud: Arc<dyn Cloud> = Arc::new(AwsCloud::load(&options).await);
             Ok(Backend { cloud: Arc::new(Retrying::new(cloud)), sandbox: None })
         }

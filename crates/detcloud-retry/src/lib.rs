@@ -6,9 +6,9 @@
 //! had no effect, so sending them again is safe even for creates. Everything else (access denied,
 //! quotas, invalid input, not found, resources not ready) is returned at once: the engines decide.
 //!
-//! The AWS SDK retries too (three attempts in its standard mode); this layer sits above it so that
-//! a throttling storm longer than the SDK's budget is still ridden out, with the same policy on
-//! every backend, the fake included.
+//! The AWS SDK can retry too (three attempts in its standard mode); under this layer, configure
+//! it for one attempt (`AwsOptions::max_attempts`, as the CLI does) so that attempts do not
+//! multiply, and the same policy applies on every backend, the fake included.
 //!
 //! **Architecture Invariant:** depends only on `detcloud-provider` and tokio's timer; names no
 //! backend.

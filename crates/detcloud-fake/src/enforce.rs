@@ -280,10 +280,18 @@ pub(crate) fn authorize(
 /// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`); empty for `*` or
 /// anything that is not an ARN. Read without parsing the whole ARN: this runs for every call.
 fn arn_account(resource: &str) -> &str {
-    let mut parts = resource.splitn(6, ':');
-    match (parts.next(), parts.nth(3), parts.next()) {
-        (Some("arn"), Some(account), Some(_)) => account,
-        _ => "",
+    let Some(rest) = resource.strip_prefix("arn:") else { return "" };
+    // Skip the partition, service and region (three fields), then read up to the next `:`.
+    let mut start = 0;
+    for _ in 0..3 {
+        match rest[start..].find(':') {
+            Some(i) => start += i + 1,
+            None => return "",
+        }
+    }
+    match rest[start..].find(':') {
+        Some(end) => &rest[start..start + end],
+        None => "",
     }
 }
 
@@ -429,5 +437,28 @@ fn is_wanted(wanted: &BTreeSet<String>, prefix: &str, rest: &str) -> bool {
         })
     } else {
         wanted.contains(&format!("{prefix}{rest}").to_lowercase())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arn_account;
+
+    #[test]
+    fn the_account_of_an_arn() {
+        for (arn, account) in [
+            ("arn:aws:iam::123456789012:role/r", "123456789012"),
+            ("arn:aws:ec2:us-west-2:123456789012:vpc/vpc-1", "123456789012"),
+            ("arn:aws:rds:us-west-2:123456789012:cluster:db", "123456789012"),
+            ("arn:aws:s3:::bucket", ""),
+            ("arn:aws:s3:::bucket/key:with:colons", ""),
+            ("arn:aws:ec2:us-west-2:123456789012", ""),
+            ("arn:aws:ec2", ""),
+            ("*", ""),
+            ("", ""),
+            ("arn:aws:ssm:us-west-2::document/AWS-RunShellScript", ""),
+        ] {
+            assert_eq!(arn_account(arn), account, "{arn}");
+        }
     }
 }

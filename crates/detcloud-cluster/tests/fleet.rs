@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::{connect, spec, vendor_session, SSH_KEY};
 use detcloud_cluster::seed::seed_cluster;
-use detcloud_cluster::{create, prepare, status, ClusterSpec, CreateOptions, Fleet, FleetOptions, RateLimit};
-use detcloud_connect::{apply, plan, Catalog, Component, ConnectOptions, Planned};
+use detcloud_cluster::{create, prepare, status, CreateOptions, Fleet, FleetOptions, RateLimit};
 use detcloud_fake::{quotas, FakeCloud};
-use detcloud_provider::{AssumeRoleRequest, Cloud};
+use detcloud_provider::Cloud;
 
 const HOME: &str = "100000000000";
-const VENDOR: &str = "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role";
-const SSH_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl detcloud-test";
 
 fn account(i: usize) -> String {
     format!("{:012}", 200_000_000_000u64 + i as u64)
@@ -24,9 +24,7 @@ fn account(i: usize) -> String {
 /// the vendor's session as its cross-account role.
 async fn connected(world: &FakeCloud, id: &str, clusters: usize) -> (FakeCloud, Arc<dyn Cloud>) {
     let admin = world.admin_of(id);
-    let catalog = Catalog::new(&ConnectOptions::default(), id);
-    let Planned::Ready(p) = plan(&admin, catalog.clone(), false).await.unwrap() else { panic!("blocked") };
-    apply(&admin, &p).await.unwrap();
+    connect(&admin, None).await;
     let n = clusters as f64 + 5.0;
     for (service, code, value) in [
         ("vpc", quotas::VPCS, n),
@@ -37,23 +35,7 @@ async fn connected(world: &FakeCloud, id: &str, clusters: usize) -> (FakeCloud, 
     ] {
         admin.set_quota(service, code, value);
     }
-    let xacct = world
-        .as_principal(VENDOR)
-        .assume_role(AssumeRoleRequest {
-            role_arn: catalog.role(Component::Xacct).role_arn.clone(),
-            session_name: "fleet".into(),
-            external_id: None,
-            duration: None,
-        })
-        .await
-        .unwrap();
-    (admin, Arc::new(xacct))
-}
-
-fn spec(name: &str) -> ClusterSpec {
-    let mut s = ClusterSpec::new(name, "us-west-2");
-    s.master.inbound_cidrs = vec!["203.0.113.0/24".into()];
-    s
+    (admin, Arc::new(vendor_session(world, id, None).await))
 }
 
 /// A world with one account per entry of `clusters`, each with that many seeded clusters, settled
@@ -117,18 +99,7 @@ async fn every_cluster_s_status_is_what_status_says() {
     // made (a VPC and nothing else) and one whose master was stopped.
     let id = account(0);
     let admin = world.admin_of(&id);
-    let xacct: Arc<dyn Cloud> = Arc::new(
-        world
-            .as_principal(VENDOR)
-            .assume_role(AssumeRoleRequest {
-                role_arn: format!("arn:aws:iam::{id}:role/det-cloud-customer-xacct-mgmt"),
-                session_name: "engine".into(),
-                external_id: None,
-                duration: None,
-            })
-            .await
-            .unwrap(),
-    );
+    let xacct: Arc<dyn Cloud> = Arc::new(vendor_session(&world, &id, None).await);
     let prepared = prepare(xacct.as_ref(), &spec("engine-made"), &id).await.unwrap();
     create(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
     let half = detcloud_cluster::context::node_tags(&spec("half"), detcloud_cluster::Node::Vpc);
@@ -173,16 +144,7 @@ async fn sweeps_stay_under_each_account_s_request_rate() {
         let mut f = Fleet::new(FleetOptions { concurrency: 5, rate: RateLimit { burst: 100, per_second: 100.0 } });
         for i in 0..5 {
             let id = account(i);
-            let xacct = world
-                .as_principal(VENDOR)
-                .assume_role(AssumeRoleRequest {
-                    role_arn: format!("arn:aws:iam::{id}:role/det-cloud-customer-xacct-mgmt"),
-                    session_name: "greedy".into(),
-                    external_id: None,
-                    duration: None,
-                })
-                .await
-                .unwrap();
+            let xacct = vendor_session(&world, &id, None).await;
             f.add(id, Arc::new(xacct));
         }
         f

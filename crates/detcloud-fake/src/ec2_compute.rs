@@ -736,7 +736,7 @@ impl FakeCloud {
     pub fn request_spot_instance(&self, request: RunInstance) -> (SpotRequest, Instance) {
         let mut shared = self.lock();
         let region: &str = &self.region;
-        let at = At { caller: &self.caller, region };
+        let at = At { caller: &self.caller, region, needs_tags: true };
         shared.world.settle(&self.caller.account, region);
         match launch(&mut shared.world, at, &request, true) {
             Ok((instance, Some(spot))) => (spot, instance),

@@ -528,26 +528,33 @@ fn dependency(kind: &str, id: &str) -> Error {
 }
 
 /// The target of an EC2 create: `kind/*`, with the request's tags, which need `ec2:CreateTags`
-/// (with `ec2:CreateAction`).
+/// (with `ec2:CreateAction`), when the caller's policies are evaluated.
 pub(crate) fn creating(at: At<'_>, kind: &str, tags: &Tags, create_action: &str) -> Target {
-    let target = Target::new(at.ec2(kind, "*")).with_request_tags(tags, Some("ec2:CreateTags"));
-    if tags.is_empty() {
+    let target = Target::new(at.ec2(kind, "*"));
+    if tags.is_empty() || !at.needs_tags {
         target
     } else {
-        target.with("ec2:CreateAction", vec![create_action.to_string()])
+        target.with_request_tags(tags, Some("ec2:CreateTags")).with("ec2:CreateAction", vec![create_action.to_string()])
+    }
+}
+
+/// The tags of the EC2 resource `id`, when the caller's policies will read them.
+fn tags_for(w: &World, at: At<'_>, id: &str) -> Tags {
+    if at.needs_tags {
+        w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default()
+    } else {
+        Tags::new()
     }
 }
 
 /// The target of an EC2 call on the existing resource `id` (with its tags).
 pub(crate) fn on(w: &World, at: At<'_>, id: &str) -> Target {
-    let resource_tags = w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default();
-    Target { resource_tags, ..Target::new(at.ec2(arn_type(id), id)) }
+    Target { resource_tags: tags_for(w, at, id), ..Target::new(at.ec2(arn_type(id), id)) }
 }
 
 /// A check of `action` on the existing resource `id` (with its tags).
 pub(crate) fn check_on(w: &World, at: At<'_>, action: &'static str, id: &str) -> Check {
-    let resource_tags = w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default();
-    Check { resource_tags, ..Check::new(action, at.ec2(arn_type(id), id)) }
+    Check { resource_tags: tags_for(w, at, id), ..Check::new(action, at.ec2(arn_type(id), id)) }
 }
 
 fn invalid_cidr(cidr: &str, parameter: &str) -> Error {

@@ -210,7 +210,10 @@ impl Cloud for AwsCloud {
         if let Some(id) = &request.external_id {
             builder = builder.external_id(id);
         }
-        let provider = builder.configure(&self.config).build().await;
+        // Refreshing the session happens inside some other call, where no caller can retry it:
+        // the refresh keeps the SDK's standard retries whatever `max_attempts` says.
+        let refresh = self.config.to_builder().retry_config(RetryConfig::standard()).build();
+        let provider = builder.configure(&refresh).build().await;
         let config = self
             .config
             .to_builder()

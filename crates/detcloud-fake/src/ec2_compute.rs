@@ -564,7 +564,7 @@ fn cancel_spot_requests(w: &mut World, at: At<'_>, ids: &[String]) -> Result<()>
 /// image and key pair it uses.
 fn run_target(w: &World, at: At<'_>, request: &RunInstance) -> Target {
     const RUN: &str = "ec2:RunInstances";
-    let mut target = creating(at, "instance", &request.tags, "RunInstances");
+    let mut target = creating(w, at, "instance", &request.tags, "RunInstances");
     if let Some(role) = request.instance_profile_name.as_deref().and_then(|p| profile_role_arn(w, at.account(), p)) {
         target = target.before(
             Check::new("iam:PassRole", role).with("iam:PassedToService", vec!["ec2.amazonaws.com".to_string()]),
@@ -736,7 +736,7 @@ impl FakeCloud {
     pub fn request_spot_instance(&self, request: RunInstance) -> (SpotRequest, Instance) {
         let mut shared = self.lock();
         let region: &str = &self.region;
-        let at = At { caller: &self.caller, region, needs_tags: true };
+        let at = At { caller: &self.caller, region };
         shared.world.settle(&self.caller.account, region);
         match launch(&mut shared.world, at, &request, true) {
             Ok((instance, Some(spot))) => (spot, instance),

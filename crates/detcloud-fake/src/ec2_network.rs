@@ -529,18 +529,25 @@ fn dependency(kind: &str, id: &str) -> Error {
 
 /// The target of an EC2 create: `kind/*`, with the request's tags, which need `ec2:CreateTags`
 /// (with `ec2:CreateAction`), when the caller's policies are evaluated.
-pub(crate) fn creating(at: At<'_>, kind: &str, tags: &Tags, create_action: &str) -> Target {
+pub(crate) fn creating(w: &World, at: At<'_>, kind: &str, tags: &Tags, create_action: &str) -> Target {
     let target = Target::new(at.ec2(kind, "*"));
-    if tags.is_empty() || !at.needs_tags {
+    if tags.is_empty() || !needs_tags(w, at) {
         target
     } else {
         target.with_request_tags(tags, Some("ec2:CreateTags")).with("ec2:CreateAction", vec![create_action.to_string()])
     }
 }
 
+/// True when the caller's requests are evaluated against policies, so that a target needs the
+/// tags of its request and resources (EC2's resources have no resource policy: for any other
+/// caller their tags are never read).
+fn needs_tags(w: &World, at: At<'_>) -> bool {
+    crate::enforce::is_enforced(w, at.caller)
+}
+
 /// The tags of the EC2 resource `id`, when the caller's policies will read them.
 fn tags_for(w: &World, at: At<'_>, id: &str) -> Tags {
-    if at.needs_tags {
+    if needs_tags(w, at) {
         w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default()
     } else {
         Tags::new()
@@ -1675,7 +1682,7 @@ impl Network for FakeCloud {
     async fn create_vpc(&self, cidr: &str, tags: &Tags) -> Result<Vpc> {
         self.regional(
             "ec2:CreateVpc",
-            |_, at| creating(at, "vpc", tags, "CreateVpc"),
+            |w, at| creating(w, at, "vpc", tags, "CreateVpc"),
             |w, at| create_vpc(w, at, cidr, tags),
         )
         .await
@@ -1693,7 +1700,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateSubnet",
             |w, at| {
-                creating(at, "subnet", &request.tags, "CreateSubnet").after(check_on(
+                creating(w, at, "subnet", &request.tags, "CreateSubnet").after(check_on(
                     w,
                     at,
                     "ec2:CreateSubnet",
@@ -1716,7 +1723,7 @@ impl Network for FakeCloud {
     async fn create_internet_gateway(&self, tags: &Tags) -> Result<InternetGateway> {
         self.regional(
             "ec2:CreateInternetGateway",
-            |_, at| creating(at, "internet-gateway", tags, "CreateInternetGateway"),
+            |w, at| creating(w, at, "internet-gateway", tags, "CreateInternetGateway"),
             |w, at| create_igw(w, at, tags),
         )
         .await
@@ -1752,7 +1759,7 @@ impl Network for FakeCloud {
     async fn allocate_address(&self, tags: &Tags) -> Result<Address> {
         self.regional(
             "ec2:AllocateAddress",
-            |_, at| creating(at, "elastic-ip", tags, "AllocateAddress"),
+            |w, at| creating(w, at, "elastic-ip", tags, "AllocateAddress"),
             |w, at| allocate_address(w, at, tags),
         )
         .await
@@ -1784,7 +1791,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateNatGateway",
             |w, at| {
-                creating(at, "natgateway", &request.tags, "CreateNatGateway")
+                creating(w, at, "natgateway", &request.tags, "CreateNatGateway")
                     .after(check_on(w, at, "ec2:CreateNatGateway", &request.subnet_id))
                     .after(check_on(w, at, "ec2:CreateNatGateway", &request.allocation_id))
             },
@@ -1805,7 +1812,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateRouteTable",
             |w, at| {
-                creating(at, "route-table", tags, "CreateRouteTable").after(check_on(
+                creating(w, at, "route-table", tags, "CreateRouteTable").after(check_on(
                     w,
                     at,
                     "ec2:CreateRouteTable",
@@ -1875,7 +1882,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateSecurityGroup",
             |w, at| {
-                creating(at, "security-group", tags, "CreateSecurityGroup").after(check_on(
+                creating(w, at, "security-group", tags, "CreateSecurityGroup").after(check_on(
                     w,
                     at,
                     "ec2:CreateSecurityGroup",
@@ -1932,7 +1939,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateNetworkInterface",
             |w, at| {
-                creating(at, "network-interface", tags, "CreateNetworkInterface").after(check_on(
+                creating(w, at, "network-interface", tags, "CreateNetworkInterface").after(check_on(
                     w,
                     at,
                     "ec2:CreateNetworkInterface",
@@ -1961,7 +1968,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateVpcPeeringConnection",
             |w, at| {
-                creating(at, "vpc-peering-connection", tags, "CreateVpcPeeringConnection").after(check_on(
+                creating(w, at, "vpc-peering-connection", tags, "CreateVpcPeeringConnection").after(check_on(
                     w,
                     at,
                     "ec2:CreateVpcPeeringConnection",

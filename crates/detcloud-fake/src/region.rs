@@ -179,10 +179,6 @@ pub(crate) struct At<'a> {
     pub(crate) caller: &'a crate::enforce::Caller,
     /// The region.
     pub(crate) region: &'a str,
-    /// True when the caller's requests are evaluated against policies, so that a target needs
-    /// the tags of its request and resources (EC2's resources have no resource policy: for any
-    /// other caller their tags are never read).
-    pub(crate) needs_tags: bool,
 }
 
 impl<'a> At<'a> {
@@ -214,13 +210,10 @@ impl crate::FakeCloud {
         let region: &str = &self.region;
         self.call(
             action,
-            |w, caller| {
-                let at = At { caller, region, needs_tags: crate::enforce::is_enforced(w, caller) };
-                crate::call::Target { regional: true, ..target(w, at) }
-            },
+            |w, caller| crate::call::Target { regional: true, ..target(w, At { caller, region }) },
             |w, caller| {
                 w.settle(&caller.account, region);
-                run(w, At { caller, region, needs_tags: true })
+                run(w, At { caller, region })
             },
         )
         .await

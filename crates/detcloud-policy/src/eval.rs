@@ -414,12 +414,7 @@ fn statement_applies(st: &Statement, req: &Request, ctx: &Context<'_>, vars: boo
     if !action_ok {
         return false;
     }
-    let principal_ok = match &st.principal {
-        None => !require_principal,
-        Some(PrincipalBlock::Only(p)) => principal_matches(p, req),
-        Some(PrincipalBlock::AllExcept(p)) => !principal_matches(p, req),
-    };
-    if !principal_ok {
+    if !principal_block_applies(st.principal.as_ref(), req, require_principal) {
         return false;
     }
     let resource_ok = match &st.resource {
@@ -448,6 +443,16 @@ fn matcher_applies(m: &Matcher, mut matches: impl FnMut(&str) -> bool) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // Principals.
+
+/// True when a statement's `Principal` or `NotPrincipal` (`block`) covers the request's caller;
+/// a statement without either applies unless `require_principal` (trust policies).
+fn principal_block_applies(block: Option<&PrincipalBlock>, req: &Request, require_principal: bool) -> bool {
+    match block {
+        None => !require_principal,
+        Some(PrincipalBlock::Only(p)) => principal_matches(p, req),
+        Some(PrincipalBlock::AllExcept(p)) => !principal_matches(p, req),
+    }
+}
 
 fn principal_matches(p: &Principal, req: &Request) -> bool {
     let Principal::Map(map) = p else { return true };

@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::{
-    chars, compile, decide_with, evaluate_trust_with, evaluate_with, glob, parse_operator, principal_matches,
+    chars, compile, decide_with, evaluate_trust_with, evaluate_with, glob, parse_operator, principal_block_applies,
     values_hold, variable_keys, Context, Decision, Evaluation, Operator, Request, Scan, Scanner, Tok,
 };
 use crate::document::{ConditionValue, Effect, Matcher, PolicyDocument, PrincipalBlock};
@@ -229,12 +229,7 @@ impl CompiledPolicy {
         if !action_ok {
             return false;
         }
-        let principal_ok = match &st.principal {
-            None => !require_principal,
-            Some(PrincipalBlock::Only(p)) => principal_matches(p, req),
-            Some(PrincipalBlock::AllExcept(p)) => !principal_matches(p, req),
-        };
-        if !principal_ok {
+        if !principal_block_applies(st.principal.as_ref(), req, require_principal) {
             return false;
         }
         if !st.resource.as_ref().is_none_or(|r| r.applies(&req.resource, ctx, resource_chars)) {

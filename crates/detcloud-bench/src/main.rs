@@ -20,13 +20,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use detcloud_aws::{AwsCloud, AwsOptions};
-use detcloud_cluster::seed::seed_cluster;
+use detcloud_cluster::seed::{quotas_for, seed_cluster};
 use detcloud_cluster::{
     create, delete, prepare, status, ClusterSpec, CreateOptions, DeleteOptions, Fleet, FleetOptions, Graph, Node,
     RateLimit,
 };
 use detcloud_connect::{apply, apply_with, plan, Catalog, Component, ConnectOptions, Planned};
-use detcloud_fake::{quotas, FakeCloud, Timings};
+use detcloud_fake::{FakeCloud, Timings};
 use detcloud_policy::eval::{CompiledPolicy, Decision, Request};
 use detcloud_provider::{AssumeRoleRequest, Cloud};
 use serde_json::{json, Value};
@@ -151,14 +151,7 @@ async fn fleet_sweep(clusters: usize, accounts: usize) -> Value {
         let id = format!("{:012}", 200_000_000_000u64 + a as u64);
         let admin = world.admin_of(&id);
         connect(&admin, &id).await;
-        let n = per_account as f64 + 5.0;
-        for (service, code, value) in [
-            ("vpc", quotas::VPCS, n),
-            ("vpc", quotas::INTERNET_GATEWAYS, n),
-            ("vpc", quotas::NAT_GATEWAYS_PER_AZ, n),
-            ("ec2", quotas::ELASTIC_IPS, 2.0 * n),
-            ("ec2", quotas::STANDARD_VCPUS, 8.0 * n),
-        ] {
+        for (service, code, value) in quotas_for(per_account) {
             admin.set_quota(service, code, value);
         }
         for c in (a..clusters).step_by(accounts) {

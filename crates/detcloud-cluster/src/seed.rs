@@ -13,7 +13,23 @@ use crate::spec::ClusterSpec;
 /// The image the seeded masters run.
 pub const SEED_AMI: &str = "ami-0123456789abcdef0";
 
-/// Creates, in `cloud` (an administrator of the account, with quotas raised as needed), what a
+/// The Service Quotas an account needs to hold `clusters` seeded clusters, with room for five
+/// more, as `(service, quota code, value)`: VPCs, internet gateways and NAT gateways per zone
+/// (one each per cluster), elastic IPs (two) and standard on-demand vCPUs (eight). For a test
+/// backend's quota overrides (`FakeCloud::set_quota`).
+pub fn quotas_for(clusters: usize) -> [(&'static str, &'static str, f64); 5] {
+    let n = clusters as f64 + 5.0;
+    [
+        ("vpc", "L-F678F1CE", n),
+        ("vpc", "L-A4707A72", n),
+        ("vpc", "L-FE5A380F", n),
+        ("ec2", "L-0263D0A3", 2.0 * n),
+        ("ec2", "L-1216C47A", 8.0 * n),
+    ]
+}
+
+/// Creates, in `cloud` (an administrator of the account, with quotas raised as needed: see
+/// [`quotas_for`]), what a
 /// [`status`](crate::status::status) of `spec` reads, with the cluster's tags: the VPC
 /// (`10.0.0.0/16`; seeded VPCs may overlap), its four subnets, an attached internet gateway, the
 /// NAT gateway and its address, the master and its address, the DB subnet group, the Aurora

@@ -9,9 +9,9 @@ use std::time::Duration;
 mod common;
 
 use common::{connect, spec, vendor_session, SSH_KEY};
-use detcloud_cluster::seed::seed_cluster;
+use detcloud_cluster::seed::{quotas_for, seed_cluster};
 use detcloud_cluster::{create, prepare, status, CreateOptions, Fleet, FleetOptions, RateLimit};
-use detcloud_fake::{quotas, FakeCloud};
+use detcloud_fake::FakeCloud;
 use detcloud_provider::Cloud;
 
 const HOME: &str = "100000000000";
@@ -25,14 +25,7 @@ fn account(i: usize) -> String {
 async fn connected(world: &FakeCloud, id: &str, clusters: usize) -> (FakeCloud, Arc<dyn Cloud>) {
     let admin = world.admin_of(id);
     connect(&admin, None).await;
-    let n = clusters as f64 + 5.0;
-    for (service, code, value) in [
-        ("vpc", quotas::VPCS, n),
-        ("vpc", quotas::INTERNET_GATEWAYS, n),
-        ("vpc", quotas::NAT_GATEWAYS_PER_AZ, n),
-        ("ec2", quotas::ELASTIC_IPS, 2.0 * n),
-        ("ec2", quotas::STANDARD_VCPUS, 8.0 * n),
-    ] {
+    for (service, code, value) in quotas_for(clusters) {
         admin.set_quota(service, code, value);
     }
     (admin, Arc::new(vendor_session(world, id, None).await))
@@ -154,4 +147,18 @@ async fn sweeps_stay_under_each_account_s_request_rate() {
         failed += greedy.sweep().await.iter().filter(|a| a.clusters.is_err()).count();
     }
     assert!(world.faults().injected("*") > 0 && failed > 0, "a sweep above the rate was not throttled");
+}
+
+#[test]
+fn seeding_raises_the_quotas_the_fake_enforces() {
+    use detcloud_fake::quotas;
+    let codes: Vec<(&str, &str)> = quotas_for(0).iter().map(|(s, c, _)| (*s, *c)).collect();
+    let fake = [
+        ("vpc", quotas::VPCS),
+        ("vpc", quotas::INTERNET_GATEWAYS),
+        ("vpc", quotas::NAT_GATEWAYS_PER_AZ),
+        ("ec2", quotas::ELASTIC_IPS),
+        ("ec2", quotas::STANDARD_VCPUS),
+    ];
+    assert_eq!(codes, fake);
 }

@@ -92,7 +92,7 @@ fn calls_by_service(cloud: &FakeCloud) -> BTreeMap<String, usize> {
 fn calls_by_operation(cloud: &FakeCloud) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for c in cloud.calls() {
-        *out.entry(c.action).or_default() += 1;
+        *out.entry(c.action.to_string()).or_default() += 1;
     }
     out
 }

@@ -272,7 +272,8 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
             };
             run.emit(node, Phase::Waiting(format!("{id} pending")));
             let nat = id.clone();
-            wait_for(&format!("NAT gateway {nat}"), run.options.timeout, || async {
+            // Boxed, as the other long waits: the future of every node is as large as its largest arm.
+            Box::pin(wait_for(&format!("NAT gateway {nat}"), run.options.timeout, || async {
                 let n = net.describe_nat_gateways(&Filter::id(&nat)).await?;
                 match n.first().map(|n| (n.state, n.failure_message.clone())) {
                     Some((NatGatewayState::Available, _)) => Ok(Some(())),
@@ -282,7 +283,7 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
                     }),
                     _ => Ok(None),
                 }
-            })
+            }))
             .await?;
             Ok((id, created))
         }
@@ -370,8 +371,8 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
                 Err(e) => Err(e),
             }
         }
-        Node::DbCluster => ensure_db_cluster(run).await,
-        Node::DbInstance => ensure_db_instance(run).await,
+        Node::DbCluster => Box::pin(ensure_db_cluster(run)).await,
+        Node::DbInstance => Box::pin(ensure_db_instance(run)).await,
         Node::Bucket => {
             let s3 = run.cloud.storage();
             let created = s3.create_bucket(&p.names.bucket, &p.spec.region).await?;
@@ -393,7 +394,7 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
             logs.put_retention_policy(&p.names.log_group, p.spec.log_retention_days).await?;
             Ok((p.names.log_group.clone(), created))
         }
-        Node::Master => ensure_master(run).await,
+        Node::Master => Box::pin(ensure_master(run)).await,
         Node::MasterAddress => {
             let master = run.id(Node::Master);
             let (address, created) = match inv.address(node) {
@@ -405,7 +406,7 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
             }
             Ok((address.public_ip, created))
         }
-        Node::MasterConfig => ensure_master_config(run).await,
+        Node::MasterConfig => Box::pin(ensure_master_config(run)).await,
     }
 }
 

@@ -120,7 +120,7 @@ async fn create_converges_status_is_healthy_and_delete_keeps_the_data() {
     let writes: Vec<String> = cloud
         .calls()
         .into_iter()
-        .map(|c| c.action)
+        .map(|c| c.action.to_string())
         .filter(|a| {
             ["Create", "Run", "Allocate", "Import", "Put", "Associate"]
                 .iter()

@@ -29,7 +29,7 @@ fn denied(cloud: &FakeCloud) -> Vec<String> {
         .calls()
         .into_iter()
         .filter(|c| c.enforced && matches!(&c.outcome, Err(code) if code.contains("AccessDenied")))
-        .map(|c| c.action)
+        .map(|c| c.action.to_string())
         .collect()
 }
 

@@ -17,7 +17,12 @@ async fn ready(cloud: &FakeCloud, options: &ConnectOptions) -> Plan {
 }
 
 fn writes(cloud: &FakeCloud) -> Vec<String> {
-    cloud.calls().into_iter().map(|c| c.action).filter(|a| !a.contains(":Get") && !a.contains(":List")).collect()
+    cloud
+        .calls()
+        .into_iter()
+        .map(|c| c.action.to_string())
+        .filter(|a| !a.contains(":Get") && !a.contains(":List"))
+        .collect()
 }
 
 #[tokio::test]

@@ -5,8 +5,9 @@
 //! world; [`FakeCloud::call`] does everything else, so that each rule lives in one place.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use detcloud_policy::PolicyDocument;
+use detcloud_policy::eval::CompiledPolicy;
 use detcloud_provider::{Error, Result, Tags};
 use tokio::time::Instant;
 
@@ -36,7 +37,7 @@ pub(crate) struct Target {
     /// The account owning the resource when its ARN does not say (S3 buckets).
     pub(crate) owner: Option<String>,
     /// The resource's own policy (a bucket policy), evaluated for every check of the request.
-    pub(crate) resource_policy: Option<PolicyDocument>,
+    pub(crate) resource_policy: Option<Arc<CompiledPolicy>>,
     /// The resource's tags, seen as `aws:ResourceTag/...` and `iam:ResourceTag/...`: added to the
     /// context only when a policy is evaluated (formatting the keys on every call is costly).
     pub(crate) resource_tags: Tags,
@@ -45,7 +46,25 @@ pub(crate) struct Target {
     pub(crate) request_tags: Tags,
     /// A call to a regional service: the request has `aws:RequestedRegion`, the caller's region.
     pub(crate) regional: bool,
+    /// False when no policy will read the tags (a caller whose policies are not evaluated, on a
+    /// resource without a resource policy): `with_resource_tags` and `with_request_tags` then
+    /// copy nothing.
+    pub(crate) wants_tags: bool,
 }
+
+/// How a call's caller is authorized, as far as building its [`Target`] is concerned.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Enforcement {
+    /// The caller's identity policies are evaluated: the target names every action the request
+    /// needs (`ec2:CreateTags` for a create with tags).
+    pub(crate) enforced: bool,
+    /// Those policies read tags (`aws:ResourceTag/...`, `aws:RequestTag/...`, `aws:TagKeys`): the
+    /// target carries the request's and the resources' tags.
+    pub(crate) reads_tags: bool,
+}
+
+/// No tags, for a resource that does not exist (yet).
+pub(crate) static NO_TAGS: Tags = Tags::new();
 
 /// One more action a request needs, on its own resource with its own condition keys.
 #[derive(Debug, Clone)]
@@ -58,12 +77,20 @@ pub(crate) struct Check {
     pub(crate) context: Context,
     /// The resource's tags, seen as `aws:ResourceTag/...` when a policy is evaluated.
     pub(crate) resource_tags: Tags,
+    /// As [`Target::wants_tags`].
+    pub(crate) wants_tags: bool,
 }
 
 impl Check {
     /// `action` on `resource`.
     pub(crate) fn new(action: &'static str, resource: impl Into<String>) -> Self {
-        Check { action, resource: resource.into(), context: Context::new(), resource_tags: Tags::new() }
+        Check {
+            action,
+            resource: resource.into(),
+            context: Context::new(),
+            resource_tags: Tags::new(),
+            wants_tags: true,
+        }
     }
 
     /// The same check with one more condition key.
@@ -74,7 +101,9 @@ impl Check {
 
     /// The same check with the resource's tags as `aws:ResourceTag/...`.
     pub(crate) fn with_resource_tags(mut self, tags: &Tags) -> Self {
-        self.resource_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if self.wants_tags {
+            self.resource_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         self
     }
 }
@@ -82,7 +111,7 @@ impl Check {
 impl Target {
     /// A call on `resource`.
     pub(crate) fn new(resource: impl Into<String>) -> Self {
-        Target { resource: resource.into(), ..Target::default() }
+        Target { resource: resource.into(), wants_tags: true, ..Target::default() }
     }
 
     /// The same target with one more condition key.
@@ -94,7 +123,9 @@ impl Target {
     /// The same target with the resource's tags as `aws:ResourceTag/...` and
     /// `iam:ResourceTag/...`.
     pub(crate) fn with_resource_tags(mut self, tags: &Tags) -> Self {
-        self.resource_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if self.wants_tags {
+            self.resource_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         self
     }
 
@@ -104,7 +135,9 @@ impl Target {
         if tags.is_empty() {
             return self;
         }
-        self.request_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if self.wants_tags {
+            self.request_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         self.also.extend(tag_action);
         self
     }
@@ -142,9 +175,9 @@ impl Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecord {
     /// The ARN of the caller (`arn:aws:sts::ACCT:assumed-role/NAME/SESSION`, ...).
-    pub principal: String,
+    pub principal: Arc<str>,
     /// The IAM action, such as `iam:CreateRole` or `sts:AssumeRole`.
-    pub action: String,
+    pub action: &'static str,
     /// The ARN of the resource acted on (`*` when the action has none).
     pub resource: String,
     /// `Ok`, or the AWS-style error code of the failure (see [`error_code`]).
@@ -273,6 +306,17 @@ impl FakeCloud {
         target: impl FnOnce(&World, &Caller) -> Target,
         run: impl FnOnce(&mut World, &Caller) -> Result<T>,
     ) -> Result<T> {
+        self.call_enforced(action, |w, caller, _| target(w, caller), |w, caller, _| run(w, caller)).await
+    }
+
+    /// [`call`](Self::call), telling `target` and `run` how the caller is authorized (what the
+    /// target must carry).
+    pub(crate) async fn call_enforced<T>(
+        &self,
+        action: &'static str,
+        target: impl FnOnce(&World, &Caller, Enforcement) -> Target,
+        run: impl FnOnce(&mut World, &Caller, Enforcement) -> Result<T>,
+    ) -> Result<T> {
         let delay = self.lock().runtime.faults.delay_for(action);
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
@@ -280,8 +324,12 @@ impl FakeCloud {
         let mut guard = self.lock();
         let shared = &mut *guard;
         let caller = &*self.caller;
-        let target = target(&shared.world, caller);
-        let enforced = enforce::is_enforced(&shared.world, caller);
+        // Who decides this caller's requests, and with which policies, looked up once per call.
+        let authority = enforce::authority(&shared.world, caller);
+        let role_policies = enforce::compiled(&shared.world, &mut shared.runtime.policies, caller, &authority);
+        let enforced = authority.is_enforced();
+        let how = Enforcement { enforced, reads_tags: role_policies.as_ref().is_some_and(|c| c.reads_tags()) };
+        let target = target(&shared.world, caller, how);
         if enforced {
             let used = &mut shared.runtime.actions_used;
             for a in target.actions(action) {
@@ -301,13 +349,15 @@ impl FakeCloud {
                     &shared.world,
                     &mut shared.runtime.policies,
                     caller,
+                    &authority,
+                    role_policies.as_deref(),
                     &self.region,
                     action,
                     &target,
                     now,
                 )
             })
-            .and_then(|()| run(&mut shared.world, caller));
+            .and_then(|()| run(&mut shared.world, caller, how));
         let iam_read = |a: &str| a.starts_with("Get") || a.starts_with("List") || a.starts_with("Simulate");
         if action.strip_prefix("iam:").is_some_and(|a| !iam_read(a)) {
             // An IAM write may have changed a role's policies: compile them again when next needed.
@@ -322,7 +372,7 @@ impl FakeCloud {
         }
         shared.runtime.calls.push(CallRecord {
             principal: caller.arn.clone(),
-            action: action.to_string(),
+            action,
             resource: target.resource,
             outcome: result.as_ref().map(|_| ()).map_err(error_code),
             enforced,

@@ -12,7 +12,7 @@ use detcloud_provider::{
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::call::{Check, Target};
+use crate::call::{Check, Target, NO_TAGS};
 use crate::clock::{self, Timings};
 use crate::ec2_network::{
     check_client_token, check_filter_ids, check_free_address, check_id, check_on, creating, groups_for,
@@ -564,7 +564,7 @@ fn cancel_spot_requests(w: &mut World, at: At<'_>, ids: &[String]) -> Result<()>
 /// image and key pair it uses.
 fn run_target(w: &World, at: At<'_>, request: &RunInstance) -> Target {
     const RUN: &str = "ec2:RunInstances";
-    let mut target = creating(w, at, "instance", &request.tags, "RunInstances");
+    let mut target = creating(at, "instance", &request.tags, "RunInstances");
     if let Some(role) = request.instance_profile_name.as_deref().and_then(|p| profile_role_arn(w, at.account(), p)) {
         target = target.before(
             Check::new("iam:PassRole", role).with("iam:PassedToService", vec!["ec2.amazonaws.com".to_string()]),
@@ -584,8 +584,8 @@ fn run_target(w: &World, at: At<'_>, request: &RunInstance) -> Target {
         .after(Check::new(RUN, at.ec2("volume", "*")))
         .after(Check::new(RUN, format!("arn:aws:ec2:{}::image/{}", at.region, request.image_id)));
     if let Some(key) = &request.key_name {
-        let tags = ec2.key_pairs.get(key).map(|k| k.tags.clone()).unwrap_or_default();
-        target = target.after(Check::new(RUN, at.ec2("key-pair", key)).with_resource_tags(&tags));
+        let tags = ec2.key_pairs.get(key).map_or(&NO_TAGS, |k| &k.tags);
+        target = target.after(at.check(RUN, at.ec2("key-pair", key)).with_resource_tags(tags));
     }
     target
 }
@@ -633,7 +633,7 @@ impl Compute for FakeCloud {
         self.regional(
             "ec2:ImportKeyPair",
             |_, at| {
-                let target = Target::new(at.ec2("key-pair", name)).with_request_tags(tags, Some("ec2:CreateTags"));
+                let target = at.target(at.ec2("key-pair", name)).with_request_tags(tags, Some("ec2:CreateTags"));
                 if tags.is_empty() {
                     target
                 } else {
@@ -649,8 +649,8 @@ impl Compute for FakeCloud {
         self.regional(
             "ec2:DeleteKeyPair",
             |w, at| {
-                let tags = w.region(at.account(), at.region).ec2.key_pairs.get(name).map(|k| k.tags.clone());
-                Target::new(at.ec2("key-pair", name)).with_resource_tags(&tags.unwrap_or_default())
+                let pair = w.region(at.account(), at.region).ec2.key_pairs.get(name);
+                at.target(at.ec2("key-pair", name)).with_resource_tags(pair.map_or(&NO_TAGS, |k| &k.tags))
             },
             |w, at| {
                 if w.region(at.account(), at.region).ec2.key_pairs.contains_key(name) {
@@ -736,7 +736,7 @@ impl FakeCloud {
     pub fn request_spot_instance(&self, request: RunInstance) -> (SpotRequest, Instance) {
         let mut shared = self.lock();
         let region: &str = &self.region;
-        let at = At { caller: &self.caller, region };
+        let at = At::unchecked(&self.caller, region);
         shared.world.settle(&self.caller.account, region);
         match launch(&mut shared.world, at, &request, true) {
             Ok((instance, Some(spot))) => (spot, instance),

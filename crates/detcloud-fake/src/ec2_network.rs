@@ -316,12 +316,17 @@ pub(crate) fn nat_is_live(nat: &NatRec, t: &Timings) -> bool {
 /// [`Timings::finished_listed`], as AWS does. Those of a loaded snapshot (whose end is unknown)
 /// are kept: a snapshot loses nothing.
 pub(crate) fn settle(ec2: &mut Ec2Region, t: &Timings) {
-    let now = clock::now();
+    // The clock is read only for a finished resource (most calls find none).
     let over = |since: Option<Instant>, phase: std::time::Duration| {
-        since.is_some_and(|since| now >= since + phase + t.finished_listed)
+        since.is_some_and(|since| clock::now() >= since + phase + t.finished_listed)
     };
-    ec2.instances.retain(|_, i| !(i.terminated && over(i.since, t.instance_termination)));
-    ec2.nat_gateways.retain(|_, n| !(n.deleted && over(n.since, t.nat_gateway_deletion)));
+    // Most calls find nothing to forget: look before rebuilding the maps.
+    if ec2.instances.values().any(|i| i.terminated && over(i.since, t.instance_termination)) {
+        ec2.instances.retain(|_, i| !(i.terminated && over(i.since, t.instance_termination)));
+    }
+    if ec2.nat_gateways.values().any(|n| n.deleted && over(n.since, t.nat_gateway_deletion)) {
+        ec2.nat_gateways.retain(|_, n| !(n.deleted && over(n.since, t.nat_gateway_deletion)));
+    }
 }
 
 fn to_peering_state(state: &str) -> PeeringState {
@@ -529,25 +534,19 @@ fn dependency(kind: &str, id: &str) -> Error {
 
 /// The target of an EC2 create: `kind/*`, with the request's tags, which need `ec2:CreateTags`
 /// (with `ec2:CreateAction`), when the caller's policies are evaluated.
-pub(crate) fn creating(w: &World, at: At<'_>, kind: &str, tags: &Tags, create_action: &str) -> Target {
-    let target = Target::new(at.ec2(kind, "*"));
-    if tags.is_empty() || !needs_tags(w, at) {
+pub(crate) fn creating(at: At<'_>, kind: &str, tags: &Tags, create_action: &str) -> Target {
+    let target = at.target(at.ec2(kind, "*"));
+    if tags.is_empty() || !at.enforced {
         target
     } else {
         target.with_request_tags(tags, Some("ec2:CreateTags")).with("ec2:CreateAction", vec![create_action.to_string()])
     }
 }
 
-/// True when the caller's requests are evaluated against policies, so that a target needs the
-/// tags of its request and resources (EC2's resources have no resource policy: for any other
-/// caller their tags are never read).
-fn needs_tags(w: &World, at: At<'_>) -> bool {
-    crate::enforce::is_enforced(w, at.caller)
-}
-
-/// The tags of the EC2 resource `id`, when the caller's policies will read them.
+/// The tags of the EC2 resource `id`, when the caller's policies will read them (EC2's resources
+/// have no resource policy: for any other caller their tags are never read).
 fn tags_for(w: &World, at: At<'_>, id: &str) -> Tags {
-    if needs_tags(w, at) {
+    if at.reads_tags {
         w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default()
     } else {
         Tags::new()
@@ -1682,7 +1681,7 @@ impl Network for FakeCloud {
     async fn create_vpc(&self, cidr: &str, tags: &Tags) -> Result<Vpc> {
         self.regional(
             "ec2:CreateVpc",
-            |w, at| creating(w, at, "vpc", tags, "CreateVpc"),
+            |_, at| creating(at, "vpc", tags, "CreateVpc"),
             |w, at| create_vpc(w, at, cidr, tags),
         )
         .await
@@ -1700,7 +1699,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateSubnet",
             |w, at| {
-                creating(w, at, "subnet", &request.tags, "CreateSubnet").after(check_on(
+                creating(at, "subnet", &request.tags, "CreateSubnet").after(check_on(
                     w,
                     at,
                     "ec2:CreateSubnet",
@@ -1723,7 +1722,7 @@ impl Network for FakeCloud {
     async fn create_internet_gateway(&self, tags: &Tags) -> Result<InternetGateway> {
         self.regional(
             "ec2:CreateInternetGateway",
-            |w, at| creating(w, at, "internet-gateway", tags, "CreateInternetGateway"),
+            |_, at| creating(at, "internet-gateway", tags, "CreateInternetGateway"),
             |w, at| create_igw(w, at, tags),
         )
         .await
@@ -1759,7 +1758,7 @@ impl Network for FakeCloud {
     async fn allocate_address(&self, tags: &Tags) -> Result<Address> {
         self.regional(
             "ec2:AllocateAddress",
-            |w, at| creating(w, at, "elastic-ip", tags, "AllocateAddress"),
+            |_, at| creating(at, "elastic-ip", tags, "AllocateAddress"),
             |w, at| allocate_address(w, at, tags),
         )
         .await
@@ -1791,7 +1790,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateNatGateway",
             |w, at| {
-                creating(w, at, "natgateway", &request.tags, "CreateNatGateway")
+                creating(at, "natgateway", &request.tags, "CreateNatGateway")
                     .after(check_on(w, at, "ec2:CreateNatGateway", &request.subnet_id))
                     .after(check_on(w, at, "ec2:CreateNatGateway", &request.allocation_id))
             },
@@ -1812,7 +1811,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateRouteTable",
             |w, at| {
-                creating(w, at, "route-table", tags, "CreateRouteTable").after(check_on(
+                creating(at, "route-table", tags, "CreateRouteTable").after(check_on(
                     w,
                     at,
                     "ec2:CreateRouteTable",
@@ -1882,7 +1881,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateSecurityGroup",
             |w, at| {
-                creating(w, at, "security-group", tags, "CreateSecurityGroup").after(check_on(
+                creating(at, "security-group", tags, "CreateSecurityGroup").after(check_on(
                     w,
                     at,
                     "ec2:CreateSecurityGroup",
@@ -1939,7 +1938,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateNetworkInterface",
             |w, at| {
-                creating(w, at, "network-interface", tags, "CreateNetworkInterface").after(check_on(
+                creating(at, "network-interface", tags, "CreateNetworkInterface").after(check_on(
                     w,
                     at,
                     "ec2:CreateNetworkInterface",
@@ -1968,7 +1967,7 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateVpcPeeringConnection",
             |w, at| {
-                creating(w, at, "vpc-peering-connection", tags, "CreateVpcPeeringConnection").after(check_on(
+                creating(at, "vpc-peering-connection", tags, "CreateVpcPeeringConnection").after(check_on(
                     w,
                     at,
                     "ec2:CreateVpcPeeringConnection",

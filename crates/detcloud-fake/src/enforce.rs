@@ -8,7 +8,7 @@
 //!   hold) may do everything in its own account, and only `sts:AssumeRole` in other accounts.
 //! - `sts:GetCallerIdentity` needs no permission; expired session credentials fail every call.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use detcloud_policy::eval::{self, CompiledPolicy, Decision, PrincipalType, Request};
@@ -24,8 +24,8 @@ use crate::world::World;
 /// The principal a `FakeCloud` calls as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Caller {
-    /// The principal's ARN.
-    pub(crate) arn: String,
+    /// The principal's ARN (shared: every call log entry names it).
+    pub(crate) arn: Arc<str>,
     /// The account it belongs to.
     pub(crate) account: String,
     /// The role behind it (in [`account`](Self::account)), for a role or a role session.
@@ -50,7 +50,7 @@ impl Caller {
     /// The administrator user of `account`.
     pub(crate) fn admin(account: &str) -> Self {
         Caller {
-            arn: format!("arn:aws:iam::{account}:user/admin"),
+            arn: format!("arn:aws:iam::{account}:user/admin").into(),
             account: account.to_string(),
             role: None,
             expires: None,
@@ -73,7 +73,7 @@ impl Caller {
             ("iam", "user" | "root") => None,
             _ => return Err(format!("{arn:?} is not a user, role or assumed-role session ARN")),
         };
-        Ok(Caller { arn: arn.to_string(), account: parsed.account, role, expires: None })
+        Ok(Caller { arn: arn.into(), account: parsed.account, role, expires: None })
     }
 
     /// The caller's unique id as `sts:GetCallerIdentity` reports it: `ROLEID:session` for a
@@ -113,14 +113,14 @@ fn role_of<'w>(world: &'w World, account: &str, r: &RoleRef) -> Option<&'w RoleS
 }
 
 /// How a caller's requests are decided.
-enum Authority<'w> {
+pub(crate) enum Authority<'w> {
     /// Everything in its own account, only `sts:AssumeRole` elsewhere.
     Unrestricted,
     /// What the role's policies allow; `None` when the session's role is gone (nothing).
     Role(Option<&'w RoleState>),
 }
 
-fn authority<'w>(world: &'w World, caller: &Caller) -> Authority<'w> {
+pub(crate) fn authority<'w>(world: &'w World, caller: &Caller) -> Authority<'w> {
     match &caller.role {
         None => Authority::Unrestricted,
         Some(r) => match (role_of(world, &caller.account, r), &r.id) {
@@ -133,9 +133,11 @@ fn authority<'w>(world: &'w World, caller: &Caller) -> Authority<'w> {
     }
 }
 
-/// True when the caller's identity policies are evaluated.
-pub(crate) fn is_enforced(world: &World, caller: &Caller) -> bool {
-    matches!(authority(world, caller), Authority::Role(_))
+impl Authority<'_> {
+    /// True when the caller's identity policies are evaluated.
+    pub(crate) fn is_enforced(&self) -> bool {
+        matches!(self, Authority::Role(_))
+    }
 }
 
 /// The `AccessDenied` AWS answers: `User: ARN is not authorized to perform: ACTION on resource:
@@ -149,6 +151,21 @@ pub(crate) fn denied(caller: &Caller, action: &str, resource: &str, reason: &str
     Error::AccessDenied { action: Some(action.to_string()), message }
 }
 
+/// The compiled policies that decide `caller`'s requests under `authority` (`None`: no policy is
+/// evaluated; empty for a session whose role is gone, which may do nothing).
+pub(crate) fn compiled(
+    world: &World,
+    cache: &mut PolicyCache,
+    caller: &Caller,
+    authority: &Authority<'_>,
+) -> Option<Arc<CompiledRole>> {
+    match authority {
+        Authority::Role(Some(role)) => Some(cache.get(world, &caller.account, role)),
+        Authority::Role(None) => Some(Arc::new(CompiledRole::default())),
+        Authority::Unrestricted => None,
+    }
+}
+
 /// Decides whether `caller`, calling `region`, may perform `action` (with `target.before`,
 /// `target.also` and `target.after`) on `target.resource` at `now`.
 #[allow(clippy::too_many_arguments)]
@@ -156,6 +173,8 @@ pub(crate) fn authorize(
     world: &World,
     cache: &mut PolicyCache,
     caller: &Caller,
+    authority: &Authority<'_>,
+    role_policies: Option<&CompiledRole>,
     region: &str,
     action: &str,
     target: &Target,
@@ -180,17 +199,9 @@ pub(crate) fn authorize(
                 .map(|a| (a, target.resource.as_str(), Ctx::Target(target))),
         )
         .chain(target.after.iter().map(|c| (c.action, c.resource.as_str(), Ctx::Check(c))));
-    let authority = authority(world, caller);
-    let role_policies = match &authority {
-        Authority::Role(role) => Some(match role {
-            Some(r) => cache.get(world, &caller.account, r),
-            None => Arc::new(CompiledRole::default()),
-        }),
-        Authority::Unrestricted => None,
-    };
     for (action, resource, request) in checks {
         let role = match authority {
-            Authority::Role(role) => role,
+            Authority::Role(role) => *role,
             Authority::Unrestricted => None,
         };
         let owner = match &target.owner {
@@ -211,29 +222,30 @@ pub(crate) fn authorize(
             ));
         }
         // Only the keys the role's policies read, unless a resource policy is evaluated too.
-        let wanted = match (&role_policies, &target.resource_policy) {
+        let wanted = match (role_policies, &target.resource_policy) {
             (Some(compiled), None) => Some(&compiled.context_keys),
             _ => None,
         };
         let context = request_context(world, caller, region, role, request, wanted);
-        let request = Request {
-            principal: Some(caller.arn.clone()),
-            principal_type: PrincipalType::Aws,
-            action: action.to_string(),
-            resource: resource.to_string(),
-            context,
-        };
+        // The request reuses the buffers of the previous one (its strings have room already).
+        let request = &mut cache.request;
+        set(request.principal.get_or_insert_with(String::new), &caller.arn);
+        request.principal_type = PrincipalType::Aws;
+        set(&mut request.action, action);
+        set(&mut request.resource, resource);
+        request.context = context;
+        let request = &*request;
         // Identity policies alone decide for resources without an owner of their own (IAM, EC2,
         // ...: the fake only ever acts on the caller's account there).
         let own_for_role = own || target.owner.is_none();
         // A resource policy's explicit deny binds everyone; its allow grants within the account
         // and is required across accounts.
-        let resource_decision = target.resource_policy.as_ref().map(|p| eval::evaluate_trust(p, &request).decision);
+        let resource_decision = target.resource_policy.as_ref().map(|p| p.decide_trust(request));
         if resource_decision == Some(Decision::ExplicitDeny) {
             return Err(denied(caller, action, resource, "with an explicit deny in a resource-based policy"));
         }
         let resource_allows = resource_decision == Some(Decision::Allowed);
-        match &role_policies {
+        match role_policies {
             None => {
                 if !(own || action == "sts:AssumeRole" || resource_allows) {
                     return Err(denied(
@@ -277,22 +289,29 @@ pub(crate) fn authorize(
     Ok(())
 }
 
+/// `text` in `buffer`, reusing its allocation.
+fn set(buffer: &mut String, text: &str) {
+    buffer.clear();
+    buffer.push_str(text);
+}
+
 /// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`); empty for `*` or
 /// anything that is not an ARN. Read without parsing the whole ARN: this runs for every call.
 fn arn_account(resource: &str) -> &str {
     let Some(rest) = resource.strip_prefix("arn:") else { return "" };
-    // Skip the partition, service and region (three fields), then read up to the next `:`.
-    let mut start = 0;
-    for _ in 0..3 {
-        match rest[start..].find(':') {
-            Some(i) => start += i + 1,
-            None => return "",
+    // Skip the partition, service and region (three fields), then read up to the next `:`. A
+    // plain loop over the bytes: `:` is ASCII, so every index found is a character boundary.
+    let (mut colons, mut start) = (0, 0);
+    for (i, b) in rest.bytes().enumerate() {
+        if b == b':' {
+            if colons == 3 {
+                return &rest[start..i];
+            }
+            colons += 1;
+            start = i + 1;
         }
     }
-    match rest[start..].find(':') {
-        Some(end) => &rest[start..start + end],
-        None => "",
-    }
+    ""
 }
 
 /// Where a check's condition keys come from.
@@ -310,13 +329,26 @@ pub(crate) struct CompiledRole {
     context_keys: BTreeSet<String>,
 }
 
+impl CompiledRole {
+    /// True when the policies read tags (`aws:RequestTag/...`, `aws:TagKeys`,
+    /// `aws:ResourceTag/...`, `iam:ResourceTag/...`): only then do targets need them.
+    pub(crate) fn reads_tags(&self) -> bool {
+        self.context_keys.iter().any(|k| {
+            ["aws:requesttag/", "aws:resourcetag/", "iam:resourcetag/"].iter().any(|p| k.starts_with(p))
+                || k == "aws:tagkeys"
+        })
+    }
+}
+
 /// Each role's compiled policies, by account and role id, so that a call does not copy and
-/// re-read the role's documents. Emptied whenever IAM changes (see [`FakeCloud::call`]).
+/// re-read the role's documents (ordered maps: a few short keys compare faster than they hash). Emptied whenever IAM changes (see [`FakeCloud::call`]).
 ///
 /// [`FakeCloud::call`]: crate::FakeCloud
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {
-    roles: HashMap<String, HashMap<String, Arc<CompiledRole>>>,
+    roles: BTreeMap<String, BTreeMap<String, Arc<CompiledRole>>>,
+    /// The request of the last check, kept for its buffers.
+    request: Request,
 }
 
 impl PolicyCache {
@@ -369,12 +401,25 @@ fn request_context(
     request: Ctx<'_>,
     wanted: Option<&BTreeSet<String>>,
 ) -> Context {
+    if wanted.is_some_and(BTreeSet::is_empty) {
+        // Policies without conditions or variables (the spec's) read nothing from the context.
+        return Context::new();
+    }
     let want = |prefix: &str, rest: &str| wanted.is_none_or(|w| is_wanted(w, prefix, rest));
+    // Whether any wanted key is of a tag family (`aws:resourcetag/...`): if not, its tags are
+    // not looked at one by one.
+    let family = |prefix: &str| wanted.is_none_or(|w| w.iter().any(|k| k.starts_with(prefix)));
     let no_tags = Tags::new();
-    let (own, request_tags, resource_tags, target) = match request {
+    let (own, mut request_tags, mut resource_tags, target) = match request {
         Ctx::Check(c) => (&c.context, &no_tags, &c.resource_tags, None),
         Ctx::Target(t) => (&t.context, &t.request_tags, &t.resource_tags, Some(t)),
     };
+    if !family("aws:requesttag/") && !family("aws:tagkeys") {
+        request_tags = &no_tags;
+    }
+    if !family("aws:resourcetag/") && !family("iam:resourcetag/") {
+        resource_tags = &no_tags;
+    }
     let mut request = Context::new();
     for (k, v) in own {
         if want(k, "") {
@@ -415,13 +460,13 @@ fn request_context(
             set("aws:PrincipalArn", &|| role.arn(&caller.account));
             let kind = if caller.role.as_ref().is_some_and(|r| r.session.is_some()) { "AssumedRole" } else { "Role" };
             set("aws:PrincipalType", &|| kind.to_string());
-            for (k, v) in &role.tags {
+            for (k, v) in role.tags.iter().filter(|_| family("aws:principaltag/")) {
                 if want("aws:PrincipalTag/", k) {
                     context.insert(format!("aws:PrincipalTag/{k}"), vec![v.clone()]);
                 }
             }
         }
-        None => set("aws:PrincipalArn", &|| caller.arn.clone()),
+        None => set("aws:PrincipalArn", &|| caller.arn.to_string()),
     }
     context.extend(request);
     context

@@ -84,7 +84,7 @@ fn aws_managed_id(account: &str, region: &str, service: &str) -> String {
 }
 
 fn key_arn(at: At<'_>, id: &str) -> String {
-    at.arn("kms", &format!("key/{id}"))
+    at.arn_of("kms", "key/", id)
 }
 
 /// A key reference resolved to a key id (and whether it is AWS managed), if it names one.
@@ -227,7 +227,7 @@ impl FakeCloud {
     /// (`kms:CreateAlias`, which the contract lacks). A test helper: not logged, not authorized.
     pub fn create_alias(&self, alias: &str, key_id: &str) -> Result<()> {
         let mut shared = self.lock();
-        let at = At { caller: &self.caller, region: &self.region };
+        let at = At::unchecked(&self.caller, &self.region);
         let w = &mut shared.world;
         let name = alias.strip_prefix("alias/").unwrap_or("");
         if name.is_empty()
@@ -255,7 +255,7 @@ impl FakeCloud {
     /// describable (`Disabled`) but cannot encrypt. A test helper: not logged, not authorized.
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
         let mut shared = self.lock();
-        let at = At { caller: &self.caller, region: &self.region };
+        let at = At::unchecked(&self.caller, &self.region);
         let w = &mut shared.world;
         let (id, managed) = resolve_id(w, at, key_id).ok_or_else(|| Error::not_found("KMS key", key_id))?;
         if managed {

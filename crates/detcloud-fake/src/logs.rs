@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use detcloud_provider::{Error, LogGroup, Logs, Result, Tags};
 use serde::{Deserialize, Serialize};
 
-use crate::call::Target;
+use crate::call::{Target, NO_TAGS};
 use crate::region::{check_tags, merged_tags, At};
 use crate::world::World;
 use crate::FakeCloud;
@@ -37,12 +37,12 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 fn group_arn(at: At<'_>, name: &str) -> String {
-    at.arn("logs", &format!("log-group:{name}"))
+    at.arn_of("logs", "log-group:", name)
 }
 
 fn group_target(w: &World, at: At<'_>, name: &str) -> Target {
-    let tags = w.region(at.account(), at.region).log_groups.get(name).map(|g| g.tags.clone()).unwrap_or_default();
-    Target::new(group_arn(at, name)).with_resource_tags(&tags)
+    let group = w.region(at.account(), at.region).log_groups.get(name);
+    at.target(group_arn(at, name)).with_resource_tags(group.map_or(&NO_TAGS, |g| &g.tags))
 }
 
 fn group<'w>(w: &'w World, at: At<'_>, name: &str) -> Result<&'w LogGroupRec> {
@@ -59,7 +59,7 @@ impl Logs for FakeCloud {
     async fn create_log_group(&self, name: &str, tags: &Tags) -> Result<()> {
         self.regional(
             "logs:CreateLogGroup",
-            |_, at| Target::new(group_arn(at, name)).with_request_tags(tags, Some("logs:TagResource")),
+            |_, at| at.target(group_arn(at, name)).with_request_tags(tags, Some("logs:TagResource")),
             |w, at| {
                 check_name(name)?;
                 check_tags(tags)?;

@@ -6,6 +6,7 @@
 //! Master passwords are `Secret`s: no error, call record or `Debug` output shows them; snapshots
 //! keep them (a sandbox must be able to restore what it created).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -17,7 +18,7 @@ use detcloud_provider::{
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::call::{Check, Target};
+use crate::call::{Check, Target, NO_TAGS};
 use crate::clock::{self, Timings};
 use crate::ec2_network::{check_free_address, next_private_ip};
 use crate::region::{check_tags, At};
@@ -155,8 +156,15 @@ pub(crate) struct SnapshotRec {
 /// Removes the clusters and instances whose deletion is complete (all of those being deleted,
 /// with `all`).
 pub(crate) fn settle(rds: &mut RdsRegion, t: &Timings, all: bool) {
-    rds.clusters.retain(|_, c| !(c.deleting && (all || clock::reached(c.since, t.db_cluster_deletion))));
-    rds.instances.retain(|_, i| !(i.deleting && (all || clock::reached(i.since, t.db_instance_deletion))));
+    let gone_cluster = |c: &ClusterRec| c.deleting && (all || clock::reached(c.since, t.db_cluster_deletion));
+    let gone_instance = |i: &DbInstanceRec| i.deleting && (all || clock::reached(i.since, t.db_instance_deletion));
+    // Most calls find nothing to remove: look before rebuilding the maps.
+    if rds.clusters.values().any(gone_cluster) {
+        rds.clusters.retain(|_, c| !gone_cluster(c));
+    }
+    if rds.instances.values().any(gone_instance) {
+        rds.instances.retain(|_, i| !gone_instance(i));
+    }
 }
 
 fn cluster_status(c: &ClusterRec, t: &Timings) -> &'static str {
@@ -271,30 +279,39 @@ fn group_out(g: &SubnetGroupRec) -> DbSubnetGroup {
 // ---------------------------------------------------------------------------------------------
 // ARNs and targets.
 
+/// `id` in lower case (RDS identifiers are case-insensitive), copied only when it has capitals.
+fn lower(id: &str) -> Cow<'_, str> {
+    if id.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(id.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(id)
+    }
+}
+
 fn cluster_arn(at: At<'_>, id: &str) -> String {
-    at.arn("rds", &format!("cluster:{}", id.to_ascii_lowercase()))
+    at.arn_of("rds", "cluster:", &lower(id))
 }
 
 fn instance_arn(at: At<'_>, id: &str) -> String {
-    at.arn("rds", &format!("db:{}", id.to_ascii_lowercase()))
+    at.arn_of("rds", "db:", &lower(id))
 }
 
 fn group_arn(at: At<'_>, name: &str) -> String {
-    at.arn("rds", &format!("subgrp:{}", name.to_ascii_lowercase()))
+    at.arn_of("rds", "subgrp:", &lower(name))
 }
 
 fn snapshot_arn(at: At<'_>, id: &str) -> String {
-    at.arn("rds", &format!("cluster-snapshot:{}", id.to_ascii_lowercase()))
+    at.arn_of("rds", "cluster-snapshot:", &lower(id))
 }
 
 fn cluster_target(w: &World, at: At<'_>, id: &str) -> Target {
-    let tags = w.region(at.account(), at.region).rds.clusters.get(&id.to_ascii_lowercase()).map(|c| c.tags.clone());
-    Target::new(cluster_arn(at, id)).with_resource_tags(&tags.unwrap_or_default())
+    let cluster = w.region(at.account(), at.region).rds.clusters.get(&*lower(id));
+    at.target(cluster_arn(at, id)).with_resource_tags(cluster.map_or(&NO_TAGS, |c| &c.tags))
 }
 
 fn cluster_check(w: &World, at: At<'_>, action: &'static str, id: &str) -> Check {
-    let tags = w.region(at.account(), at.region).rds.clusters.get(&id.to_ascii_lowercase()).map(|c| c.tags.clone());
-    Check::new(action, cluster_arn(at, id)).with_resource_tags(&tags.unwrap_or_default())
+    let cluster = w.region(at.account(), at.region).rds.clusters.get(&*lower(id));
+    at.check(action, cluster_arn(at, id)).with_resource_tags(cluster.map_or(&NO_TAGS, |c| &c.tags))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -847,7 +864,7 @@ impl Database for FakeCloud {
     ) -> Result<DbSubnetGroup> {
         self.regional(
             "rds:CreateDBSubnetGroup",
-            |_, at| Target::new(group_arn(at, name)).with_request_tags(tags, Some("rds:AddTagsToResource")),
+            |_, at| at.target(group_arn(at, name)).with_request_tags(tags, Some("rds:AddTagsToResource")),
             |w, at| create_subnet_group(w, at, name, description, subnet_ids, tags),
         )
         .await
@@ -866,8 +883,8 @@ impl Database for FakeCloud {
         self.regional(
             "rds:DeleteDBSubnetGroup",
             |w, at| {
-                let tags = subnet_group(w, at, name).map(|g| g.tags.clone()).unwrap_or_default();
-                Target::new(group_arn(at, name)).with_resource_tags(&tags)
+                let group = subnet_group(w, at, name);
+                at.target(group_arn(at, name)).with_resource_tags(group.map_or(&NO_TAGS, |g| &g.tags))
             },
             |w, at| delete_subnet_group(w, at, name),
         )
@@ -951,13 +968,8 @@ impl Database for FakeCloud {
         self.regional(
             "rds:DeleteDBInstance",
             |w, at| {
-                let tags = w
-                    .region(at.account(), at.region)
-                    .rds
-                    .instances
-                    .get(&id.to_ascii_lowercase())
-                    .map(|i| i.tags.clone());
-                Target::new(instance_arn(at, id)).with_resource_tags(&tags.unwrap_or_default())
+                let instance = w.region(at.account(), at.region).rds.instances.get(&*lower(id));
+                at.target(instance_arn(at, id)).with_resource_tags(instance.map_or(&NO_TAGS, |i| &i.tags))
             },
             |w, at| delete_instance(w, at, id),
         )

@@ -102,7 +102,7 @@ pub(crate) fn is_zone_of(zone: &str, region: &str) -> bool {
 
 /// The ARN of a regional resource: `arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE`.
 pub(crate) fn arn(service: &str, region: &str, account: &str, resource: &str) -> String {
-    format!("arn:aws:{service}:{region}:{account}:{resource}")
+    ["arn:aws:", service, ":", region, ":", account, ":", resource].concat()
 }
 
 /// Tags of one request to EC2, RDS, KMS or Logs: at most 50, AWS's key and value rules.
@@ -137,10 +137,10 @@ impl World {
     /// clusters and DB instances; terminated instances and deleted NAT gateways once they are no
     /// longer listed), so that every call sees them gone. Touches nothing else.
     pub(crate) fn settle(&mut self, account: &str, region: &str) {
-        let timings = self.timings;
+        let timings = &self.timings;
         if let Some(state) = self.accounts.get_mut(account).and_then(|a| a.regions.get_mut(region)) {
-            crate::rds::settle(&mut state.rds, &timings, false);
-            crate::ec2_network::settle(&mut state.ec2, &timings);
+            crate::rds::settle(&mut state.rds, timings, false);
+            crate::ec2_network::settle(&mut state.ec2, timings);
         }
     }
 }
@@ -179,9 +179,24 @@ pub(crate) struct At<'a> {
     pub(crate) caller: &'a crate::enforce::Caller,
     /// The region.
     pub(crate) region: &'a str,
+    /// True when the caller's identity policies are evaluated (see
+    /// [`Enforcement`](crate::call::Enforcement)): targets name every action a request needs.
+    pub(crate) enforced: bool,
+    /// True when those policies read tags: targets carry the request's and resources' tags.
+    pub(crate) reads_tags: bool,
 }
 
 impl<'a> At<'a> {
+    /// A call by `caller` in `region`, authorized as `how`.
+    pub(crate) fn new(caller: &'a crate::enforce::Caller, region: &'a str, how: crate::call::Enforcement) -> Self {
+        At { caller, region, enforced: how.enforced, reads_tags: how.reads_tags }
+    }
+
+    /// Where a test helper acts: nothing is authorized, so no target is built.
+    pub(crate) fn unchecked(caller: &'a crate::enforce::Caller, region: &'a str) -> Self {
+        At { caller, region, enforced: false, reads_tags: false }
+    }
+
     /// The caller's account.
     pub(crate) fn account(&self) -> &'a str {
         &self.caller.account
@@ -192,9 +207,24 @@ impl<'a> At<'a> {
         arn(service, self.region, self.account(), resource)
     }
 
+    /// The ARN of `prefix` followed by `name` of `service` here (`log-group:` and a name).
+    pub(crate) fn arn_of(&self, service: &str, prefix: &str, name: &str) -> String {
+        ["arn:aws:", service, ":", self.region, ":", self.account(), ":", prefix, name].concat()
+    }
+
     /// The ARN of the EC2 resource `kind/id` here (`id` may be `*`).
     pub(crate) fn ec2(&self, kind: &str, id: &str) -> String {
-        format!("arn:aws:ec2:{}:{}:{kind}/{id}", self.region, self.account())
+        ["arn:aws:ec2:", self.region, ":", self.account(), ":", kind, "/", id].concat()
+    }
+
+    /// A call here on `resource`: it copies tags only when the caller's policies may read them.
+    pub(crate) fn target(&self, resource: String) -> crate::call::Target {
+        crate::call::Target { wants_tags: self.reads_tags, ..crate::call::Target::new(resource) }
+    }
+
+    /// A check of `action` here on `resource`, copying tags only when they may be read.
+    pub(crate) fn check(&self, action: &'static str, resource: String) -> crate::call::Check {
+        crate::call::Check { wants_tags: self.reads_tags, ..crate::call::Check::new(action, resource) }
     }
 }
 
@@ -208,12 +238,12 @@ impl crate::FakeCloud {
         run: impl FnOnce(&mut World, At<'_>) -> Result<T>,
     ) -> Result<T> {
         let region: &str = &self.region;
-        self.call(
+        self.call_enforced(
             action,
-            |w, caller| crate::call::Target { regional: true, ..target(w, At { caller, region }) },
-            |w, caller| {
+            |w, caller, how| crate::call::Target { regional: true, ..target(w, At::new(caller, region, how)) },
+            |w, caller, how| {
                 w.settle(&caller.account, region);
-                run(w, At { caller, region })
+                run(w, At::new(caller, region, how))
             },
         )
         .await

@@ -34,7 +34,16 @@ impl SplitMix64 {
 
     /// `len` characters drawn from `alphabet`.
     pub(crate) fn string(&mut self, alphabet: &[u8], len: usize) -> String {
-        (0..len).map(|_| alphabet[self.below(alphabet.len())] as char).collect()
+        let mut out = String::with_capacity(len);
+        self.push(&mut out, alphabet, len);
+        out
+    }
+
+    /// `len` characters drawn from `alphabet` (ASCII), appended to `out`.
+    pub(crate) fn push(&mut self, out: &mut String, alphabet: &[u8], len: usize) {
+        for _ in 0..len {
+            out.push(char::from(alphabet[self.below(alphabet.len())]));
+        }
     }
 }
 

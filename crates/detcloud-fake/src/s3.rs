@@ -7,8 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use detcloud_policy::eval::CompiledPolicy;
 use detcloud_policy::{Arn, PolicyDocument};
 use detcloud_provider::{Bucket, BucketCreation, BucketEncryption, Error, Result, Storage};
 use serde::{Deserialize, Serialize};
@@ -27,10 +29,34 @@ pub(crate) struct BucketRec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) encryption: Option<EncryptionRec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) policy: Option<PolicyDocument>,
+    pub(crate) policy: Option<BucketPolicy>,
     /// Object sizes in bytes, by key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) objects: BTreeMap<String, u64>,
+}
+
+/// A bucket policy, compiled once: it is evaluated on every request to the bucket. Saved as the
+/// document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "PolicyDocument", into = "PolicyDocument")]
+pub(crate) struct BucketPolicy(Arc<CompiledPolicy>);
+
+impl From<PolicyDocument> for BucketPolicy {
+    fn from(document: PolicyDocument) -> Self {
+        BucketPolicy(Arc::new(CompiledPolicy::new(&document)))
+    }
+}
+
+impl From<BucketPolicy> for PolicyDocument {
+    fn from(policy: BucketPolicy) -> Self {
+        policy.0.document().clone()
+    }
+}
+
+impl PartialEq for BucketPolicy {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.document() == other.0.document()
+    }
 }
 
 /// Default encryption.
@@ -110,7 +136,7 @@ fn bucket_target(w: &World, caller: &Caller, name: &str, resource: String) -> Ta
     match find(w, name) {
         Some((owner, b)) => {
             target.owner = Some(owner.to_string());
-            target.resource_policy = b.policy.clone();
+            target.resource_policy = b.policy.as_ref().map(|p| Arc::clone(&p.0));
         }
         None => target.owner = Some(caller.account.clone()),
     }
@@ -212,7 +238,7 @@ impl Storage for FakeCloud {
             |w, _| {
                 bucket(w, name)?;
                 check_policy(name, policy)?;
-                bucket_mut(w, name).policy = Some(policy.clone());
+                bucket_mut(w, name).policy = Some(BucketPolicy::from(policy.clone()));
                 Ok(())
             },
         )
@@ -253,7 +279,7 @@ impl Storage for FakeCloud {
                     name: name.to_string(),
                     region: b.region.clone(),
                     encryption: b.encryption.as_ref().map(EncryptionRec::to),
-                    policy: b.policy.clone(),
+                    policy: b.policy.as_ref().map(|p| p.0.document().clone()),
                     object_count: b.objects.len() as u64,
                 })
             },

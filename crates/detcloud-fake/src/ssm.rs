@@ -133,7 +133,7 @@ pub(crate) struct InvocationRec {
 }
 
 fn parameter_arn(at: At<'_>, name: &str) -> String {
-    at.arn("ssm", &format!("parameter/{}", name.strip_prefix('/').unwrap_or(name)))
+    at.arn_of("ssm", "parameter/", name.strip_prefix('/').unwrap_or(name))
 }
 
 fn check_name(name: &str) -> Result<()> {

@@ -81,7 +81,7 @@ fn assume_role(
     }
 
     let mut trust_request = Request::new(ACTION, request.role_arn.clone())
-        .with_principal(PrincipalType::Aws, caller.arn.clone())
+        .with_principal(PrincipalType::Aws, caller.arn.to_string())
         .with_context("aws:PrincipalAccount", [caller.account.clone()])
         .with_context("aws:userid", [caller.user_id(world)])
         .with_context("sts:RoleSessionName", [session.clone()]);
@@ -104,7 +104,7 @@ fn assume_role(
         assumed_role_arn: session_arn.clone(),
     };
     let session_caller = Caller {
-        arn: session_arn,
+        arn: session_arn.into(),
         account: arn.account.clone(),
         role: Some(RoleRef { name: role_name, id: Some(role_id), session: Some(session.clone()) }),
         expires: Some(now + duration),
@@ -137,7 +137,7 @@ impl Identity for FakeCloud {
         self.call(
             "sts:GetCallerIdentity",
             |_, _| Target::new("*"),
-            |w, c| Ok(CallerIdentity { account: c.account.clone(), arn: c.arn.clone(), user_id: c.user_id(w) }),
+            |w, c| Ok(CallerIdentity { account: c.account.clone(), arn: c.arn.to_string(), user_id: c.user_id(w) }),
         )
         .await
     }

@@ -113,7 +113,10 @@ impl World {
 
     /// An account, created on first use.
     pub(crate) fn account_mut(&mut self, id: &str) -> &mut Account {
-        self.accounts.entry(id.to_string()).or_default()
+        if !self.accounts.contains_key(id) {
+            self.accounts.insert(id.to_string(), Account::default());
+        }
+        self.accounts.get_mut(id).expect("inserted above")
     }
 
     /// The regional state of `account` in `region`, read-only; a region never written is empty.
@@ -123,7 +126,11 @@ impl World {
 
     /// The regional state of `account` in `region`, created on first use.
     pub(crate) fn region_mut(&mut self, account: &str, region: &str) -> &mut RegionState {
-        self.account_mut(account).regions.entry(region.to_string()).or_default()
+        let regions = &mut self.account_mut(account).regions;
+        if !regions.contains_key(region) {
+            regions.insert(region.to_string(), RegionState::default());
+        }
+        regions.get_mut(region).expect("inserted above")
     }
 }
 
@@ -145,7 +152,16 @@ impl Ids {
 
     /// An IAM unique id: `prefix` (`AROA`, `ANPA`, `AIPA`, ...) and 17 characters.
     pub(crate) fn unique_id(&mut self, prefix: &str) -> String {
-        format!("{prefix}{}", self.next_rng().string(UPPER_ALNUM, 17))
+        self.prefixed(prefix, "", UPPER_ALNUM, 17)
+    }
+
+    /// `prefix`, `separator` and `len` characters drawn from `alphabet`, in one allocation.
+    fn prefixed(&mut self, prefix: &str, separator: &str, alphabet: &[u8], len: usize) -> String {
+        let mut out = String::with_capacity(prefix.len() + separator.len() + len);
+        out.push_str(prefix);
+        out.push_str(separator);
+        self.next_rng().push(&mut out, alphabet, len);
+        out
     }
 
     /// Random-looking strings drawn from `alphabet`.
@@ -161,7 +177,7 @@ impl Ids {
 
     /// An EC2-style id: `prefix-` and 17 hexadecimal digits (`vpc-0c9f3e5a7b1d2e4f6`).
     pub(crate) fn ec2(&mut self, prefix: &str) -> String {
-        format!("{prefix}-{}", self.string(HEX, 17))
+        self.prefixed(prefix, "-", HEX, 17)
     }
 
     /// A UUID-shaped id (KMS keys, SSM commands).

@@ -200,7 +200,7 @@ async fn the_call_log_records_every_call_and_the_actions_used() {
         }
     );
     assert_eq!(calls[1].outcome, Err("AccessDenied".to_string()));
-    assert_eq!(calls[3].principal, "arn:aws:iam::111111111111:user/admin");
+    assert_eq!(&*calls[3].principal, "arn:aws:iam::111111111111:user/admin");
     assert!(!calls[3].enforced);
     let used: Vec<String> = admin.actions_used().into_iter().collect();
     assert_eq!(used, ["iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:TagRole", "sts:GetCallerIdentity"]);

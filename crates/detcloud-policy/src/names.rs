@@ -93,20 +93,42 @@ pub fn validate_external_id(id: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// The first character of `s` that tags may not contain, if any (bytes for ASCII text: tags are
+/// checked on every create).
+fn first_bad_tag_char(s: &str) -> Option<char> {
+    if s.is_ascii() {
+        s.bytes().map(char::from).find(|c| !is_tag_char(*c))
+    } else {
+        s.chars().find(|c| !is_tag_char(*c))
+    }
+}
+
+/// The length of `s` in characters.
+fn char_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
 fn is_tag_char(c: char) -> bool {
-    c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
+    match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' | ' ' | '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@' => true,
+        c => !c.is_ascii() && c.is_alphanumeric(),
+    }
 }
 
 /// Tag keys: 1-128 Unicode letters, digits, spaces and `_ . : / = + - @`, not starting with `aws:`.
 pub fn validate_tag_key(key: &str) -> Result<(), NameError> {
-    let len = key.chars().count();
+    let len = char_len(key);
     if len == 0 || len > 128 {
         return Err(NameError(format!("tag keys must be 1-128 characters long (got {len})")));
     }
-    if key.to_ascii_lowercase().starts_with("aws:") {
+    if key.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:")) {
         return Err(NameError("tag keys may not start with the reserved prefix 'aws:'".to_string()));
     }
-    if let Some(bad) = key.chars().find(|c| !is_tag_char(*c)) {
+    if let Some(bad) = first_bad_tag_char(key) {
         return Err(NameError(format!(
             "tag keys may contain only letters, digits, spaces and _ . : / = + - @ (found {})",
             Printable(bad)
@@ -117,11 +139,11 @@ pub fn validate_tag_key(key: &str) -> Result<(), NameError> {
 
 /// Tag values: 0-256 Unicode letters, digits, spaces and `_ . : / = + - @`.
 pub fn validate_tag_value(value: &str) -> Result<(), NameError> {
-    let len = value.chars().count();
+    let len = char_len(value);
     if len > 256 {
         return Err(NameError(format!("tag values must be at most 256 characters long (got {len})")));
     }
-    if let Some(bad) = value.chars().find(|c| !is_tag_char(*c)) {
+    if let Some(bad) = first_bad_tag_char(value) {
         return Err(NameError(format!(
             "tag values may contain only letters, digits, spaces and _ . : / = + - @ (found {})",
             Printable(bad)
@@ -167,5 +189,17 @@ mod tests {
         assert!(validate_tag_key("").is_err());
         assert!(validate_tag_value("").is_ok());
         assert!(validate_tag_value("a;b").is_err());
+        assert!(validate_tag_key("AWS:foo").is_err() && validate_tag_key("Aws:").is_err());
+        assert!(validate_tag_key("aws").is_ok() && validate_tag_key("awsé:").is_ok());
+    }
+
+    #[test]
+    fn tag_characters_are_unicode_letters_digits_spaces_and_the_listed_marks() {
+        // The rule as AWS states it, checked against the fast ASCII path for every character of
+        // the Basic Multilingual Plane.
+        let rule = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+        for c in (0..0x1_0000u32).filter_map(char::from_u32) {
+            assert_eq!(is_tag_char(c), rule(c), "{c:?}");
+        }
     }
 }

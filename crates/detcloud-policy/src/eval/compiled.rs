@@ -3,7 +3,8 @@
 //! parsed and keys lower-cased. Decides exactly as the evaluator on the document (the property
 //! tests compare the two).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{
     chars, compile, decide_with, evaluate_trust_with, evaluate_with, glob, parse_operator, principal_block_applies,
@@ -25,6 +26,32 @@ pub struct CompiledPolicy {
     needs_context: bool,
     /// Every context key a statement can read, lower-cased.
     context_keys: BTreeSet<String>,
+    /// For each action a statement names literally (folded), the statements that name it: one
+    /// lookup per request instead of one per statement.
+    literal_actions: HashMap<String, Vec<usize>, BuildHasherDefault<Fnv>>,
+}
+
+/// FNV-1a: the action index's hash. The keys are a policy's own action names, short and few;
+/// SipHash's protection against chosen collisions buys nothing here and costs most of a lookup.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -38,11 +65,11 @@ struct CompiledStatement {
     conditions: Vec<Condition>,
 }
 
-/// Action patterns, case-folded: literals in a set, wildcard patterns compiled.
+/// Action patterns, case-folded: literals (in the policy's index), wildcard patterns compiled.
 #[derive(Debug, Clone)]
 struct Patterns {
     negated: bool,
-    literals: HashSet<String>,
+    literals: Vec<String>,
     globs: Vec<Vec<Tok>>,
 }
 
@@ -84,20 +111,22 @@ impl Patterns {
             Matcher::Only(p) => (false, p),
             Matcher::AllExcept(p) => (true, p),
         };
-        let mut out = Patterns { negated, literals: HashSet::new(), globs: vec![] };
+        let mut out = Patterns { negated, literals: vec![], globs: vec![] };
         for p in list {
             if p.contains(['*', '?']) {
                 // Without variables, compiling always succeeds.
                 out.globs.extend(compile(p, true, None, true));
             } else {
-                out.literals.insert(fold(p));
+                out.literals.push(fold(p));
             }
         }
         out
     }
 
-    fn applies(&self, folded: &str, folded_chars: &mut Option<Vec<char>>) -> bool {
-        let any = self.literals.contains(folded)
+    /// `literal`: whether the action is one of [`literals`](Self::literals) (looked up once per
+    /// request in the policy's index).
+    fn applies(&self, literal: bool, folded: &str, folded_chars: &mut Option<Vec<char>>) -> bool {
+        let any = literal
             || (!self.globs.is_empty() && {
                 let value = folded_chars.get_or_insert_with(|| folded.chars().collect());
                 self.globs.iter().any(|g| glob(g, value))
@@ -186,7 +215,16 @@ impl CompiledPolicy {
                 }
             }
         }
-        CompiledPolicy { doc: doc.clone(), vars, statements, needs_context, context_keys }
+        let mut literal_actions: HashMap<String, Vec<usize>, BuildHasherDefault<Fnv>> = HashMap::default();
+        for (i, st) in statements.iter().enumerate() {
+            for literal in st.action.iter().flat_map(|a| &a.literals) {
+                let named_by = literal_actions.entry(literal.clone()).or_default();
+                if named_by.last() != Some(&i) {
+                    named_by.push(i);
+                }
+            }
+        }
+        CompiledPolicy { doc: doc.clone(), vars, statements, needs_context, context_keys, literal_actions }
     }
 
     /// Every request-context key this policy can read (condition keys and policy variables),
@@ -216,16 +254,31 @@ impl CompiledPolicy {
         evaluate_trust_with(self, req, &context_for(std::slice::from_ref(self), None, req))
     }
 
+    /// The decision of [`evaluate_trust`](Self::evaluate_trust), without building the
+    /// explanation (for a resource policy checked on every request).
+    pub fn decide_trust(&self, req: &Request) -> Decision {
+        let s = self.scan(req, &context_for(std::slice::from_ref(self), None, req), true);
+        if s.deny.is_some() {
+            Decision::ExplicitDeny
+        } else if s.allow.is_some() {
+            Decision::Allowed
+        } else {
+            Decision::ImplicitDeny
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn statement_applies(
         &self,
         st: &CompiledStatement,
         req: &Request,
+        literal: bool,
         folded: (&str, &mut Option<Vec<char>>),
         resource_chars: &mut Option<Vec<char>>,
         ctx: &Context<'_>,
         require_principal: bool,
     ) -> bool {
-        let action_ok = st.action.as_ref().is_some_and(|a| a.applies(folded.0, folded.1));
+        let action_ok = st.action.as_ref().is_some_and(|a| a.applies(literal, folded.0, folded.1));
         if !action_ok {
             return false;
         }
@@ -249,7 +302,22 @@ impl Scanner for CompiledPolicy {
     }
 
     fn scan(&self, req: &Request, ctx: &Context<'_>, require_principal: bool) -> Scan {
-        let folded = fold(&req.action);
+        // Actions are short ASCII: fold them on the stack.
+        let mut buffer = [0u8; 128];
+        let owned;
+        let folded: &str = match req.action.as_bytes() {
+            a if a.is_ascii() && a.len() <= buffer.len() => {
+                let b = &mut buffer[..a.len()];
+                b.copy_from_slice(a);
+                b.make_ascii_lowercase();
+                std::str::from_utf8(b).unwrap_or_default()
+            }
+            _ => {
+                owned = fold(&req.action);
+                &owned
+            }
+        };
+        let named_by: &[usize] = self.literal_actions.get(folded).map_or(&[], Vec::as_slice);
         let mut folded_chars = None;
         let mut resource_chars = None;
         let mut out = Scan { deny: None, allow: None };
@@ -262,7 +330,8 @@ impl Scanner for CompiledPolicy {
                 && self.statement_applies(
                     st,
                     req,
-                    (&folded, &mut folded_chars),
+                    named_by.contains(&i),
+                    (folded, &mut folded_chars),
                     &mut resource_chars,
                     ctx,
                     require_principal,

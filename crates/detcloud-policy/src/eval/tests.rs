@@ -852,6 +852,7 @@ proptest! {
             prop_assert_eq!(c.evaluate(&r), p.evaluate(&r));
             prop_assert_eq!(c.decide(&r), p.evaluate(&r).decision);
             prop_assert_eq!(c.evaluate_trust(&r), evaluate_trust(p, &r));
+            prop_assert_eq!(c.decide_trust(&r), evaluate_trust(p, &r).decision);
         }
     }
 

@@ -20,44 +20,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use detcloud_aws::{AwsCloud, AwsOptions};
+use detcloud_bench::{connect, connected, purge, spec, throughput, vendor_session, ACCOUNT, KEY};
 use detcloud_cluster::seed::{quotas_for, seed_cluster};
-use detcloud_cluster::{
-    create, delete, prepare, status, ClusterSpec, CreateOptions, DeleteOptions, Fleet, FleetOptions, Graph, Node,
-    RateLimit,
-};
+use detcloud_cluster::{create, delete, prepare, status, CreateOptions, Fleet, FleetOptions, Graph, Node, RateLimit};
 use detcloud_connect::{apply, apply_with, plan, Catalog, Component, ConnectOptions, Planned};
 use detcloud_fake::{FakeCloud, Timings};
 use detcloud_policy::eval::{CompiledPolicy, Decision, Request};
-use detcloud_provider::{AssumeRoleRequest, Cloud};
+use detcloud_provider::Cloud;
 use serde_json::{json, Value};
 
-const ACCOUNT: &str = "123456789012";
-const VENDOR: &str = "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role";
-const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl bench";
-
-async fn connect(cloud: &dyn Cloud, account: &str) {
-    let catalog = Catalog::new(&ConnectOptions::default(), account);
-    if let Planned::Ready(p) = plan(cloud, catalog, false).await.expect("plan") {
-        apply(cloud, &p).await.expect("apply");
-    }
-}
-
-async fn connected(timings: Timings) -> FakeCloud {
-    let cloud = FakeCloud::new(ACCOUNT);
-    cloud.set_timings(timings);
-    connect(&cloud, ACCOUNT).await;
-    cloud
-}
-
-fn spec(name: &str) -> ClusterSpec {
-    let mut s = ClusterSpec::new(name, "us-west-2");
-    s.master.inbound_cidrs = vec!["203.0.113.0/24".into()];
-    s
-}
-
-fn purge(sequential: bool) -> DeleteOptions {
-    DeleteOptions { purge: true, sequential, ..Default::default() }
-}
+/// The benchmark's allocator: a lifecycle on the fake allocates and frees about 2,300 small
+/// values, which mimalloc serves in a fraction of the system allocator's time (a third of a
+/// lifecycle's instructions go to glibc's malloc and free). `detcloud-bench-system-alloc` measures
+/// the same lifecycles with the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Virtual seconds of a create with `concurrency`, and the calls it made by service.
 async fn timed_create(concurrency: usize) -> (Duration, BTreeMap<String, usize>, FakeCloud) {
@@ -99,44 +76,6 @@ fn calls_by_operation(cloud: &FakeCloud) -> BTreeMap<String, usize> {
 
 fn total(m: &BTreeMap<String, usize>) -> usize {
     m.values().sum()
-}
-
-/// Create + delete lifecycles per second on the fake (instant timings, one core): `n` clusters one
-/// after another in one world, an hour of virtual time apart, as the account's administrator or (`as_role`) as the vendor's
-/// session of the cross-account role, with every call authorized by the role's policies. Also
-/// the virtual bytes of fake state left after them (what the world keeps of deleted clusters).
-async fn lifecycles_per_second(n: u32, as_role: bool) -> (f64, usize) {
-    let admin = connected(Timings::instant()).await;
-    let empty = admin.to_json().len();
-    let wall = Instant::now();
-    for i in 0..n {
-        // A session lasts an hour: each lifecycle takes a new one, as the control plane would.
-        let cloud = if as_role { vendor_session(&admin, ACCOUNT, "lifecycles").await } else { admin.clone() };
-        let name = format!("b{i}");
-        let prepared = prepare(&cloud, &spec(&name), ACCOUNT).await.expect("prepare");
-        create(&cloud, &prepared, &CreateOptions::new(KEY)).await.expect("create");
-        delete(&cloud, &name, "us-west-2", ACCOUNT, &purge(false)).await.expect("delete");
-        admin.clear_calls();
-        // An hour apart in virtual time: AWS (and the fake) list a terminated instance and a
-        // deleted NAT gateway for an hour, so the world holds at most one deleted cluster's.
-        tokio::time::advance(Duration::from_secs(3600)).await;
-    }
-    let per_second = f64::from(n) / wall.elapsed().as_secs_f64();
-    (per_second, admin.to_json().len().saturating_sub(empty))
-}
-
-/// Determined's session of the cross-account role of `account` in `world`.
-async fn vendor_session(world: &FakeCloud, account: &str, session_name: &str) -> FakeCloud {
-    world
-        .as_principal(VENDOR)
-        .assume_role(AssumeRoleRequest {
-            role_arn: format!("arn:aws:iam::{account}:role/det-cloud-customer-xacct-mgmt"),
-            session_name: session_name.into(),
-            external_id: None,
-            duration: None,
-        })
-        .await
-        .expect("assume the cross-account role")
 }
 
 /// One fleet sweep of `clusters` seeded clusters spread over `accounts` accounts, under EC2's
@@ -183,6 +122,16 @@ async fn fleet_sweep(clusters: usize, accounts: usize) -> Value {
         "sweep_virtual_seconds": virtual_s,
         "sweep_wall_ms": wall_ms,
     })
+}
+
+/// The throughput measured by `detcloud-bench-system-alloc` (built beside this binary), if any.
+fn system_allocator_throughput() -> Option<Value> {
+    let exe = std::env::current_exe().ok()?.with_file_name("detcloud-bench-system-alloc");
+    let out = std::process::Command::new(exe).arg("5").output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
 }
 
 /// Median wall time of `detcloud --help` (spawned `runs` times) and the binary's size, when the
@@ -282,6 +231,15 @@ fn main() {
     let paused = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build();
     let paused = paused.expect("tokio runtime");
     let mut report = paused.block_on(on_the_fake());
+    drop(paused);
+    // Fake throughput: five rounds of 1,000 lifecycles each way, with this binary's allocator and,
+    // in a process of its own, with the system allocator.
+    let fast = throughput(5, 1000);
+    report["fake_lifecycles_per_second"] = fast["admin"]["median"].clone();
+    report["fake_lifecycles_per_second_as_role"] = fast["role"]["median"].clone();
+    report["fake_state_bytes_left_after_1000_lifecycles"] = fast["state_bytes_left"].clone();
+    report["fake_throughput"] = fast;
+    report["fake_throughput_system_allocator"] = system_allocator_throughput().unwrap_or(Value::Null);
     let fake_lifecycle_s = 1.0 / report["fake_lifecycles_per_second"].as_f64().unwrap_or(f64::NAN);
 
     match cli_startup(30) {
@@ -329,8 +287,6 @@ async fn on_the_fake() -> Value {
     let delete_bound =
         t.instance_termination.max(t.nat_gateway_deletion).max(t.db_instance_deletion + t.db_cluster_deletion);
 
-    let (per_second, left_after) = lifecycles_per_second(1000, false).await;
-    let (per_second_as_role, _) = lifecycles_per_second(1000, true).await;
     let cloud = connected(Timings::instant()).await;
     let empty = cloud.to_json().len();
     let prepared = prepare(&cloud, &spec("sized"), ACCOUNT).await.expect("prepare");
@@ -391,9 +347,6 @@ async fn on_the_fake() -> Value {
         "calls_per_create_by_operation": create_operations,
         "calls_per_delete_by_operation": delete_operations,
         "calls_per_status_by_operation": status_operations,
-        "fake_lifecycles_per_second": per_second,
-        "fake_lifecycles_per_second_as_role": per_second_as_role,
-        "fake_state_bytes_left_after_1000_lifecycles": left_after,
         "fake_state_bytes_per_cluster": state_per_cluster,
         "fleet_sweep": fleet,
         "policy_decision_ns": compiled_ns,
@@ -401,6 +354,14 @@ async fn on_the_fake() -> Value {
         "policy_decision_uncompiled_ns": document_ns,
         "policy_decisions_allowed": allowed,
     })
+}
+
+/// A throughput's median and spread: `4980 (4710-5230)`.
+fn rate(spread: &Value) -> String {
+    match (spread["median"].as_f64(), spread["min"].as_f64(), spread["max"].as_f64()) {
+        (Some(median), Some(min), Some(max)) => format!("{median:.0} ({min:.0}-{max:.0})"),
+        _ => "not measured".into(),
+    }
 }
 
 fn print_table(r: &Value) {
@@ -427,12 +388,11 @@ fn print_table(r: &Value) {
         ("calls per status".into(), format!("{}", r["calls_per_status_total"])),
         (
             "fake lifecycles per second (1 core, instant timings), as the administrator".into(),
-            format!("{:.0}", f("fake_lifecycles_per_second")),
+            rate(&r["fake_throughput"]["admin"]),
         ),
-        (
-            "  same, as the cross-account role (every call authorized)".into(),
-            format!("{:.0}", f("fake_lifecycles_per_second_as_role")),
-        ),
+        ("  same, as the cross-account role (every call authorized)".into(), rate(&r["fake_throughput"]["role"])),
+        ("  as the administrator, system allocator".into(), rate(&r["fake_throughput_system_allocator"]["admin"])),
+        ("  as the role, system allocator".into(), rate(&r["fake_throughput_system_allocator"]["role"])),
         (
             "fake state left after 1000 lifecycles (bytes of JSON)".into(),
             format!("{}", r["fake_state_bytes_left_after_1000_lifecycles"]),

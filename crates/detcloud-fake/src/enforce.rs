@@ -259,11 +259,11 @@ pub(crate) fn authorize(
             Some(compiled) => {
                 let (policies, boundary) = (&compiled.identity, &compiled.boundary);
                 // The decision alone first; the explanation only for a denial's message.
-                let decision = eval::decide_compiled(policies, boundary.as_ref(), &request);
+                let decision = eval::decide_compiled(policies, boundary.as_ref(), request);
                 if decision == Decision::Allowed && (own_for_role || resource_allows || action == "sts:AssumeRole") {
                     continue;
                 }
-                let evaluation = eval::evaluate_compiled(policies, boundary.as_ref(), &request);
+                let evaluation = eval::evaluate_compiled(policies, boundary.as_ref(), request);
                 let reason = match evaluation.decision {
                     Decision::Allowed if own_for_role || resource_allows || action == "sts:AssumeRole" => continue,
                     Decision::Allowed => format!("because no resource-based policy allows the {action} action"),
@@ -276,7 +276,7 @@ pub(crate) fn authorize(
                     Decision::ImplicitDeny if own && resource_allows && boundary.is_none() => continue,
                     Decision::ImplicitDeny
                         if boundary.is_some()
-                            && eval::decide_compiled(policies, None, &request) == Decision::Allowed =>
+                            && eval::decide_compiled(policies, None, request) == Decision::Allowed =>
                     {
                         format!("because no permissions boundary allows the {action} action")
                     }

@@ -193,7 +193,7 @@ async fn the_call_log_records_every_call_and_the_actions_used() {
         calls[0],
         CallRecord {
             principal: SESSION.into(),
-            action: "iam:GetRole".into(),
+            action: "iam:GetRole",
             resource: DEPLOYER.into(),
             outcome: Ok(()),
             enforced: true,

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use detcloud_policy::eval::CompiledPolicy;
 use detcloud_provider::{Error, Result, Tags};
-use tokio::time::Instant;
 
 use crate::enforce::{self, Caller};
 use crate::world::{Account, World};
@@ -344,7 +343,6 @@ impl FakeCloud {
             .faults
             .inject(action, &caller.account, &self.region)
             .and_then(|()| {
-                let now = Instant::now();
                 enforce::authorize(
                     &shared.world,
                     &mut shared.runtime.policies,
@@ -354,7 +352,6 @@ impl FakeCloud {
                     &self.region,
                     action,
                     &target,
-                    now,
                 )
             })
             .and_then(|()| run(&mut shared.world, caller, how));

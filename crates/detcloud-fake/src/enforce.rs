@@ -167,7 +167,7 @@ pub(crate) fn compiled(
 }
 
 /// Decides whether `caller`, calling `region`, may perform `action` (with `target.before`,
-/// `target.also` and `target.after`) on `target.resource` at `now`.
+/// `target.also` and `target.after`) on `target.resource` now.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn authorize(
     world: &World,
@@ -178,9 +178,9 @@ pub(crate) fn authorize(
     region: &str,
     action: &str,
     target: &Target,
-    now: Instant,
 ) -> Result<()> {
-    if caller.expires.is_some_and(|expires| now >= expires) {
+    // The clock is read only for a session (an administrator's credentials do not expire).
+    if caller.expires.is_some_and(|expires| Instant::now() >= expires) {
         return Err(Error::Credentials {
             message: "ExpiredToken: The security token included in the request is expired".to_string(),
         });
@@ -222,10 +222,11 @@ pub(crate) fn authorize(
             ));
         }
         // Only the keys the role's policies read, unless a resource policy is evaluated too.
-        let wanted = match (role_policies, &target.resource_policy) {
-            (Some(compiled), None) => Some(&compiled.context_keys),
-            _ => None,
-        };
+        // Only the keys the evaluated policies read: the role's, the resource's, or both.
+        let wanted = Wanted([
+            role_policies.map(|c| &c.context_keys),
+            target.resource_policy.as_deref().map(CompiledPolicy::context_keys),
+        ]);
         let context = request_context(world, caller, region, role, request, wanted);
         // The request reuses the buffers of the previous one (its strings have room already).
         let request = &mut cache.request;
@@ -399,16 +400,16 @@ fn request_context(
     region: &str,
     role: Option<&RoleState>,
     request: Ctx<'_>,
-    wanted: Option<&BTreeSet<String>>,
+    wanted: Wanted<'_>,
 ) -> Context {
-    if wanted.is_some_and(BTreeSet::is_empty) {
+    if wanted.is_empty() {
         // Policies without conditions or variables (the spec's) read nothing from the context.
         return Context::new();
     }
-    let want = |prefix: &str, rest: &str| wanted.is_none_or(|w| is_wanted(w, prefix, rest));
+    let want = |prefix: &str, rest: &str| wanted.sets().any(|w| is_wanted(w, prefix, rest));
     // Whether any wanted key is of a tag family (`aws:resourcetag/...`): if not, its tags are
     // not looked at one by one.
-    let family = |prefix: &str| wanted.is_none_or(|w| w.iter().any(|k| k.starts_with(prefix)));
+    let family = |prefix: &str| wanted.sets().any(|w| w.iter().any(|k| k.starts_with(prefix)));
     let no_tags = Tags::new();
     let (own, mut request_tags, mut resource_tags, target) = match request {
         Ctx::Check(c) => (&c.context, &no_tags, &c.resource_tags, None),
@@ -470,6 +471,21 @@ fn request_context(
     }
     context.extend(request);
     context
+}
+
+/// The request-context keys the evaluated policies read (each set lower-cased, as
+/// [`CompiledPolicy::context_keys`] gives them): the identity policies' and the resource policy's.
+#[derive(Clone, Copy)]
+struct Wanted<'a>([Option<&'a BTreeSet<String>>; 2]);
+
+impl<'a> Wanted<'a> {
+    fn sets(&self) -> impl Iterator<Item = &'a BTreeSet<String>> + '_ {
+        self.0.iter().flatten().copied()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sets().all(BTreeSet::is_empty)
+    }
 }
 
 /// True when `prefix` followed by `rest`, lower-cased, is one of `wanted`.

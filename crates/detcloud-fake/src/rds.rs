@@ -288,6 +288,16 @@ fn lower(id: &str) -> Cow<'_, str> {
     }
 }
 
+/// `filter` with its ids in lower case (RDS identifiers are case-insensitive), copied only when
+/// one has capitals.
+fn lower_ids(filter: &Filter) -> Cow<'_, Filter> {
+    if filter.ids.iter().any(|id| id.bytes().any(|b| b.is_ascii_uppercase())) {
+        Cow::Owned(Filter { ids: filter.ids.iter().map(|i| i.to_ascii_lowercase()).collect(), ..filter.clone() })
+    } else {
+        Cow::Borrowed(filter)
+    }
+}
+
 fn cluster_arn(at: At<'_>, id: &str) -> String {
     at.arn_of("rds", "cluster:", &lower(id))
 }
@@ -506,7 +516,7 @@ fn describe_subnet_groups(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<
             return Err(Error::not_found("DB subnet group", id));
         }
     }
-    let filter = Filter { ids: filter.ids.iter().map(|i| i.to_ascii_lowercase()).collect(), ..filter.clone() };
+    let filter = lower_ids(filter);
     Ok(rds
         .subnet_groups
         .values()
@@ -589,7 +599,7 @@ fn describe_clusters(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<DbClu
             return Err(Error::not_found("DB cluster", id));
         }
     }
-    let filter = Filter { ids: filter.ids.iter().map(|i| i.to_ascii_lowercase()).collect(), ..filter.clone() };
+    let filter = lower_ids(filter);
     Ok(rds
         .clusters
         .values()
@@ -789,7 +799,7 @@ fn describe_instances(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<DbIn
             return Err(Error::not_found("DB instance", id));
         }
     }
-    let filter = Filter { ids: filter.ids.iter().map(|i| i.to_ascii_lowercase()).collect(), ..filter.clone() };
+    let filter = lower_ids(filter);
     Ok(rds
         .instances
         .values()

@@ -328,21 +328,29 @@ pub(crate) struct CompiledRole {
     boundary: Option<CompiledPolicy>,
     /// The context keys any of them reads (lower-cased): the only ones a request needs.
     context_keys: BTreeSet<String>,
+    /// True when some of those keys are tags (`aws:RequestTag/...`, `aws:TagKeys`,
+    /// `aws:ResourceTag/...`, `iam:ResourceTag/...`): only then do targets need them.
+    reads_tags: bool,
 }
 
 impl CompiledRole {
-    /// True when the policies read tags (`aws:RequestTag/...`, `aws:TagKeys`,
-    /// `aws:ResourceTag/...`, `iam:ResourceTag/...`): only then do targets need them.
+    /// True when the policies read tags: only then do targets need them.
     pub(crate) fn reads_tags(&self) -> bool {
-        self.context_keys.iter().any(|k| {
-            ["aws:requesttag/", "aws:resourcetag/", "iam:resourcetag/"].iter().any(|p| k.starts_with(p))
-                || k == "aws:tagkeys"
-        })
+        self.reads_tags
     }
 }
 
+/// True when `keys` (lower-cased) hold a key the fake fills with tags.
+fn tag_keys(keys: &BTreeSet<String>) -> bool {
+    keys.iter().any(|k| {
+        ["aws:requesttag/", "aws:resourcetag/", "iam:resourcetag/"].iter().any(|p| k.starts_with(p))
+            || k == "aws:tagkeys"
+    })
+}
+
 /// Each role's compiled policies, by account and role id, so that a call does not copy and
-/// re-read the role's documents (ordered maps: a few short keys compare faster than they hash). Emptied whenever IAM changes (see [`FakeCloud::call`]).
+/// re-read the role's documents (ordered maps: a few short keys compare faster than they hash).
+/// Emptied whenever IAM changes (see [`FakeCloud::call`]).
 ///
 /// [`FakeCloud::call`]: crate::FakeCloud
 #[derive(Debug, Default)]
@@ -362,7 +370,8 @@ impl PolicyCache {
         let identity: Vec<CompiledPolicy> = identity.iter().map(CompiledPolicy::new).collect();
         let boundary = boundary.as_ref().map(CompiledPolicy::new);
         let context_keys = identity.iter().chain(&boundary).flat_map(|p| p.context_keys()).cloned().collect();
-        let compiled = Arc::new(CompiledRole { identity, boundary, context_keys });
+        let reads_tags = tag_keys(&context_keys);
+        let compiled = Arc::new(CompiledRole { identity, boundary, context_keys, reads_tags });
         self.roles.entry(account.to_string()).or_default().insert(role.id.clone(), Arc::clone(&compiled));
         compiled
     }

@@ -533,3 +533,44 @@ async fn faults_apply_to_every_service_before_any_effect() {
     assert!(missing.is_err());
     assert_eq!(cloud.calls().last().unwrap().outcome, Err("InvalidVpcID.NotFound".to_string()));
 }
+
+/// A role whose policies read tags gets them on every kind of target: an EC2 create's request
+/// tags, an RDS cluster's and a log group's resource tags. (A role whose policies read none is
+/// spared copying them: this is the path that must still carry them.)
+#[tokio::test]
+async fn tag_conditions_see_the_tags_of_requests_and_resources_of_every_service() {
+    let condition = |action: &str, key: &str| {
+        detcloud_policy::Statement::allow([action], ["*"]).with_condition(
+            "StringEquals",
+            key,
+            vec![detcloud_policy::ConditionValue::from("ours")],
+        )
+    };
+    let mut doc = allow(&["ec2:CreateTags", "rds:DescribeDBClusters"], &["*"]);
+    doc.statements.push(condition("ec2:CreateVpc", "aws:RequestTag/owner"));
+    doc.statements.push(condition("rds:DeleteDBCluster", "aws:ResourceTag/owner"));
+    doc.statements.push(condition("logs:DeleteLogGroup", "aws:ResourceTag/owner"));
+    let (admin, session) = session_allowing(&[]).await;
+    admin.set_timings(Timings::instant());
+    admin.iam().put_inline_policy("deployer", "inline", &doc).await.unwrap();
+    let ours = tags(&[("owner", "ours")]);
+    let theirs = tags(&[("owner", "theirs")]);
+
+    session.network().create_vpc("10.0.0.0/16", &ours).await.unwrap();
+    denied(session.network().create_vpc("10.1.0.0/16", &theirs).await);
+
+    db_network(&admin).await;
+    let db = admin.database();
+    for (id, t) in [("ours", &ours), ("theirs", &theirs)] {
+        let mut c = cluster(id, "db");
+        c.tags = t.clone();
+        db.create_db_cluster(c).await.unwrap();
+    }
+    session.database().delete_db_cluster("ours", None).await.unwrap();
+    denied(session.database().delete_db_cluster("theirs", None).await);
+
+    admin.logs().create_log_group("/ours", &ours).await.unwrap();
+    admin.logs().create_log_group("/theirs", &theirs).await.unwrap();
+    session.logs().delete_log_group("/ours").await.unwrap();
+    denied(session.logs().delete_log_group("/theirs").await);
+}

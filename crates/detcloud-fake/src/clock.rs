@@ -126,6 +126,12 @@ pub(crate) fn reached(since: Option<Instant>, duration: Duration) -> bool {
     since.is_none_or(|since| now() >= since + duration)
 }
 
+/// True when a phase that began at `since` has lasted `duration`; an unknown start (a loaded
+/// snapshot) never counts: what a snapshot holds is kept.
+pub(crate) fn known_and_reached(since: Option<Instant>, duration: Duration) -> bool {
+    since.is_some_and(|since| now() >= since + duration)
+}
+
 /// When a phase that began at `since` and lasts `duration` ends (`None` for an unknown start: it
 /// is over).
 pub(crate) fn ends(since: Option<Instant>, duration: Duration) -> Option<Instant> {

@@ -317,9 +317,8 @@ pub(crate) fn nat_is_live(nat: &NatRec, t: &Timings) -> bool {
 /// are kept: a snapshot loses nothing.
 pub(crate) fn settle(ec2: &mut Ec2Region, t: &Timings) {
     // The clock is read only for a finished resource (most calls find none).
-    let over = |since: Option<Instant>, phase: std::time::Duration| {
-        since.is_some_and(|since| clock::now() >= since + phase + t.finished_listed)
-    };
+    let over =
+        |since: Option<Instant>, phase: std::time::Duration| clock::known_and_reached(since, phase + t.finished_listed);
     // Most calls find nothing to forget: look before rebuilding the maps.
     if ec2.instances.values().any(|i| i.terminated && over(i.since, t.instance_termination)) {
         ec2.instances.retain(|_, i| !(i.terminated && over(i.since, t.instance_termination)));
@@ -536,7 +535,7 @@ fn dependency(kind: &str, id: &str) -> Error {
 /// (with `ec2:CreateAction`), when the caller's policies are evaluated.
 pub(crate) fn creating(at: At<'_>, kind: &str, tags: &Tags, create_action: &str) -> Target {
     let target = at.target(at.ec2(kind, "*"));
-    if tags.is_empty() || !at.enforced {
+    if tags.is_empty() || !at.how.enforced {
         target
     } else {
         target.with_request_tags(tags, Some("ec2:CreateTags")).with("ec2:CreateAction", vec![create_action.to_string()])
@@ -546,7 +545,7 @@ pub(crate) fn creating(at: At<'_>, kind: &str, tags: &Tags, create_action: &str)
 /// The tags of the EC2 resource `id`, when the caller's policies will read them (EC2's resources
 /// have no resource policy: for any other caller their tags are never read).
 fn tags_for(w: &World, at: At<'_>, id: &str) -> Tags {
-    if at.reads_tags {
+    if at.how.reads_tags {
         w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default()
     } else {
         Tags::new()

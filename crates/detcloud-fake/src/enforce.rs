@@ -13,13 +13,13 @@ use std::sync::Arc;
 
 use detcloud_policy::eval::{self, CompiledPolicy, Decision, PrincipalType, Request};
 use detcloud_policy::{Arn, PolicyDocument};
-use detcloud_provider::{Error, Result, Tags};
+use detcloud_provider::{Error, Result};
 use tokio::time::Instant;
 
-use crate::call::{Context, Target};
+use crate::call::{Context, Target, NO_TAGS};
 use crate::iam::RoleState;
 use crate::rng::{SplitMix64, UPPER_ALNUM};
-use crate::world::World;
+use crate::world::{lower, World};
 
 /// The principal a `FakeCloud` calls as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,13 +99,8 @@ fn pseudo_id(prefix: &str, seed: &str) -> String {
 
 /// The stored role behind `r`, if the world holds it (and, for a session, still the same role).
 fn role_of<'w>(world: &'w World, account: &str, r: &RoleRef) -> Option<&'w RoleState> {
-    let roles = &world.account(account).iam.roles;
     // Role names are case-insensitive; the roles are keyed in lower case.
-    let role = if r.name.bytes().any(|b| b.is_ascii_uppercase()) {
-        roles.get(&r.name.to_ascii_lowercase())
-    } else {
-        roles.get(&r.name)
-    }?;
+    let role = world.account(account).iam.roles.get(&*lower(&r.name))?;
     match &r.id {
         Some(id) if *id != role.id => None,
         _ => Some(role),
@@ -221,7 +216,6 @@ pub(crate) fn authorize(
                 &format!("because no resource-based policy allows the {action} action"),
             ));
         }
-        // Only the keys the role's policies read, unless a resource policy is evaluated too.
         // Only the keys the evaluated policies read: the role's, the resource's, or both.
         let wanted = Wanted([
             role_policies.map(|c| &c.context_keys),
@@ -340,12 +334,19 @@ impl CompiledRole {
     }
 }
 
+/// The (lower-cased) context keys, or their prefixes, the fake fills with a request's tags.
+const REQUEST_TAG_KEYS: [&str; 2] = ["aws:requesttag/", "aws:tagkeys"];
+/// The same for a resource's tags.
+const RESOURCE_TAG_KEYS: [&str; 2] = ["aws:resourcetag/", "iam:resourcetag/"];
+
+/// True when one of `keys` (lower-cased) starts with one of `prefixes`.
+fn reads_any(keys: &BTreeSet<String>, prefixes: &[&str]) -> bool {
+    keys.iter().any(|k| prefixes.iter().any(|p| k.starts_with(p)))
+}
+
 /// True when `keys` (lower-cased) hold a key the fake fills with tags.
 fn tag_keys(keys: &BTreeSet<String>) -> bool {
-    keys.iter().any(|k| {
-        ["aws:requesttag/", "aws:resourcetag/", "iam:resourcetag/"].iter().any(|p| k.starts_with(p))
-            || k == "aws:tagkeys"
-    })
+    reads_any(keys, &REQUEST_TAG_KEYS) || reads_any(keys, &RESOURCE_TAG_KEYS)
 }
 
 /// Each role's compiled policies, by account and role id, so that a call does not copy and
@@ -418,17 +419,16 @@ fn request_context(
     let want = |prefix: &str, rest: &str| wanted.sets().any(|w| is_wanted(w, prefix, rest));
     // Whether any wanted key is of a tag family (`aws:resourcetag/...`): if not, its tags are
     // not looked at one by one.
-    let family = |prefix: &str| wanted.sets().any(|w| w.iter().any(|k| k.starts_with(prefix)));
-    let no_tags = Tags::new();
+    let family = |prefixes: &[&str]| wanted.sets().any(|w| reads_any(w, prefixes));
     let (own, mut request_tags, mut resource_tags, target) = match request {
-        Ctx::Check(c) => (&c.context, &no_tags, &c.resource_tags, None),
+        Ctx::Check(c) => (&c.context, &NO_TAGS, &c.resource_tags, None),
         Ctx::Target(t) => (&t.context, &t.request_tags, &t.resource_tags, Some(t)),
     };
-    if !family("aws:requesttag/") && !family("aws:tagkeys") {
-        request_tags = &no_tags;
+    if !family(&REQUEST_TAG_KEYS) {
+        request_tags = &NO_TAGS;
     }
-    if !family("aws:resourcetag/") && !family("iam:resourcetag/") {
-        resource_tags = &no_tags;
+    if !family(&RESOURCE_TAG_KEYS) {
+        resource_tags = &NO_TAGS;
     }
     let mut request = Context::new();
     for (k, v) in own {
@@ -470,7 +470,7 @@ fn request_context(
             set("aws:PrincipalArn", &|| role.arn(&caller.account));
             let kind = if caller.role.as_ref().is_some_and(|r| r.session.is_some()) { "AssumedRole" } else { "Role" };
             set("aws:PrincipalType", &|| kind.to_string());
-            for (k, v) in role.tags.iter().filter(|_| family("aws:principaltag/")) {
+            for (k, v) in role.tags.iter().filter(|_| family(&["aws:principaltag/"])) {
                 if want("aws:PrincipalTag/", k) {
                     context.insert(format!("aws:PrincipalTag/{k}"), vec![v.clone()]);
                 }

@@ -24,7 +24,7 @@ use crate::ec2_network::{check_free_address, next_private_ip};
 use crate::region::{check_tags, At};
 use crate::rng::LOWER_ALNUM;
 use crate::ssm::secret_text;
-use crate::world::World;
+use crate::world::{has_capitals, lower, World};
 use crate::FakeCloud;
 
 /// The engine the fake supports.
@@ -279,19 +279,10 @@ fn group_out(g: &SubnetGroupRec) -> DbSubnetGroup {
 // ---------------------------------------------------------------------------------------------
 // ARNs and targets.
 
-/// `id` in lower case (RDS identifiers are case-insensitive), copied only when it has capitals.
-fn lower(id: &str) -> Cow<'_, str> {
-    if id.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(id.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(id)
-    }
-}
-
 /// `filter` with its ids in lower case (RDS identifiers are case-insensitive), copied only when
 /// one has capitals.
 fn lower_ids(filter: &Filter) -> Cow<'_, Filter> {
-    if filter.ids.iter().any(|id| id.bytes().any(|b| b.is_ascii_uppercase())) {
+    if filter.ids.iter().any(|id| has_capitals(id)) {
         Cow::Owned(Filter { ids: filter.ids.iter().map(|i| i.to_ascii_lowercase()).collect(), ..filter.clone() })
     } else {
         Cow::Borrowed(filter)
@@ -433,16 +424,12 @@ fn subnet_group<'w>(w: &'w World, at: At<'_>, name: &str) -> Result<&'w SubnetGr
     w.region(at.account(), at.region)
         .rds
         .subnet_groups
-        .get(&name.to_ascii_lowercase())
+        .get(&*lower(name))
         .ok_or_else(|| Error::not_found("DB subnet group", name))
 }
 
 fn cluster<'w>(w: &'w World, at: At<'_>, id: &str) -> Result<&'w ClusterRec> {
-    w.region(at.account(), at.region)
-        .rds
-        .clusters
-        .get(&id.to_ascii_lowercase())
-        .ok_or_else(|| Error::not_found("DB cluster", id))
+    w.region(at.account(), at.region).rds.clusters.get(&*lower(id)).ok_or_else(|| Error::not_found("DB cluster", id))
 }
 
 fn not_available(id: &str) -> Error {
@@ -512,7 +499,7 @@ fn create_subnet_group(
 fn describe_subnet_groups(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<DbSubnetGroup>> {
     let rds = &w.region(at.account(), at.region).rds;
     for id in &filter.ids {
-        if !rds.subnet_groups.contains_key(&id.to_ascii_lowercase()) {
+        if !rds.subnet_groups.contains_key(&*lower(id)) {
             return Err(Error::not_found("DB subnet group", id));
         }
     }
@@ -595,7 +582,7 @@ fn create_cluster(w: &mut World, at: At<'_>, r: &CreateDbCluster) -> Result<DbCl
 fn describe_clusters(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<DbCluster>> {
     let rds = &w.region(at.account(), at.region).rds;
     for id in &filter.ids {
-        if !rds.clusters.contains_key(&id.to_ascii_lowercase()) {
+        if !rds.clusters.contains_key(&*lower(id)) {
             return Err(Error::not_found("DB cluster", id));
         }
     }
@@ -795,7 +782,7 @@ fn describe_instances(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<DbIn
     let t = w.timings;
     let rds = &w.region(at.account(), at.region).rds;
     for id in &filter.ids {
-        if !rds.instances.contains_key(&id.to_ascii_lowercase()) {
+        if !rds.instances.contains_key(&*lower(id)) {
             return Err(Error::not_found("DB instance", id));
         }
     }

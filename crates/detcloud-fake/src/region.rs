@@ -7,6 +7,7 @@ use detcloud_policy::names;
 use detcloud_provider::{AvailabilityZone, Error, Result, Tags};
 use serde::{Deserialize, Serialize};
 
+use crate::call::Enforcement;
 use crate::ec2_network::Ec2Region;
 use crate::kms::KmsRegion;
 use crate::logs::LogGroupRec;
@@ -100,11 +101,6 @@ pub(crate) fn is_zone_of(zone: &str, region: &str) -> bool {
     zone.strip_prefix(region).is_some_and(|l| matches!(l, "a" | "b" | "c" | "d"))
 }
 
-/// The ARN of a regional resource: `arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE`.
-pub(crate) fn arn(service: &str, region: &str, account: &str, resource: &str) -> String {
-    ["arn:aws:", service, ":", region, ":", account, ":", resource].concat()
-}
-
 /// Tags of one request to EC2, RDS, KMS or Logs: at most 50, AWS's key and value rules.
 pub(crate) fn check_tags(tags: &Tags) -> Result<()> {
     if tags.len() > MAX_TAGS {
@@ -179,22 +175,14 @@ pub(crate) struct At<'a> {
     pub(crate) caller: &'a crate::enforce::Caller,
     /// The region.
     pub(crate) region: &'a str,
-    /// True when the caller's identity policies are evaluated (see
-    /// [`Enforcement`](crate::call::Enforcement)): targets name every action a request needs.
-    pub(crate) enforced: bool,
-    /// True when those policies read tags: targets carry the request's and resources' tags.
-    pub(crate) reads_tags: bool,
+    /// How the caller is authorized: what its targets must carry.
+    pub(crate) how: Enforcement,
 }
 
 impl<'a> At<'a> {
-    /// A call by `caller` in `region`, authorized as `how`.
-    pub(crate) fn new(caller: &'a crate::enforce::Caller, region: &'a str, how: crate::call::Enforcement) -> Self {
-        At { caller, region, enforced: how.enforced, reads_tags: how.reads_tags }
-    }
-
     /// Where a test helper acts: nothing is authorized, so no target is built.
     pub(crate) fn unchecked(caller: &'a crate::enforce::Caller, region: &'a str) -> Self {
-        At { caller, region, enforced: false, reads_tags: false }
+        At { caller, region, how: Enforcement { enforced: false, reads_tags: false } }
     }
 
     /// The caller's account.
@@ -204,10 +192,11 @@ impl<'a> At<'a> {
 
     /// The ARN of `resource` of `service` here.
     pub(crate) fn arn(&self, service: &str, resource: &str) -> String {
-        arn(service, self.region, self.account(), resource)
+        self.arn_of(service, resource, "")
     }
 
-    /// The ARN of `prefix` followed by `name` of `service` here (`log-group:` and a name).
+    /// The ARN of `prefix` followed by `name` of `service` here (`log-group:` and a name):
+    /// `arn:aws:SERVICE:REGION:ACCOUNT:PREFIXNAME`.
     pub(crate) fn arn_of(&self, service: &str, prefix: &str, name: &str) -> String {
         ["arn:aws:", service, ":", self.region, ":", self.account(), ":", prefix, name].concat()
     }
@@ -219,12 +208,12 @@ impl<'a> At<'a> {
 
     /// A call here on `resource`: it copies tags only when the caller's policies may read them.
     pub(crate) fn target(&self, resource: String) -> crate::call::Target {
-        crate::call::Target { wants_tags: self.reads_tags, ..crate::call::Target::new(resource) }
+        crate::call::Target { wants_tags: self.how.reads_tags, ..crate::call::Target::new(resource) }
     }
 
     /// A check of `action` here on `resource`, copying tags only when they may be read.
     pub(crate) fn check(&self, action: &'static str, resource: String) -> crate::call::Check {
-        crate::call::Check { wants_tags: self.reads_tags, ..crate::call::Check::new(action, resource) }
+        crate::call::Check { wants_tags: self.how.reads_tags, ..crate::call::Check::new(action, resource) }
     }
 }
 
@@ -240,10 +229,10 @@ impl crate::FakeCloud {
         let region: &str = &self.region;
         self.call_enforced(
             action,
-            |w, caller, how| crate::call::Target { regional: true, ..target(w, At::new(caller, region, how)) },
+            |w, caller, how| crate::call::Target { regional: true, ..target(w, At { caller, region, how }) },
             |w, caller, how| {
                 w.settle(&caller.account, region);
-                run(w, At::new(caller, region, how))
+                run(w, At { caller, region, how })
             },
         )
         .await

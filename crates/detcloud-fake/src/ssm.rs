@@ -80,7 +80,7 @@ pub(crate) struct SsmRegion {
 /// True for a command sent more than [`Timings::command_history`] ago: SSM has forgotten it. A
 /// command of a loaded snapshot is kept.
 fn is_forgotten(c: &CommandRec, t: &Timings) -> bool {
-    c.since.is_some_and(|since| clock::now() >= since + t.command_history)
+    clock::known_and_reached(c.since, t.command_history)
 }
 
 /// Removes the commands SSM has forgotten. Only `send_command` calls it (reads skip them), so

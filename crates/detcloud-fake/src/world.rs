@@ -5,6 +5,7 @@
 //! `route53`), its regional state as one field of [`RegionState`] (in `Account::regions`), and
 //! its global state, if any, as one field of [`World`].
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -82,6 +83,21 @@ static EMPTY_ACCOUNT: Account =
 
 /// A region with nothing in it, for reads of regions that were never written.
 static EMPTY_REGION: LazyLock<RegionState> = LazyLock::new(RegionState::default);
+
+/// True when `s` has ASCII capitals.
+pub(crate) fn has_capitals(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+/// `s` in ASCII lower case, the key of a case-insensitive name (IAM role names, RDS
+/// identifiers), copied only when it has capitals.
+pub(crate) fn lower(s: &str) -> Cow<'_, str> {
+    if has_capitals(s) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
 
 /// True when `value` is its type's default (for `skip_serializing_if`).
 pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use detcloud_fake::{CallRecord, FakeCloud};
-use detcloud_policy::{ConditionValue, Effect, PolicyDocument, Statement};
+use detcloud_policy::{Effect, PolicyDocument, Statement};
 use detcloud_provider::Cloud;
 
 const DEPLOYER: &str = "arn:aws:iam::111111111111:role/deployer";
@@ -128,11 +128,7 @@ async fn explicit_denies_and_boundaries_are_named() {
 #[tokio::test]
 async fn resources_and_conditions_are_honoured() {
     let mut doc = allow(&["iam:CreateRole", "iam:TagRole"], &["arn:aws:iam::111111111111:role/det-*"]);
-    doc.statements.push(Statement::allow(["iam:DeleteRole"], ["*"]).with_condition(
-        "StringEquals",
-        "aws:ResourceTag/detcloud:managed-by",
-        vec![ConditionValue::from("detcloud")],
-    ));
+    doc.statements.push(allow_when("iam:DeleteRole", "aws:ResourceTag/detcloud:managed-by", "detcloud"));
     let (admin, session) = session_with(Some(doc)).await;
     denied(session.iam().create_role(role("other")).await);
     session.iam().create_role(role("det-one")).await.unwrap();
@@ -146,11 +142,7 @@ async fn resources_and_conditions_are_honoured() {
     admin.iam().create_role(tagged).await.unwrap();
 
     let mut doc = allow(&["iam:CreateRole"], &["*"]);
-    doc.statements.push(Statement::allow(["iam:DeleteRole"], ["*"]).with_condition(
-        "StringEquals",
-        "aws:ResourceTag/detcloud:managed-by",
-        vec![ConditionValue::from("detcloud")],
-    ));
+    doc.statements.push(allow_when("iam:DeleteRole", "aws:ResourceTag/detcloud:managed-by", "detcloud"));
     admin.iam().put_inline_policy("deployer", "inline", &doc).await.unwrap();
     denied(session.iam().delete_role("det-one").await);
     session.iam().delete_role("det-tagged").await.unwrap();

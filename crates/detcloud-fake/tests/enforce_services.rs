@@ -400,11 +400,7 @@ async fn creating_with_tags_needs_the_tagging_action() {
     let (action, _) = denied(session.database().create_db_subnet_group("db", "d", &ids, &t).await);
     assert_eq!(action.as_deref(), Some("rds:AddTagsToResource"));
     let mut doc = allow(&["ec2:CreateVpc", "rds:CreateDBSubnetGroup", "rds:AddTagsToResource"], &["*"]);
-    doc.statements.push(detcloud_policy::Statement::allow(["ec2:CreateTags"], ["*"]).with_condition(
-        "StringEquals",
-        "ec2:CreateAction",
-        vec![detcloud_policy::ConditionValue::from("CreateVpc")],
-    ));
+    doc.statements.push(allow_when("ec2:CreateTags", "ec2:CreateAction", "CreateVpc"));
     admin.iam().put_inline_policy("deployer", "inline", &doc).await.unwrap();
     session.network().create_vpc("10.1.0.0/16", &t).await.unwrap();
     session.database().create_db_subnet_group("db", "d", &ids, &t).await.unwrap();
@@ -414,11 +410,7 @@ async fn creating_with_tags_needs_the_tagging_action() {
 #[tokio::test]
 async fn tag_conditions_on_existing_resources() {
     let mut doc = allow(&["ec2:RunInstances", "ec2:CreateTags", "ec2:DescribeInstances"], &["*"]);
-    doc.statements.push(detcloud_policy::Statement::allow(["ec2:TerminateInstances"], ["*"]).with_condition(
-        "StringEquals",
-        "aws:ResourceTag/detcloud:managed-by",
-        vec![detcloud_policy::ConditionValue::from("detcloud")],
-    ));
+    doc.statements.push(allow_when("ec2:TerminateInstances", "aws:ResourceTag/detcloud:managed-by", "detcloud"));
     let (admin, session) = session_allowing(&[]).await;
     admin.iam().put_inline_policy("deployer", "inline", &doc).await.unwrap();
     let (_, subnets) = network(&admin).await;
@@ -435,11 +427,7 @@ async fn tag_conditions_on_existing_resources() {
 #[tokio::test]
 async fn a_regional_call_carries_its_region() {
     let mut doc = allow(&["sts:GetCallerIdentity"], &["*"]);
-    doc.statements.push(detcloud_policy::Statement::allow(["ec2:DescribeVpcs"], ["*"]).with_condition(
-        "StringEquals",
-        "aws:RequestedRegion",
-        vec![detcloud_policy::ConditionValue::from("us-west-2")],
-    ));
+    doc.statements.push(allow_when("ec2:DescribeVpcs", "aws:RequestedRegion", "us-west-2"));
     let (admin, session) = session_allowing(&[]).await;
     admin.iam().put_inline_policy("deployer", "inline", &doc).await.unwrap();
     session.network().describe_vpcs(&Filter::all()).await.unwrap();
@@ -539,17 +527,10 @@ async fn faults_apply_to_every_service_before_any_effect() {
 /// spared copying them: this is the path that must still carry them.)
 #[tokio::test]
 async fn tag_conditions_see_the_tags_of_requests_and_resources_of_every_service() {
-    let condition = |action: &str, key: &str| {
-        detcloud_policy::Statement::allow([action], ["*"]).with_condition(
-            "StringEquals",
-            key,
-            vec![detcloud_policy::ConditionValue::from("ours")],
-        )
-    };
     let mut doc = allow(&["ec2:CreateTags", "rds:DescribeDBClusters"], &["*"]);
-    doc.statements.push(condition("ec2:CreateVpc", "aws:RequestTag/owner"));
-    doc.statements.push(condition("rds:DeleteDBCluster", "aws:ResourceTag/owner"));
-    doc.statements.push(condition("logs:DeleteLogGroup", "aws:ResourceTag/owner"));
+    doc.statements.push(allow_when("ec2:CreateVpc", "aws:RequestTag/owner", "ours"));
+    doc.statements.push(allow_when("rds:DeleteDBCluster", "aws:ResourceTag/owner", "ours"));
+    doc.statements.push(allow_when("logs:DeleteLogGroup", "aws:ResourceTag/owner", "ours"));
     let (admin, session) = session_allowing(&[]).await;
     admin.set_timings(Timings::instant());
     admin.iam().put_inline_policy("deployer", "inline", &doc).await.unwrap();

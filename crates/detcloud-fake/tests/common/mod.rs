@@ -33,6 +33,11 @@ pub fn allow(actions: &[&str], resources: &[&str]) -> PolicyDocument {
     PolicyDocument::new(vec![Statement::allow(actions.iter().copied(), resources.iter().copied())])
 }
 
+/// A statement allowing `action` on every resource when the condition key `key` equals `value`.
+pub fn allow_when(action: &str, key: &str, value: &str) -> Statement {
+    Statement::allow([action], ["*"]).with_condition("StringEquals", key, vec![ConditionValue::from(value)])
+}
+
 /// A request for a role at `/` trusted by EC2.
 pub fn role(name: &str) -> CreateRole {
     CreateRole {

@@ -84,7 +84,8 @@ async fn fleet_sweep(clusters: usize, accounts: usize) -> Value {
     let home = "100000000000";
     let world = FakeCloud::new(home);
     world.set_timings(Timings::instant());
-    let mut fleet = Fleet::new(FleetOptions { concurrency: 16, rate: RateLimit::EC2_DESCRIBE });
+    let mut fleet =
+        Fleet::new(FleetOptions { concurrency: 16, rate: RateLimit::EC2_DESCRIBE, ..FleetOptions::default() });
     let per_account = clusters.div_ceil(accounts);
     for a in 0..accounts {
         let id = format!("{:012}", 200_000_000_000u64 + a as u64);

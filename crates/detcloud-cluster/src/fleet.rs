@@ -5,7 +5,10 @@
 //! VPCs, subnets, internet gateways, elastic IPs, NAT gateways, instances, DB clusters, DB
 //! instances, then the masters' status checks and CPU), and the results are grouped by the
 //! `detcloud:cluster` tag in memory. [`status`](crate::status::status) of one cluster is the same
-//! reading with the cluster's filter, so both render through one function.
+//! reading with the cluster's filter, so both render through one function. CloudWatch answers at
+//! most 500 CPU queries per call, so a fleet reads the CPU of at most that many masters per account
+//! per sweep, least recently read first, and keeps the other figures from earlier sweeps
+//! ([`CpuMemory`]): ten calls per account and sweep, for one cluster or thousands.
 //!
 //! Each account's calls pass a [`TokenBucket`] first (EC2 limits request rates per account with
 //! such a bucket), so a sweep stays under the rate and is never throttled; accounts are swept
@@ -175,12 +178,75 @@ pub(crate) fn cpu_query(id: String, instance_id: &str) -> MetricQuery {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The masters' CPU figures carried from one reading of an account to the next, so that a reading
+/// asks for the CPU of a bounded number of masters (one GetMetricData call) however many there are.
+#[derive(Debug, Default)]
+pub struct CpuMemory {
+    readings: u64,
+    /// By master instance id: the reading that last asked for its CPU, and the figure it got.
+    known: HashMap<String, (u64, Option<f64>)>,
+}
+
+impl CpuMemory {
+    /// At most `limit` of `masters`: those never asked for first, then the least recently asked,
+    /// each group in the order given.
+    fn choose(&self, masters: &[String], limit: usize) -> Vec<String> {
+        let mut order: Vec<(u64, usize)> =
+            masters.iter().enumerate().map(|(i, id)| (self.known.get(id).map_or(0, |(at, _)| *at), i)).collect();
+        if order.len() > limit {
+            order.select_nth_unstable(limit);
+            order.truncate(limit);
+        }
+        order.sort_unstable();
+        order.into_iter().map(|(_, i)| masters[i].clone()).collect()
+    }
+
+    /// Records what this reading got for the masters in `asked` (`fresh`: none when the call
+    /// failed), forgets masters that are gone, and returns the figure of every master known.
+    fn remember(
+        &mut self,
+        masters: &[String],
+        asked: &[String],
+        fresh: Option<HashMap<String, f64>>,
+    ) -> HashMap<String, f64> {
+        self.readings += 1;
+        if let Some(fresh) = fresh {
+            for id in asked {
+                self.known.insert(id.clone(), (self.readings, fresh.get(id).copied()));
+            }
+        }
+        let current: std::collections::HashSet<&String> = masters.iter().collect();
+        self.known.retain(|id, _| current.contains(id));
+        self.known.iter().filter_map(|(id, (_, cpu))| cpu.map(|c| (id.clone(), c))).collect()
+    }
+}
+
 impl AccountReading {
     /// Reads everything matching `filter` (detcloud's tags: every cluster's, or one cluster's)
     /// with one describe per resource kind, then the masters' status checks and CPU; each call
-    /// first takes a token from `bucket`. Calls do not grow with the number of clusters (except one
-    /// more CPU call per [`METRIC_QUERIES_PER_CALL`] masters).
+    /// first takes a token from `bucket`. Ten calls at most, however many clusters match (the
+    /// CPU of at most [`METRIC_QUERIES_PER_CALL`] masters: see [`read_with`](Self::read_with)).
     pub async fn read(cloud: &dyn Cloud, filter: &Filter, bucket: Option<&TokenBucket>) -> Result<AccountReading> {
+        let memory = Mutex::new(CpuMemory::default());
+        Self::read_with(cloud, filter, bucket, &memory, METRIC_QUERIES_PER_CALL).await
+    }
+
+    /// [`read`](Self::read), with the CPU figures of earlier readings: one GetMetricData call asks
+    /// for the CPU of at most `cpu_per_call` masters (clamped to 1..=[`METRIC_QUERIES_PER_CALL`]),
+    /// those `memory` has never read first, then the least recently read. The others keep the
+    /// figure `memory` holds from an earlier reading, so with N masters every figure is at most
+    /// ⌈N / `cpu_per_call`⌉ readings old and the calls stay the same whatever N is.
+    pub async fn read_with(
+        cloud: &dyn Cloud,
+        filter: &Filter,
+        bucket: Option<&TokenBucket>,
+        memory: &Mutex<CpuMemory>,
+        cpu_per_call: usize,
+    ) -> Result<AccountReading> {
         let net = cloud.network();
         let compute = cloud.compute();
         let db = cloud.database();
@@ -215,26 +281,22 @@ impl AccountReading {
         let ids: &[String] = if masters.len() <= STATUS_IDS_PER_CALL { &masters } else { &[] };
         let end = SystemTime::now();
         let start = end - Duration::from_secs(600);
-        let queries: Vec<Vec<MetricQuery>> = masters
-            .chunks(METRIC_QUERIES_PER_CALL)
-            .map(|chunk| chunk.iter().enumerate().map(|(i, id)| cpu_query(format!("m{i}"), id)).collect())
-            .collect();
+        let asked = lock(memory).choose(&masters, cpu_per_call.clamp(1, METRIC_QUERIES_PER_CALL));
+        let queries: Vec<MetricQuery> =
+            asked.iter().enumerate().map(|(i, id)| cpu_query(format!("m{i}"), id)).collect();
         let metrics = cloud.metrics();
-        let cpu_calls = queries.iter().map(|q| async move {
-            // The CPU is a detail: a failed query leaves it out, as for one cluster.
-            let series = limited(bucket, metrics.get_metric_data(q, start, end)).await.unwrap_or_default();
+        let (checks, series) = futures::join!(
+            limited(bucket, compute.describe_instance_status(ids)),
+            limited(bucket, metrics.get_metric_data(&queries, start, end))
+        );
+        // The CPU is a detail: a failed query leaves the figures as they were, as for one cluster.
+        let fresh = series.ok().map(|series| {
             let by_id: HashMap<String, f64> =
                 series.into_iter().filter_map(|s| s.points.last().map(|(_, v)| (s.id, *v))).collect();
-            q.iter()
-                .filter_map(|q| by_id.get(&q.id).map(|v| (q.dimensions[0].1.clone(), *v)))
-                .collect::<Vec<(String, f64)>>()
+            queries.iter().zip(&asked).filter_map(|(q, id)| by_id.get(&q.id).map(|v| (id.clone(), *v))).collect()
         });
-        let (checks, cpu) = futures::join!(
-            limited(bucket, compute.describe_instance_status(ids)),
-            futures::future::join_all(cpu_calls)
-        );
         reading.instance_status = checks?.into_iter().map(|s| (s.instance_id.clone(), s)).collect();
-        reading.cpu = cpu.into_iter().flatten().collect();
+        reading.cpu = lock(memory).remember(&masters, &asked, fresh);
         Ok(reading)
     }
 
@@ -265,11 +327,16 @@ pub struct FleetOptions {
     pub concurrency: usize,
     /// Each account's request rate (the sweep waits rather than exceed it).
     pub rate: RateLimit,
+    /// The masters whose CPU a sweep reads in each account (one GetMetricData call; clamped to
+    /// 1..=[`METRIC_QUERIES_PER_CALL`]). An account with more masters gets the others' CPU from
+    /// earlier sweeps, least recently read first: every figure is at most ⌈masters /
+    /// `cpu_per_sweep`⌉ sweeps old, and the sweep's calls stay the same.
+    pub cpu_per_sweep: usize,
 }
 
 impl Default for FleetOptions {
     fn default() -> Self {
-        FleetOptions { concurrency: 16, rate: RateLimit::EC2_DESCRIBE }
+        FleetOptions { concurrency: 16, rate: RateLimit::EC2_DESCRIBE, cpu_per_sweep: METRIC_QUERIES_PER_CALL }
     }
 }
 
@@ -291,12 +358,16 @@ struct Member {
     account: String,
     cloud: Arc<dyn Cloud>,
     bucket: TokenBucket,
+    cpu: Mutex<CpuMemory>,
 }
 
 /// Many accounts, each a `Cloud` acting as the cross-account role in one region, swept together.
 ///
 /// Each account keeps its token bucket from one sweep to the next, so back-to-back sweeps stay
-/// under the rate too.
+/// under the rate too, and its masters' CPU figures, so that a sweep reads the CPU of at most
+/// [`FleetOptions::cpu_per_sweep`] masters per account (CloudWatch answers at most
+/// [`METRIC_QUERIES_PER_CALL`] queries per call): a sweep makes at most ten calls per account,
+/// whatever the number of clusters.
 #[derive(Debug, Default)]
 pub struct Fleet {
     members: Vec<Member>,
@@ -311,7 +382,12 @@ impl Fleet {
 
     /// Adds an account.
     pub fn add(&mut self, account: impl Into<String>, cloud: Arc<dyn Cloud>) {
-        self.members.push(Member { account: account.into(), cloud, bucket: TokenBucket::new(self.options.rate) });
+        self.members.push(Member {
+            account: account.into(),
+            cloud,
+            bucket: TokenBucket::new(self.options.rate),
+            cpu: Mutex::new(CpuMemory::default()),
+        });
     }
 
     /// The number of accounts.
@@ -329,10 +405,12 @@ impl Fleet {
     pub async fn sweep(&self) -> Vec<AccountStatus> {
         let filter = Filter::tag(MANAGED_BY, MANAGED_BY_VALUE);
         let filter = &filter;
+        let cpu_per_sweep = self.options.cpu_per_sweep;
         futures::stream::iter(&self.members)
             .map(|m| async move {
                 let before = m.bucket.taken();
-                let reading = AccountReading::read(m.cloud.as_ref(), filter, Some(&m.bucket)).await;
+                let reading =
+                    AccountReading::read_with(m.cloud.as_ref(), filter, Some(&m.bucket), &m.cpu, cpu_per_sweep).await;
                 AccountStatus {
                     account: m.account.clone(),
                     region: m.cloud.region(),

@@ -115,12 +115,59 @@ async fn every_cluster_s_status_is_what_status_says() {
     assert!(!clusters["half"].as_ref().unwrap().healthy);
 }
 
+/// How many clusters of each account a sweep shows the master's CPU of.
+fn with_cpu(swept: &[detcloud_cluster::AccountStatus]) -> Vec<usize> {
+    swept
+        .iter()
+        .map(|a| {
+            let clusters = a.clusters.as_ref().unwrap().values();
+            clusters
+                .filter(|st| {
+                    let st = st.as_ref().unwrap();
+                    let master = st.resources.iter().find(|r| r.resource == "master instance").unwrap();
+                    master.detail.as_deref().unwrap_or_default().contains("; CPU ")
+                })
+                .count()
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sweep_reads_the_cpu_of_a_bounded_number_of_masters_and_keeps_the_others() {
+    // Two CPU figures per sweep (CloudWatch's 500 queries per call, made small).
+    let options = FleetOptions { cpu_per_sweep: 2, ..FleetOptions::default() };
+    let (world, fleet) = fleet_of(&[5, 1], options).await;
+    let mut seen = vec![];
+    for _ in 0..4 {
+        world.clear_calls();
+        let swept = fleet.sweep().await;
+        let logged = session_calls(&world);
+        assert_eq!(logged.values().copied().collect::<Vec<_>>(), [10, 10], "{logged:?}");
+        let metric_calls = world.calls().iter().filter(|c| c.action == "cloudwatch:GetMetricData").count();
+        assert_eq!(metric_calls, 2, "one CPU call per account");
+        seen.push(with_cpu(&swept));
+    }
+    // Five masters, two new figures a sweep, the older ones kept.
+    assert_eq!(seen, [[2, 1], [4, 1], [5, 1], [5, 1]]);
+
+    // A master that is gone is forgotten: its cluster shows no CPU, the others keep theirs.
+    let id = account(0);
+    let xacct = vendor_session(&world, &id, None).await;
+    let c3 = status(&xacct, "c3", "us-west-2", &id).await.unwrap();
+    let master = c3.resources.iter().find(|r| r.resource == "master instance").unwrap().id.clone().unwrap();
+    world.admin_of(&id).compute().terminate_instances(&[master]).await.unwrap();
+    let swept = fleet.sweep().await;
+    assert_eq!(with_cpu(&swept), [4, 1]);
+    assert!(!swept[0].clusters.as_ref().unwrap()["c3"].as_ref().unwrap().healthy);
+}
+
 #[tokio::test(start_paused = true)]
 async fn sweeps_stay_under_each_account_s_request_rate() {
     // EC2-like limits, small enough that three sweeps of five accounts must wait: 8 tokens, 2 a
     // second, per account.
     let limit = RateLimit { burst: 8, per_second: 2.0 };
-    let (world, fleet) = fleet_of(&[2, 2, 2, 2, 2], FleetOptions { concurrency: 5, rate: limit }).await;
+    let (world, fleet) =
+        fleet_of(&[2, 2, 2, 2, 2], FleetOptions { concurrency: 5, rate: limit, ..FleetOptions::default() }).await;
     world.faults().rate_limit(Some((limit.burst, limit.per_second)));
     let started = tokio::time::Instant::now();
     for _ in 0..3 {
@@ -134,7 +181,11 @@ async fn sweeps_stay_under_each_account_s_request_rate() {
 
     // The same sweeps with a bucket larger than the account's are throttled: the limit is real.
     let greedy = {
-        let mut f = Fleet::new(FleetOptions { concurrency: 5, rate: RateLimit { burst: 100, per_second: 100.0 } });
+        let mut f = Fleet::new(FleetOptions {
+            concurrency: 5,
+            rate: RateLimit { burst: 100, per_second: 100.0 },
+            ..FleetOptions::default()
+        });
         for i in 0..5 {
             let id = account(i);
             let xacct = vendor_session(&world, &id, None).await;

@@ -151,7 +151,7 @@ fn check_name_prefix(prefix: &str) -> Result<(), String> {
 }
 
 fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), String> {
-    let options = ConnectOptions { tags: tags.clone(), ..ConnectOptions::default() };
+    let options = ConnectOptions { tags: tags.clone().into(), ..ConnectOptions::default() };
     options.validate().map_err(|e| e.message)
 }
 

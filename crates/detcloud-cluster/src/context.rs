@@ -52,7 +52,7 @@ impl Names {
 
 /// The ownership tags of a cluster (plus the spec's extra tags).
 pub fn cluster_tags(spec: &ClusterSpec) -> Tags {
-    let mut tags: Tags = spec.tags.clone();
+    let mut tags = Tags::from(spec.tags.clone());
     tags.insert(MANAGED_BY.into(), MANAGED_BY_VALUE.into());
     tags.insert(CLUSTER.into(), spec.name.clone());
     tags

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use detcloud_policy::{PolicyDocument, Statement};
-use detcloud_provider::{AttachedPolicy, Cloud, CreatePolicy, CreateRole, IamExt, Role};
+use detcloud_provider::{AttachedPolicy, Cloud, CreatePolicy, CreateRole, IamExt, Role, Tags};
 
 use crate::fixtures::{account, account_trust, allow, ec2_trust, managed_policy, role, IAM_PATH};
 use crate::kit::{ensure, ensure_eq, expect_err, skipped, Ctx, Fail, Res, Scope, Step, Want};
@@ -445,7 +445,7 @@ pub async fn tags_round_trip(cloud: &dyn Cloud, caps: &Capabilities, names: &Nam
             .ctx("create_instance_profile")?;
         s.track(Res::InstanceProfile(profile.clone()));
         iam.tag_instance_profile(&profile, &s.tags_with("dcc:shape", "round")).await.ctx("tag_instance_profile")?;
-        let want = s
+        let want: Tags = s
             .tags_with("dcc:color", "red")
             .into_iter()
             .chain([("dcc:shape".to_string(), "round".to_string())])

@@ -82,7 +82,7 @@ impl FromStr for Cidr {
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", Ipv4Addr::from(self.addr), self.prefix)
+        f.write_str(&detcloud_provider::format_cidr(self.addr, self.prefix))
     }
 }
 

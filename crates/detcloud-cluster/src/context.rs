@@ -37,15 +37,16 @@ pub struct Names {
 impl Names {
     /// The names for a cluster in an account.
     pub fn new(spec: &ClusterSpec, account: &str) -> Names {
-        let n = &spec.name;
+        let n = spec.name.as_str();
+        let prefixed = ["detcloud-", n].concat();
         Names {
-            bucket: format!("detcloud-{n}-{account}-{}", spec.region),
-            log_group: format!("/detcloud/{n}"),
-            password_parameter: format!("/detcloud/{n}/db-password"),
-            db_cluster: format!("detcloud-{n}"),
-            db_instance: format!("detcloud-{n}-1"),
-            db_subnet_group: format!("detcloud-{n}"),
-            key_pair: format!("detcloud-{n}"),
+            bucket: [&prefixed, "-", account, "-", &spec.region].concat(),
+            log_group: ["/detcloud/", n].concat(),
+            password_parameter: ["/detcloud/", n, "/db-password"].concat(),
+            db_cluster: prefixed.clone(),
+            db_instance: [&prefixed, "-1"].concat(),
+            db_subnet_group: prefixed.clone(),
+            key_pair: prefixed,
         }
     }
 }
@@ -61,8 +62,9 @@ pub fn cluster_tags(spec: &ClusterSpec) -> Tags {
 /// The tags of one node's resource: the cluster's, its node key, and a `Name`.
 pub fn node_tags(spec: &ClusterSpec, node: Node) -> Tags {
     let mut tags = cluster_tags(spec);
-    tags.insert(RESOURCE.into(), node.key());
-    tags.insert("Name".into(), format!("detcloud-{}-{}", spec.name, node.key()));
+    let key = node.key();
+    tags.insert("Name".into(), ["detcloud-", &spec.name, "-", &key].concat());
+    tags.insert(RESOURCE.into(), key);
     if node == Node::Vpc {
         tags.insert(crate::operate::LOG_RETENTION_TAG.into(), spec.log_retention_days.to_string());
     }

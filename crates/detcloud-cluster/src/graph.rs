@@ -51,13 +51,18 @@ pub enum Node {
     MasterConfig,
 }
 
+/// `prefix` followed by `i` (`public-subnet-0`).
+fn numbered(prefix: &str, i: u8) -> String {
+    [prefix, &i.to_string()].concat()
+}
+
 impl Node {
     /// The value of the `detcloud:resource` tag.
     pub fn key(self) -> String {
         match self {
             Node::Vpc => "vpc".into(),
-            Node::PublicSubnet(i) => format!("public-subnet-{i}"),
-            Node::PrivateSubnet(i) => format!("private-subnet-{i}"),
+            Node::PublicSubnet(i) => numbered("public-subnet-", i),
+            Node::PrivateSubnet(i) => numbered("private-subnet-", i),
             Node::InternetGateway => "internet-gateway".into(),
             Node::NatAddress => "nat-address".into(),
             Node::NatGateway => "nat-gateway".into(),

@@ -55,7 +55,7 @@ impl Cidr {
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", Ipv4Addr::from(self.base), self.prefix)
+        f.write_str(&detcloud_provider::format_cidr(self.base, self.prefix))
     }
 }
 

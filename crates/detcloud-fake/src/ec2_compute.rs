@@ -220,7 +220,16 @@ fn fingerprint(public_key: &str) -> String {
         }
         bytes.extend_from_slice(&crate::rng::mix(h).to_be_bytes());
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
 }
 
 fn check_public_key(public_key: &str) -> Result<()> {

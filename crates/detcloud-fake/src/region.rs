@@ -86,11 +86,11 @@ fn zone_id_prefix(region: &str) -> String {
 pub(crate) fn availability_zones(region: &str) -> Vec<AvailabilityZone> {
     let prefix = zone_id_prefix(region);
     ["a", "b", "c", "d"]
-        .iter()
-        .enumerate()
-        .map(|(i, letter)| AvailabilityZone {
-            name: format!("{region}{letter}"),
-            zone_id: format!("{prefix}-az{}", i + 1),
+        .into_iter()
+        .zip(["1", "2", "3", "4"])
+        .map(|(letter, n)| AvailabilityZone {
+            name: [region, letter].concat(),
+            zone_id: [&prefix, "-az", n].concat(),
             state: "available".to_string(),
         })
         .collect()

@@ -50,7 +50,7 @@ pub use iam::{
 };
 pub use identity::{AssumeRoleRequest, CallerIdentity, Identity, Secret, SessionCredentials};
 pub use network::{
-    Address, AvailabilityZone, CreateNatGateway, CreateSubnet, InternetGateway, NatGateway, NatGatewayState, Network,
+    format_cidr, Address, AvailabilityZone, CreateNatGateway, CreateSubnet, InternetGateway, NatGateway, NatGatewayState, Network,
     NetworkInterface, PeeringConnection, PeeringState, Route, RouteTable, RouteTableAssociation, RouteTarget,
     SecurityGroup, SecurityRule, Subnet, Vpc,
 };

@@ -7,6 +7,30 @@ use async_trait::async_trait;
 
 use crate::{Filter, Result, Tags};
 
+/// The text of the IPv4 CIDR block `addr`/`prefix` (`10.0.1.0/24`), written digit by digit:
+/// plans, describes and checks format thousands of blocks, and `Ipv4Addr`'s `Display` pads.
+pub fn format_cidr(addr: u32, prefix: u8) -> String {
+    fn decimal(out: &mut String, n: u8) {
+        if n >= 100 {
+            out.push(char::from(b'0' + n / 100));
+        }
+        if n >= 10 {
+            out.push(char::from(b'0' + n / 10 % 10));
+        }
+        out.push(char::from(b'0' + n % 10));
+    }
+    let mut out = String::with_capacity(18);
+    for (i, octet) in addr.to_be_bytes().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        decimal(&mut out, octet);
+    }
+    out.push('/');
+    decimal(&mut out, prefix);
+    out
+}
+
 /// An availability zone of the region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AvailabilityZone {
@@ -403,4 +427,15 @@ pub trait Network: Send + Sync + fmt::Debug + 'static {
 
     /// `ec2:CreateTags` on any EC2 resource ids.
     async fn create_tags(&self, resource_ids: &[String], tags: &Tags) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cidrs_are_formatted_as_ipv4_addr_does() {
+        for (addr, prefix) in [(0u32, 0u8), (0x0a00_0100, 24), (0xffff_ffff, 32), (0xac10_0a09, 9), (0x6463_0001, 100)] {
+            let want = format!("{}/{prefix}", std::net::Ipv4Addr::from(addr));
+            assert_eq!(super::format_cidr(addr, prefix), want);
+        }
+    }
 }

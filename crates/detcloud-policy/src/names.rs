@@ -96,12 +96,26 @@ pub fn validate_external_id(id: &str) -> Result<(), NameError> {
 /// The first character of `s` that tags may not contain, if any (bytes for ASCII text: tags are
 /// checked on every create).
 fn first_bad_tag_char(s: &str) -> Option<char> {
-    if s.is_ascii() {
-        s.bytes().map(char::from).find(|c| !is_tag_char(*c))
-    } else {
-        s.chars().find(|c| !is_tag_char(*c))
+    // One table lookup per ASCII byte; the rest of the string, from its first non-ASCII byte (a
+    // character boundary, as every byte before it is ASCII), character by character.
+    let i = s.bytes().position(|b| !ASCII_TAG_BYTES[usize::from(b)])?;
+    match s.as_bytes()[i] {
+        b if b.is_ascii() => Some(char::from(b)),
+        _ => s[i..].chars().find(|c| !is_tag_char(*c)),
     }
 }
+
+/// `is_tag_char` of every byte: true for the ASCII characters tags allow, false for the others and
+/// for every byte above 127 (not a character by itself).
+static ASCII_TAG_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(b as u8, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b' ' | b'_' | b'.' | b':' | b'/' | b'=' | b'+' | b'-' | b'@');
+        b += 1;
+    }
+    table
+};
 
 /// The length of `s` in characters.
 fn char_len(s: &str) -> usize {
@@ -200,6 +214,13 @@ mod tests {
         let rule = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
         for c in (0..0x1_0000u32).filter_map(char::from_u32) {
             assert_eq!(is_tag_char(c), rule(c), "{c:?}");
+            // The byte table, after ASCII and after a non-ASCII letter.
+            let bad = (!rule(c)).then_some(c);
+            assert_eq!(first_bad_tag_char(&format!("ab{c}cd")), bad, "{c:?}");
+            assert_eq!(first_bad_tag_char(&format!("é{c}")), bad, "{c:?}");
         }
+        assert_eq!(first_bad_tag_char("ok;é\u{1}"), Some(';'));
+        assert_eq!(first_bad_tag_char("é\u{2028}é"), Some('\u{2028}'));
+        assert_eq!(first_bad_tag_char(""), None);
     }
 }

@@ -650,25 +650,35 @@ pub async fn create(
     let graph = Graph::new(prepared.spec.az_count);
     let run = Run { cloud, p: prepared, options, ids: Mutex::new(BTreeMap::new()), password: Mutex::new(None) };
     let mut report = CreateReport::default();
-    let mut started: BTreeSet<Node> = BTreeSet::new();
-    let mut done: BTreeSet<Node> = BTreeSet::new();
+    // Kahn's algorithm on the nodes' positions: how many dependencies each node still waits on,
+    // and whom each node's completion releases (the graph is read once, not at every completion).
+    let position = |n: Node| graph.nodes.iter().position(|m| *m == n);
+    let mut waiting_on = vec![0usize; graph.nodes.len()];
+    let mut dependents = vec![Vec::new(); graph.nodes.len()];
+    for &(node, dependency) in &graph.edges {
+        if let (Some(i), Some(d)) = (position(node), position(dependency)) {
+            waiting_on[i] += 1;
+            dependents[d].push(i);
+        }
+    }
+    let mut started = vec![false; graph.nodes.len()];
     let mut in_flight = FuturesUnordered::new();
     let mut failure: Option<(Node, Error)> = None;
     loop {
         if failure.is_none() {
-            for &node in &graph.nodes {
+            for (i, &node) in graph.nodes.iter().enumerate() {
                 if in_flight.len() >= options.concurrency.max(1) {
                     break;
                 }
-                if !started.contains(&node) && graph.dependencies(node).all(|d| done.contains(&d)) {
-                    started.insert(node);
+                if !started[i] && waiting_on[i] == 0 {
+                    started[i] = true;
                     run.emit(node, Phase::Started);
                     let run = &run;
-                    in_flight.push(async move { (node, ensure(run, node).await) });
+                    in_flight.push(async move { (i, node, ensure(run, node).await) });
                 }
             }
         }
-        let Some((node, result)) = in_flight.next().await else { break };
+        let Some((i, node, result)) = in_flight.next().await else { break };
         match result {
             Ok((id, created)) => {
                 run.emit(node, if created { Phase::Created(id.clone()) } else { Phase::Existing(id.clone()) });
@@ -679,7 +689,9 @@ pub async fn create(
                 } else {
                     report.existing.insert(node);
                 }
-                done.insert(node);
+                for &j in &dependents[i] {
+                    waiting_on[j] -= 1;
+                }
             }
             Err(error) => {
                 run.emit(node, Phase::Failed(error.to_string()));

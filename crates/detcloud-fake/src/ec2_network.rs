@@ -471,7 +471,8 @@ impl Ec2Region {
 
 /// The EC2 resource type of an id, as in its ARN (`vpc`, `instance`, ...).
 fn arn_type(id: &str) -> &'static str {
-    match id.split('-').next().unwrap_or("") {
+    let end = id.bytes().position(|b| b == b'-').unwrap_or(id.len());
+    match &id[..end] {
         "vpc" => "vpc",
         "subnet" => "subnet",
         "igw" => "internet-gateway",

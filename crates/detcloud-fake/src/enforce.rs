@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use detcloud_policy::eval::{self, CompiledPolicy, Decision, PrincipalType, Request};
 use detcloud_policy::{Arn, PolicyDocument};
+use detcloud_provider::tags::stable_hash;
 use detcloud_provider::{Error, Result};
 use tokio::time::Instant;
 
@@ -93,8 +94,10 @@ impl Caller {
 
 /// A stable unique-looking id derived from `seed` (FNV-1a, then splitmix64).
 fn pseudo_id(prefix: &str, seed: &str) -> String {
-    let hash = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{prefix}{}", SplitMix64::new(hash).string(UPPER_ALNUM, 17))
+    let mut id = String::with_capacity(prefix.len() + 17);
+    id.push_str(prefix);
+    SplitMix64::new(stable_hash(seed.as_bytes())).push(&mut id, UPPER_ALNUM, 17);
+    id
 }
 
 /// The stored role behind `r`, if the world holds it (and, for a session, still the same role).

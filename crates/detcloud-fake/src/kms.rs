@@ -76,11 +76,16 @@ const GRANT_OPERATIONS: &[&str] = &[
 
 /// The id of the AWS managed key of `service` in an account and region: stable, UUID-shaped.
 fn aws_managed_id(account: &str, region: &str, service: &str) -> String {
-    let seed = format!("{account}/{region}/aws/{service}");
-    let h = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    let mut rng = crate::rng::SplitMix64::new(mix(h));
-    let parts: Vec<String> = [8, 4, 4, 4, 12].iter().map(|&n| rng.string(HEX, n)).collect();
-    parts.join("-")
+    let seed = [account, "/", region, "/aws/", service].concat();
+    let mut rng = crate::rng::SplitMix64::new(mix(detcloud_provider::tags::stable_hash(seed.as_bytes())));
+    let mut id = String::with_capacity(36);
+    for (i, len) in [8, 4, 4, 4, 12].into_iter().enumerate() {
+        if i > 0 {
+            id.push('-');
+        }
+        rng.push(&mut id, HEX, len);
+    }
+    id
 }
 
 fn key_arn(at: At<'_>, id: &str) -> String {

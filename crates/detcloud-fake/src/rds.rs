@@ -216,7 +216,7 @@ pub(crate) fn uses_security_group(rds: &RdsRegion, id: &str) -> bool {
 /// The cluster endpoint suffix of an account in a region (`cluster-<12 characters>`).
 fn endpoint_suffix(account: &str, region: &str) -> String {
     let seed = [account, "/", region, "/rds"].concat();
-    let h = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let h = detcloud_provider::tags::stable_hash(seed.as_bytes());
     crate::rng::SplitMix64::new(crate::rng::mix(h)).string(LOWER_ALNUM, 12)
 }
 

@@ -50,9 +50,9 @@ pub use iam::{
 };
 pub use identity::{AssumeRoleRequest, CallerIdentity, Identity, Secret, SessionCredentials};
 pub use network::{
-    format_cidr, Address, AvailabilityZone, CreateNatGateway, CreateSubnet, InternetGateway, NatGateway, NatGatewayState, Network,
-    NetworkInterface, PeeringConnection, PeeringState, Route, RouteTable, RouteTableAssociation, RouteTarget,
-    SecurityGroup, SecurityRule, Subnet, Vpc,
+    format_cidr, Address, AvailabilityZone, CreateNatGateway, CreateSubnet, InternetGateway, NatGateway,
+    NatGatewayState, Network, NetworkInterface, PeeringConnection, PeeringState, Route, RouteTable,
+    RouteTableAssociation, RouteTarget, SecurityGroup, SecurityRule, Subnet, Vpc,
 };
 pub use ops::{
     CommandInvocation, Dns, Key, Keys, LogGroup, Logs, MetricQuery, MetricSeries, Metrics, Parameter, Parameters,

@@ -433,7 +433,8 @@ pub trait Network: Send + Sync + fmt::Debug + 'static {
 mod tests {
     #[test]
     fn cidrs_are_formatted_as_ipv4_addr_does() {
-        for (addr, prefix) in [(0u32, 0u8), (0x0a00_0100, 24), (0xffff_ffff, 32), (0xac10_0a09, 9), (0x6463_0001, 100)] {
+        for (addr, prefix) in [(0u32, 0u8), (0x0a00_0100, 24), (0xffff_ffff, 32), (0xac10_0a09, 9), (0x6463_0001, 100)]
+        {
             let want = format!("{}/{prefix}", std::net::Ipv4Addr::from(addr));
             assert_eq!(super::format_cidr(addr, prefix), want);
         }

@@ -21,6 +21,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::context::{node_tags, RESOURCE};
 use crate::graph::{Graph, Node};
+use crate::lock;
 use crate::preflight::Prepared;
 use crate::wait::{wait_for, CATCH_UP};
 use detcloud_retry::retry;
@@ -123,7 +124,7 @@ impl Run<'_> {
     }
 
     fn id(&self, node: Node) -> String {
-        self.ids.lock().unwrap_or_else(|e| e.into_inner()).get(&node).cloned().unwrap_or_default()
+        lock(&self.ids).get(&node).cloned().unwrap_or_default()
     }
 
     fn tags(&self, node: Node) -> Tags {
@@ -460,7 +461,7 @@ async fn ensure_db_cluster(run: &Run<'_>) -> Result<(String, bool)> {
         match rds.create_db_cluster(request).await {
             Ok(_) => {
                 created = true;
-                *run.password.lock().unwrap_or_else(|e| e.into_inner()) = Some(password);
+                *lock(&run.password) = Some(password);
             }
             Err(e) if e.is_already_exists() => {}
             Err(e) => return Err(e),
@@ -591,7 +592,7 @@ async fn ensure_master_config(run: &Run<'_>) -> Result<(String, bool)> {
     }
     // The password is known only to the run that created the database; otherwise rotate it
     // (the cross-account role may write the parameter and modify the cluster, not read either).
-    let known = run.password.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let known = lock(&run.password).clone();
     let password = match known {
         Some(pw) => pw,
         None => {
@@ -682,7 +683,7 @@ pub async fn create(
         match result {
             Ok((id, created)) => {
                 run.emit(node, if created { Phase::Created(id.clone()) } else { Phase::Existing(id.clone()) });
-                run.ids.lock().unwrap_or_else(|e| e.into_inner()).insert(node, id.clone());
+                lock(&run.ids).insert(node, id.clone());
                 report.ids.insert(node, id);
                 if created {
                     report.created.insert(node);

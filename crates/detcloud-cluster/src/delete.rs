@@ -16,6 +16,7 @@ use detcloud_provider::{done_if_missing, Cloud, Error, Filter, InstanceState, Na
 use crate::context::{Inventory, Names};
 use crate::create::{Event, Phase, Progress};
 use crate::graph::Node;
+use crate::lock;
 use crate::spec::ClusterSpec;
 use crate::wait::{wait_for, wait_gone};
 
@@ -74,11 +75,11 @@ impl Deleter<'_> {
     }
 
     fn deleted(&self, what: String) {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).deleted.push(what);
+        lock(&self.log).deleted.push(what);
     }
 
     fn kept(&self, what: String) {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).kept.push(what);
+        lock(&self.log).kept.push(what);
     }
 
     async fn instances(&self) -> Result<()> {

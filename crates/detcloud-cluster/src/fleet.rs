@@ -15,7 +15,7 @@
 //! concurrently, at most [`FleetOptions::concurrency`] at a time.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use detcloud_provider::tags::{CLUSTER, MANAGED_BY, MANAGED_BY_VALUE};
@@ -26,6 +26,7 @@ use detcloud_provider::{
 use futures::StreamExt;
 use tokio::time::Instant;
 
+use crate::lock;
 use crate::status::ClusterStatus;
 
 /// GetMetricData takes at most this many queries per call: a sweep asks for the CPU of up to this
@@ -83,7 +84,7 @@ impl TokenBucket {
     /// Takes one token, waiting (tokio time) until one is available.
     pub async fn acquire(&self) {
         let wait = {
-            let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut s = lock(&self.state);
             let now = Instant::now();
             let refill = now.saturating_duration_since(s.at).as_secs_f64() * self.limit.per_second;
             s.tokens = (s.tokens + refill).min(f64::from(self.limit.burst)) - 1.0;
@@ -102,7 +103,7 @@ impl TokenBucket {
 
     /// How many tokens have been taken so far (calls made through the bucket).
     pub fn taken(&self) -> u64 {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).taken
+        lock(&self.state).taken
     }
 }
 
@@ -176,10 +177,6 @@ pub(crate) fn cpu_query(id: String, instance_id: &str) -> MetricQuery {
         stat: "Average".into(),
         period_seconds: 300,
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The masters' CPU figures carried from one reading of an account to the next, so that a reading

@@ -40,6 +40,12 @@ pub use preflight::{prepare, Prepared};
 pub use spec::{ClusterSpec, SpecError};
 pub use status::{list, status, ClusterStatus};
 
+/// `mutex` locked, even when another task panicked holding it: the engines' locks guard plain
+/// records (ids, reports, CPU figures) that stay valid whatever a panic interrupted.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The README's examples, compiled as doc tests.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -94,10 +94,7 @@ impl Caller {
 
 /// A stable unique-looking id derived from `seed` (FNV-1a, then splitmix64).
 fn pseudo_id(prefix: &str, seed: &str) -> String {
-    let mut id = String::with_capacity(prefix.len() + 17);
-    id.push_str(prefix);
-    SplitMix64::new(stable_hash(seed.as_bytes())).push(&mut id, UPPER_ALNUM, 17);
-    id
+    SplitMix64::new(stable_hash(seed.as_bytes())).prefixed(prefix, "", UPPER_ALNUM, 17)
 }
 
 /// The stored role behind `r`, if the world holds it (and, for a session, still the same role).

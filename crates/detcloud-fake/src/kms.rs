@@ -77,15 +77,7 @@ const GRANT_OPERATIONS: &[&str] = &[
 /// The id of the AWS managed key of `service` in an account and region: stable, UUID-shaped.
 fn aws_managed_id(account: &str, region: &str, service: &str) -> String {
     let seed = [account, "/", region, "/aws/", service].concat();
-    let mut rng = crate::rng::SplitMix64::new(mix(detcloud_provider::tags::stable_hash(seed.as_bytes())));
-    let mut id = String::with_capacity(36);
-    for (i, len) in [8, 4, 4, 4, 12].into_iter().enumerate() {
-        if i > 0 {
-            id.push('-');
-        }
-        rng.push(&mut id, HEX, len);
-    }
-    id
+    crate::rng::SplitMix64::new(mix(detcloud_provider::tags::stable_hash(seed.as_bytes()))).uuid_shaped()
 }
 
 fn key_arn(at: At<'_>, id: &str) -> String {

@@ -40,10 +40,32 @@ impl SplitMix64 {
     }
 
     /// `len` characters drawn from `alphabet` (ASCII), appended to `out`.
-    pub(crate) fn push(&mut self, out: &mut String, alphabet: &[u8], len: usize) {
+    fn push(&mut self, out: &mut String, alphabet: &[u8], len: usize) {
         for _ in 0..len {
             out.push(char::from(alphabet[self.below(alphabet.len())]));
         }
+    }
+
+    /// `prefix`, `separator` and `len` characters drawn from `alphabet`, in one allocation
+    /// (`AROA...`, `vpc-...`).
+    pub(crate) fn prefixed(&mut self, prefix: &str, separator: &str, alphabet: &[u8], len: usize) -> String {
+        let mut out = String::with_capacity(prefix.len() + separator.len() + len);
+        out.push_str(prefix);
+        out.push_str(separator);
+        self.push(&mut out, alphabet, len);
+        out
+    }
+
+    /// Hexadecimal digits in a UUID's groups of 8, 4, 4, 4 and 12, joined by `-`.
+    pub(crate) fn uuid_shaped(&mut self) -> String {
+        let mut out = String::with_capacity(36);
+        for (i, len) in [8, 4, 4, 4, 12].into_iter().enumerate() {
+            if i > 0 {
+                out.push('-');
+            }
+            self.push(&mut out, HEX, len);
+        }
+        out
     }
 }
 

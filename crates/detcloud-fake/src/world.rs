@@ -99,6 +99,16 @@ pub(crate) fn lower(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// The value of `key` in `map`, a default one inserted first if there is none. Unlike
+/// `entry(key.to_string())`, it copies the key only when it inserts (every call looks its
+/// account and region up).
+fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("inserted above")
+}
+
 /// True when `value` is its type's default (for `skip_serializing_if`).
 pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
@@ -129,10 +139,7 @@ impl World {
 
     /// An account, created on first use.
     pub(crate) fn account_mut(&mut self, id: &str) -> &mut Account {
-        if !self.accounts.contains_key(id) {
-            self.accounts.insert(id.to_string(), Account::default());
-        }
-        self.accounts.get_mut(id).expect("inserted above")
+        entry(&mut self.accounts, id)
     }
 
     /// The regional state of `account` in `region`, read-only; a region never written is empty.
@@ -142,11 +149,7 @@ impl World {
 
     /// The regional state of `account` in `region`, created on first use.
     pub(crate) fn region_mut(&mut self, account: &str, region: &str) -> &mut RegionState {
-        let regions = &mut self.account_mut(account).regions;
-        if !regions.contains_key(region) {
-            regions.insert(region.to_string(), RegionState::default());
-        }
-        regions.get_mut(region).expect("inserted above")
+        entry(&mut self.account_mut(account).regions, region)
     }
 }
 
@@ -168,16 +171,7 @@ impl Ids {
 
     /// An IAM unique id: `prefix` (`AROA`, `ANPA`, `AIPA`, ...) and 17 characters.
     pub(crate) fn unique_id(&mut self, prefix: &str) -> String {
-        self.prefixed(prefix, "", UPPER_ALNUM, 17)
-    }
-
-    /// `prefix`, `separator` and `len` characters drawn from `alphabet`, in one allocation.
-    fn prefixed(&mut self, prefix: &str, separator: &str, alphabet: &[u8], len: usize) -> String {
-        let mut out = String::with_capacity(prefix.len() + separator.len() + len);
-        out.push_str(prefix);
-        out.push_str(separator);
-        self.next_rng().push(&mut out, alphabet, len);
-        out
+        self.next_rng().prefixed(prefix, "", UPPER_ALNUM, 17)
     }
 
     /// Random-looking strings drawn from `alphabet`.
@@ -193,14 +187,14 @@ impl Ids {
 
     /// An EC2-style id: `prefix-` and 17 hexadecimal digits (`vpc-0c9f3e5a7b1d2e4f6`).
     pub(crate) fn ec2(&mut self, prefix: &str) -> String {
-        self.prefixed(prefix, "-", HEX, 17)
+        self.next_rng().prefixed(prefix, "-", HEX, 17)
     }
 
-    /// A UUID-shaped id (KMS keys, SSM commands).
+    /// A UUID-shaped id (KMS keys, SSM commands), version 4: its third group starts with `4`.
     pub(crate) fn uuid(&mut self) -> String {
-        let mut parts = self.strings(HEX, &[8, 4, 4, 4, 12]);
-        parts[2].replace_range(0..1, "4");
-        parts.join("-")
+        let mut id = self.next_rng().uuid_shaped();
+        id.replace_range(14..15, "4");
+        id
     }
 
     /// Random bits, for addresses.

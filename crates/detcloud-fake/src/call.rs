@@ -80,6 +80,19 @@ pub(crate) struct Check {
     pub(crate) wants_tags: bool,
 }
 
+/// `tags` added to `into` when `wanted`: shared when `into` has none yet (the usual case), so a
+/// target costs a reference count per tag map, not a copy of every pair.
+fn add_tags(into: &mut Tags, tags: &Tags, wanted: bool) {
+    if !wanted {
+        return;
+    }
+    if into.is_empty() {
+        *into = tags.clone();
+    } else {
+        into.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+}
+
 impl Check {
     /// `action` on `resource`.
     pub(crate) fn new(action: &'static str, resource: impl Into<String>) -> Self {
@@ -100,9 +113,7 @@ impl Check {
 
     /// The same check with the resource's tags as `aws:ResourceTag/...`.
     pub(crate) fn with_resource_tags(mut self, tags: &Tags) -> Self {
-        if self.wants_tags {
-            self.resource_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
+        add_tags(&mut self.resource_tags, tags, self.wants_tags);
         self
     }
 }
@@ -122,9 +133,7 @@ impl Target {
     /// The same target with the resource's tags as `aws:ResourceTag/...` and
     /// `iam:ResourceTag/...`.
     pub(crate) fn with_resource_tags(mut self, tags: &Tags) -> Self {
-        if self.wants_tags {
-            self.resource_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
+        add_tags(&mut self.resource_tags, tags, self.wants_tags);
         self
     }
 
@@ -134,9 +143,7 @@ impl Target {
         if tags.is_empty() {
             return self;
         }
-        if self.wants_tags {
-            self.request_tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
+        add_tags(&mut self.request_tags, tags, self.wants_tags);
         self.also.extend(tag_action);
         self
     }

@@ -69,7 +69,7 @@ impl Quotas for FakeCloud {
     async fn get_service_quota(&self, service_code: &str, quota_code: &str) -> Result<Quota> {
         self.regional(
             "servicequotas:GetServiceQuota",
-            |_, at| Target::new(at.arn_of("servicequotas", &key(service_code, quota_code), "")),
+            |_, at| Target::new(at.arn("servicequotas", &key(service_code, quota_code))),
             |w, at| get_service_quota(w, at, service_code, quota_code),
         )
         .await

@@ -212,13 +212,13 @@ fn spot_out(s: &SpotRec) -> SpotRequest {
 /// A fingerprint computed from the key (FNV-1a, as 16 colon-separated bytes like an MD5).
 fn fingerprint(public_key: &str) -> String {
     let blob = public_key.split_whitespace().nth(1).unwrap_or("");
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    // Each round hashes everything so far: the blob and the round number, once more.
+    let mut hashed = Vec::with_capacity(2 * blob.len() + 2);
     let mut bytes = Vec::with_capacity(16);
     for round in 0..2u8 {
-        for b in blob.bytes().chain([round]) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        bytes.extend_from_slice(&crate::rng::mix(h).to_be_bytes());
+        hashed.extend_from_slice(blob.as_bytes());
+        hashed.push(round);
+        bytes.extend_from_slice(&crate::rng::mix(detcloud_provider::tags::stable_hash(&hashed)).to_be_bytes());
     }
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 3);

@@ -107,34 +107,6 @@ fn role_of<'w>(world: &'w World, account: &str, r: &RoleRef) -> Option<&'w RoleS
     }
 }
 
-/// How a caller's requests are decided.
-pub(crate) enum Authority<'w> {
-    /// Everything in its own account, only `sts:AssumeRole` elsewhere.
-    Unrestricted,
-    /// What the role's policies allow; `None` when the session's role is gone (nothing).
-    Role(Option<&'w RoleState>),
-}
-
-pub(crate) fn authority<'w>(world: &'w World, caller: &Caller) -> Authority<'w> {
-    match &caller.role {
-        None => Authority::Unrestricted,
-        Some(r) => match (role_of(world, &caller.account, r), &r.id) {
-            (Some(role), _) => Authority::Role(Some(role)),
-            // A session this world issued, whose role has since been deleted or replaced.
-            (None, Some(_)) => Authority::Role(None),
-            // A principal of a role the world does not hold.
-            (None, None) => Authority::Unrestricted,
-        },
-    }
-}
-
-impl Authority<'_> {
-    /// True when the caller's identity policies are evaluated.
-    pub(crate) fn is_enforced(&self) -> bool {
-        matches!(self, Authority::Role(_))
-    }
-}
-
 /// The `AccessDenied` AWS answers: `User: ARN is not authorized to perform: ACTION on resource:
 /// RESOURCE` and the reason.
 pub(crate) fn denied(caller: &Caller, action: &str, resource: &str, reason: &str) -> Error {
@@ -146,21 +118,6 @@ pub(crate) fn denied(caller: &Caller, action: &str, resource: &str, reason: &str
     Error::AccessDenied { action: Some(action.to_string()), message }
 }
 
-/// The compiled policies that decide `caller`'s requests under `authority` (`None`: no policy is
-/// evaluated; empty for a session whose role is gone, which may do nothing).
-pub(crate) fn compiled(
-    world: &World,
-    cache: &mut PolicyCache,
-    caller: &Caller,
-    authority: &Authority<'_>,
-) -> Option<Arc<CompiledRole>> {
-    match authority {
-        Authority::Role(Some(role)) => Some(cache.get(world, &caller.account, role)),
-        Authority::Role(None) => Some(Arc::new(CompiledRole::default())),
-        Authority::Unrestricted => None,
-    }
-}
-
 /// Decides whether `caller`, calling `region`, may perform `action` (with `target.before`,
 /// `target.also` and `target.after`) on `target.resource` now.
 #[allow(clippy::too_many_arguments)]
@@ -168,7 +125,6 @@ pub(crate) fn authorize(
     world: &World,
     cache: &mut PolicyCache,
     caller: &Caller,
-    authority: &Authority<'_>,
     role_policies: Option<&CompiledRole>,
     region: &str,
     action: &str,
@@ -195,10 +151,6 @@ pub(crate) fn authorize(
         )
         .chain(target.after.iter().map(|c| (c.action, c.resource.as_str(), Ctx::Check(c))));
     for (action, resource, request) in checks {
-        let role = match authority {
-            Authority::Role(role) => *role,
-            Authority::Unrestricted => None,
-        };
         let owner = match &target.owner {
             Some(owner) => owner.as_str(),
             None => arn_account(resource),
@@ -221,7 +173,7 @@ pub(crate) fn authorize(
             role_policies.map(|c| &c.context_keys),
             target.resource_policy.as_deref().map(CompiledPolicy::context_keys),
         ]);
-        let context = request_context(world, caller, region, role, request, wanted);
+        let context = request_context(world, caller, region, request, wanted);
         // The request reuses the buffers of the previous one (its strings have room already).
         let request = &mut cache.request;
         set(request.principal.get_or_insert_with(String::new), &caller.arn);
@@ -357,11 +309,36 @@ fn tag_keys(keys: &BTreeSet<String>) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {
     roles: BTreeMap<String, BTreeMap<String, Arc<CompiledRole>>>,
+    /// The last caller with a role and what decides its requests: a run of calls by one session
+    /// looks its role up once. (The caller is held, so no other can take its address.)
+    last: Option<(Arc<Caller>, Option<Arc<CompiledRole>>)>,
     /// The request of the last check, kept for its buffers.
     request: Request,
 }
 
 impl PolicyCache {
+    /// The compiled policies that decide `caller`'s requests; `None` when no policy is evaluated
+    /// (an administrator, or a principal of a role the world does not hold: everything in its
+    /// own account, only `sts:AssumeRole` elsewhere). Empty for a session whose role has been
+    /// deleted or replaced since it was issued: it may do nothing.
+    pub(crate) fn resolve(&mut self, world: &World, caller: &Arc<Caller>) -> Option<Arc<CompiledRole>> {
+        let r = caller.role.as_ref()?;
+        if let Some((last, compiled)) = &self.last {
+            if Arc::ptr_eq(last, caller) {
+                return compiled.clone();
+            }
+        }
+        let compiled = match (role_of(world, &caller.account, r), &r.id) {
+            (Some(role), _) => Some(self.get(world, &caller.account, role)),
+            // A session this world issued, whose role has since been deleted or replaced.
+            (None, Some(_)) => Some(Arc::new(CompiledRole::default())),
+            // A principal of a role the world does not hold.
+            (None, None) => None,
+        };
+        self.last = Some((Arc::clone(caller), compiled.clone()));
+        compiled
+    }
+
     /// The compiled policies of `role` in `account`.
     fn get(&mut self, world: &World, account: &str, role: &RoleState) -> Arc<CompiledRole> {
         if let Some(compiled) = self.roles.get(account).and_then(|roles| roles.get(&role.id)) {
@@ -377,9 +354,10 @@ impl PolicyCache {
         compiled
     }
 
-    /// Forgets every compiled policy (after a change to IAM).
+    /// Forgets every compiled policy and the last caller's (after a change to IAM).
     pub(crate) fn clear(&mut self) {
         self.roles.clear();
+        self.last = None;
     }
 }
 
@@ -404,18 +382,13 @@ pub(crate) fn role_policies(
 /// resource's tags as `aws:ResourceTag/...` (and `iam:ResourceTag/...`
 /// for the main resource). With `wanted` (lower-cased keys), only those: formatting every key of
 /// every request is what authorization would otherwise spend its time on.
-fn request_context(
-    world: &World,
-    caller: &Caller,
-    region: &str,
-    role: Option<&RoleState>,
-    request: Ctx<'_>,
-    wanted: Wanted<'_>,
-) -> Context {
+fn request_context(world: &World, caller: &Caller, region: &str, request: Ctx<'_>, wanted: Wanted<'_>) -> Context {
     if wanted.is_empty() {
         // Policies without conditions or variables (the spec's) read nothing from the context.
         return Context::new();
     }
+    // The caller's role, when the world holds it (and, for a session, still the same one).
+    let role = caller.role.as_ref().and_then(|r| role_of(world, &caller.account, r));
     let want = |prefix: &str, rest: &str| wanted.sets().any(|w| is_wanted(w, prefix, rest));
     // Whether any wanted key is of a tag family (`aws:resourcetag/...`): if not, its tags are
     // not looked at one by one.

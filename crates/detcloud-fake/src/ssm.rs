@@ -84,9 +84,11 @@ fn is_forgotten(c: &CommandRec, t: &Timings) -> bool {
 }
 
 /// Removes the commands SSM has forgotten. Only `send_command` calls it (reads skip them), so
-/// that other calls do not scan the command history.
+/// that other calls do not scan the command history. The clock is read once: the history holds
+/// a month of commands.
 fn forget_old_commands(ssm: &mut SsmRegion, t: &Timings) {
-    ssm.commands.retain(|_, c| !is_forgotten(c, t));
+    let now = clock::now();
+    ssm.commands.retain(|_, c| c.since.is_none_or(|since| now < since + t.command_history));
 }
 
 /// A parameter.

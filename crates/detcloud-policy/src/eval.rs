@@ -421,13 +421,9 @@ fn statement_applies(st: &Statement, req: &Request, ctx: &Context<'_>, vars: boo
         None => true,
         Some(m) => {
             let var_ctx = vars.then_some(ctx);
-            let mut value: Option<Vec<char>> = None;
             matcher_applies(m, |p| match literal_match(p, &req.resource, false) {
                 Some(equal) => equal,
-                None => {
-                    let value = value.get_or_insert_with(|| chars(&req.resource, false));
-                    compile(p, true, var_ctx, false).is_some_and(|t| glob(&t, value))
-                }
+                None => compile(p, true, var_ctx, false).is_some_and(|t| glob_str(&t, &req.resource)),
             })
         }
     };
@@ -849,10 +845,22 @@ fn resolve_variable(inner: &str, ctx: &Context<'_>) -> Option<String> {
 }
 
 /// Matches the whole of `value` against `pattern`, backtracking only to the last `*`.
-fn glob(pattern: &[Tok], value: &[char]) -> bool {
+/// [`glob`] on a string: on its bytes when it is ASCII (no copy), on its characters otherwise.
+fn glob_str(pattern: &[Tok], value: &str) -> bool {
+    if value.is_ascii() {
+        glob(pattern, value.as_bytes())
+    } else {
+        glob(pattern, &value.chars().collect::<Vec<char>>())
+    }
+}
+
+/// True when `pattern` matches the whole of `value`: characters, or the bytes of an ASCII string
+/// (each byte is then its character).
+fn glob<C: Copy + Into<char>>(pattern: &[Tok], value: &[C]) -> bool {
     let (mut p, mut v) = (0, 0);
     let mut retry: Option<(usize, usize)> = None;
     while let Some(&c) = value.get(v) {
+        let c: char = c.into();
         match pattern.get(p) {
             Some(Tok::Star) => {
                 p += 1;

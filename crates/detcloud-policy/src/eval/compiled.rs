@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{
-    chars, compile, decide_with, evaluate_trust_with, evaluate_with, glob, parse_operator, principal_block_applies,
+    compile, decide_with, evaluate_trust_with, evaluate_with, glob, glob_str, parse_operator, principal_block_applies,
     values_hold, variable_keys, Context, Decision, Evaluation, Operator, Request, Scan, Scanner, Tok,
 };
 use crate::document::{ConditionValue, Effect, Matcher, PolicyDocument, PrincipalBlock};
@@ -26,31 +26,50 @@ pub struct CompiledPolicy {
     needs_context: bool,
     /// Every context key a statement can read, lower-cased.
     context_keys: BTreeSet<String>,
-    /// For each action a statement names literally (folded), the statements that name it: one
-    /// lookup per request instead of one per statement.
-    literal_actions: HashMap<String, Vec<usize>, BuildHasherDefault<Fnv>>,
+    /// For each action a statement names literally (folded, as bytes), the statements that name
+    /// it: one lookup per request instead of one per statement.
+    literal_actions: HashMap<Box<[u8]>, Vec<usize>, BuildHasherDefault<Fx>>,
+    /// The statements the index cannot decide (an action pattern with a wildcard, or
+    /// `NotAction`): checked for every request. A statement that is neither here nor in the
+    /// index's entry for an action does not apply to it.
+    unindexed: Vec<usize>,
 }
 
-/// FNV-1a: the action index's hash. The keys are a policy's own action names, short and few;
-/// SipHash's protection against chosen collisions buys nothing here and costs most of a lookup.
-#[derive(Debug, Clone, Copy)]
-struct Fnv(u64);
+/// The action index's hash: FxHash's word-at-a-time mix (rotate, xor, multiply per 8 bytes).
+/// The keys are a policy's own action names, short and few; SipHash's protection against chosen
+/// collisions buys nothing here and costs most of a lookup, and a byte-at-a-time hash (FNV) is a
+/// chain of twenty dependent multiplications for `ec2:DescribeVpcs`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fx(u64);
 
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
-impl Hasher for Fnv {
+impl Hasher for Fx {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
         }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
     }
 }
 
@@ -123,13 +142,22 @@ impl Patterns {
         out
     }
 
+    /// True when the statement may name an action the index does not know of.
+    fn unindexed(&self) -> bool {
+        self.negated || !self.globs.is_empty()
+    }
+
     /// `literal`: whether the action is one of [`literals`](Self::literals) (looked up once per
-    /// request in the policy's index).
-    fn applies(&self, literal: bool, folded: &str, folded_chars: &mut Option<Vec<char>>) -> bool {
+    /// request in the policy's index). `folded`: the action, folded, in UTF-8.
+    fn applies(&self, literal: bool, folded: &[u8]) -> bool {
         let any = literal
             || (!self.globs.is_empty() && {
-                let value = folded_chars.get_or_insert_with(|| folded.chars().collect());
-                self.globs.iter().any(|g| glob(g, value))
+                if folded.is_ascii() {
+                    self.globs.iter().any(|g| glob(g, folded))
+                } else {
+                    let value: Vec<char> = String::from_utf8_lossy(folded).chars().collect();
+                    self.globs.iter().any(|g| glob(g, &value))
+                }
             });
         any != self.negated
     }
@@ -158,13 +186,12 @@ impl Resources {
         Resources { negated, patterns }
     }
 
-    fn applies(&self, resource: &str, ctx: &Context<'_>, value: &mut Option<Vec<char>>) -> bool {
+    fn applies(&self, resource: &str, ctx: &Context<'_>) -> bool {
         let any = self.patterns.iter().any(|p| match p {
             Resource::Any => true,
             Resource::Literal(l) => l == resource,
-            Resource::Glob(g) => glob(g, value.get_or_insert_with(|| chars(resource, false))),
-            Resource::Variable(p) => compile(p, true, Some(ctx), false)
-                .is_some_and(|t| glob(&t, value.get_or_insert_with(|| chars(resource, false)))),
+            Resource::Glob(g) => glob_str(g, resource),
+            Resource::Variable(p) => compile(p, true, Some(ctx), false).is_some_and(|t| glob_str(&t, resource)),
         });
         any != self.negated
     }
@@ -215,16 +242,18 @@ impl CompiledPolicy {
                 }
             }
         }
-        let mut literal_actions: HashMap<String, Vec<usize>, BuildHasherDefault<Fnv>> = HashMap::default();
+        let mut literal_actions: HashMap<Box<[u8]>, Vec<usize>, BuildHasherDefault<Fx>> = HashMap::default();
         for (i, st) in statements.iter().enumerate() {
             for literal in st.action.iter().flat_map(|a| &a.literals) {
-                let named_by = literal_actions.entry(literal.clone()).or_default();
+                let named_by = literal_actions.entry(literal.as_bytes().into()).or_default();
                 if named_by.last() != Some(&i) {
                     named_by.push(i);
                 }
             }
         }
-        CompiledPolicy { doc: doc.clone(), vars, statements, needs_context, context_keys, literal_actions }
+        let unindexed =
+            (0..statements.len()).filter(|&i| statements[i].action.as_ref().is_some_and(Patterns::unindexed)).collect();
+        CompiledPolicy { doc: doc.clone(), vars, statements, needs_context, context_keys, literal_actions, unindexed }
     }
 
     /// Every request-context key this policy can read (condition keys and policy variables),
@@ -267,25 +296,22 @@ impl CompiledPolicy {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn statement_applies(
         &self,
         st: &CompiledStatement,
         req: &Request,
-        literal: bool,
-        folded: (&str, &mut Option<Vec<char>>),
-        resource_chars: &mut Option<Vec<char>>,
+        (literal, folded): (bool, &[u8]),
         ctx: &Context<'_>,
         require_principal: bool,
     ) -> bool {
-        let action_ok = st.action.as_ref().is_some_and(|a| a.applies(literal, folded.0, folded.1));
+        let action_ok = st.action.as_ref().is_some_and(|a| a.applies(literal, folded));
         if !action_ok {
             return false;
         }
         if !principal_block_applies(st.principal.as_ref(), req, require_principal) {
             return false;
         }
-        if !st.resource.as_ref().is_none_or(|r| r.applies(&req.resource, ctx, resource_chars)) {
+        if !st.resource.as_ref().is_none_or(|r| r.applies(&req.resource, ctx)) {
             return false;
         }
         st.conditions.iter().all(|c| {
@@ -305,38 +331,42 @@ impl Scanner for CompiledPolicy {
         // Actions are short ASCII: fold them on the stack.
         let mut buffer = [0u8; 128];
         let owned;
-        let folded: &str = match req.action.as_bytes() {
+        let folded: &[u8] = match req.action.as_bytes() {
             a if a.is_ascii() && a.len() <= buffer.len() => {
                 let b = &mut buffer[..a.len()];
                 b.copy_from_slice(a);
                 b.make_ascii_lowercase();
-                std::str::from_utf8(b).unwrap_or_default()
+                b
             }
             _ => {
                 owned = fold(&req.action);
-                &owned
+                owned.as_bytes()
             }
         };
+        // Only the statements that may apply, in order: those naming the action (the index) and
+        // those the index cannot decide, merged.
         let named_by: &[usize] = self.literal_actions.get(folded).map_or(&[], Vec::as_slice);
-        let mut folded_chars = None;
-        let mut resource_chars = None;
+        let (mut named, mut other) = (named_by.iter().copied().peekable(), self.unindexed.iter().copied().peekable());
         let mut out = Scan { deny: None, allow: None };
-        for (i, st) in self.statements.iter().enumerate() {
+        loop {
+            let (i, literal) = match (named.peek().copied(), other.peek().copied()) {
+                (Some(n), Some(o)) if o < n => (other.next().unwrap_or(o), false),
+                (Some(n), o) => {
+                    named.next();
+                    if o == Some(n) {
+                        other.next();
+                    }
+                    (n, true)
+                }
+                (None, Some(o)) => (other.next().unwrap_or(o), false),
+                (None, None) => break,
+            };
+            let st = &self.statements[i];
             let slot = match st.effect {
                 Effect::Deny => &mut out.deny,
                 Effect::Allow => &mut out.allow,
             };
-            if slot.is_none()
-                && self.statement_applies(
-                    st,
-                    req,
-                    named_by.contains(&i),
-                    (folded, &mut folded_chars),
-                    &mut resource_chars,
-                    ctx,
-                    require_principal,
-                )
-            {
+            if slot.is_none() && self.statement_applies(st, req, (literal, folded), ctx, require_principal) {
                 *slot = Some(i);
             }
             if out.deny.is_some() {

@@ -38,3 +38,32 @@ async fn revoking_narrowing_and_granting_take_effect_at_the_next_call() {
     admin.iam().create_policy_version(&managed.arn, &allow(&["s3:GetObject"], &["*"]), true).await.unwrap();
     assert!(matches!(describe().await, Err(Error::AccessDenied { .. })));
 }
+
+#[tokio::test]
+async fn a_session_outlives_neither_its_role_nor_a_role_recreated_under_its_name() {
+    let admin = customer();
+    let create = || async {
+        let mut req = role("deployer");
+        req.trust_policy = trust_aws(VENDOR_ROLE);
+        admin.iam().create_role(req).await.unwrap();
+        admin.iam().put_inline_policy("deployer", "inline", &allow(&["ec2:DescribeVpcs"], &["*"])).await.unwrap();
+    };
+    create().await;
+    let session = admin.as_principal(VENDOR_ROLE).assume_role(assume(DEPLOYER, None)).await.unwrap();
+    let all = Filter::all();
+    session.network().describe_vpcs(&all).await.unwrap();
+    session.network().describe_vpcs(&all).await.unwrap();
+
+    // Deleted: the session may do nothing, however many calls it made before.
+    admin.iam().delete_inline_policy("deployer", "inline").await.unwrap();
+    admin.iam().delete_role("deployer").await.unwrap();
+    assert!(matches!(session.network().describe_vpcs(&all).await, Err(Error::AccessDenied { .. })));
+
+    // Recreated under the same name with the same policy: still nothing for the old session; a
+    // new session gets what the new role allows.
+    create().await;
+    assert!(matches!(session.network().describe_vpcs(&all).await, Err(Error::AccessDenied { .. })));
+    let fresh = admin.as_principal(VENDOR_ROLE).assume_role(assume(DEPLOYER, None)).await.unwrap();
+    fresh.network().describe_vpcs(&all).await.unwrap();
+    assert!(matches!(session.network().describe_vpcs(&all).await, Err(Error::AccessDenied { .. })));
+}

@@ -83,12 +83,17 @@ fn is_forgotten(c: &CommandRec, t: &Timings) -> bool {
     clock::known_and_reached(c.since, t.command_history)
 }
 
-/// Removes the commands SSM has forgotten. Only `send_command` calls it (reads skip them), so
-/// that other calls do not scan the command history. The clock is read once: the history holds
-/// a month of commands.
-fn forget_old_commands(ssm: &mut SsmRegion, t: &Timings) {
+/// Removes the commands SSM has forgotten, oldest first, in every account and region. Only
+/// `send_command` calls it (reads skip them), so that other calls do not look at the history;
+/// it stops at the first command still remembered (a month of commands may be).
+fn forget_old_commands(w: &mut World, t: &Timings) {
     let now = clock::now();
-    ssm.commands.retain(|_, c| c.since.is_none_or(|since| now < since + t.command_history));
+    while w.command_history.front().is_some_and(|(since, ..)| now >= *since + t.command_history) {
+        let Some((_, account, region, id)) = w.command_history.pop_front() else { break };
+        if let Some(state) = w.accounts.get_mut(&account).and_then(|a| a.regions.get_mut(&region)) {
+            state.ssm.commands.remove(&id);
+        }
+    }
 }
 
 /// A parameter.
@@ -249,16 +254,17 @@ fn send_command(w: &mut World, at: At<'_>, request: &SendCommand) -> Result<Stri
         )));
     }
     let id = w.ids.uuid();
+    let now = clock::now();
     let rec = CommandRec {
         id: id.clone(),
         comment: request.comment.clone(),
         timeout_seconds: request.timeout_seconds,
         invocations: request.instance_ids.iter().map(|i| (i.clone(), None)).collect(),
-        since: Some(clock::now()),
+        since: Some(now),
     };
-    let ssm = &mut w.region_mut(at.account(), at.region).ssm;
-    forget_old_commands(ssm, &t);
-    ssm.commands.insert(id.clone(), rec);
+    forget_old_commands(w, &t);
+    w.command_history.push_back((now, at.account().to_string(), at.region.to_string(), id.clone()));
+    w.region_mut(at.account(), at.region).ssm.commands.insert(id.clone(), rec);
     Ok(id)
 }
 

@@ -6,7 +6,7 @@
 //! its global state, if any, as one field of [`World`].
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -57,6 +57,10 @@ pub(crate) struct World {
     pub(crate) timings: Timings,
     /// The wall clock behind every timestamp. Not saved (a loaded world starts at the system time).
     pub(crate) wall_clock: WallClock,
+    /// The SSM commands sent in this world, oldest first, as (sent at, account, region, command
+    /// id): SSM forgets them in this order, so forgetting costs nothing while none is due. Not
+    /// saved (the commands of a loaded snapshot are kept).
+    pub(crate) command_history: VecDeque<(Instant, String, String, String)>,
 }
 
 /// One AWS account.
@@ -127,6 +131,7 @@ impl World {
             profile_changed_at: HashMap::new(),
             timings: Timings::default(),
             wall_clock: WallClock::system(),
+            command_history: VecDeque::new(),
         };
         world.account_mut(home_account);
         world

@@ -182,6 +182,11 @@ async fn commands_run_on_running_instances() {
     assert_eq!(ssm.get_command_invocation(&id, &i.id).await.unwrap().status, "Failed");
     advance(1).await;
     assert!(ssm.get_command_invocation(&id, &i.id).await.unwrap_err().is_not_found());
+    // The world keeps it until the next command is sent, which forgets every command due.
+    assert!(cloud.to_json().contains(&id));
+    let next = ssm.send_command(send(&["true"], vec![i.id.clone()])).await.unwrap();
+    let saved = cloud.to_json();
+    assert!(!saved.contains(&id) && saved.contains(&next), "{saved}");
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! running, shutting-down → terminated, status checks), vCPU quotas per instance bucket,
 //! instance-profile propagation and `iam:PassRole`, and spot requests.
 
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -176,13 +177,27 @@ pub(crate) fn instance<'e>(ec2: &'e Ec2Region, id: &str) -> Result<&'e InstanceR
 }
 
 fn instance_out(ec2: &Ec2Region, i: &InstanceRec, w: &World) -> Instance {
+    let elastic = ec2.addresses.values().find(|a| a.association.as_ref().is_some_and(|x| x.instance_id == i.id));
+    instance_with(i, elastic.map(|a| a.public_ip.as_str()), w)
+}
+
+/// The elastic IP of every instance that has one, by instance id: one pass over the addresses
+/// for a describe of many instances (not one per instance).
+fn elastic_ips(ec2: &Ec2Region) -> HashMap<&str, &str> {
+    let mut ips = HashMap::new();
+    for a in ec2.addresses.values() {
+        if let Some(x) = &a.association {
+            ips.entry(x.instance_id.as_str()).or_insert(a.public_ip.as_str());
+        }
+    }
+    ips
+}
+
+/// An instance as EC2 describes it, with its elastic IP, if any.
+fn instance_with(i: &InstanceRec, elastic: Option<&str>, w: &World) -> Instance {
     let state = instance_state(i, &w.timings);
     let present = state != InstanceState::Terminated;
-    let elastic = ec2
-        .addresses
-        .values()
-        .find(|a| a.association.as_ref().is_some_and(|x| x.instance_id == i.id))
-        .map(|a| a.public_ip.clone());
+    let elastic = elastic.map(str::to_string);
     Instance {
         id: i.id.clone(),
         state,
@@ -479,12 +494,13 @@ fn describe_instances(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<Inst
         let present = filter.vpc_id.is_some() && instance_state(i, t) != InstanceState::Terminated;
         present.then_some(i.vpc_id.as_str())
     }
-    Ok(ec2
-        .instances
-        .values()
-        .filter(|i| filter.matches(&i.id, &i.tags, in_vpc(i, filter, &w.timings)))
-        .map(|i| instance_out(ec2, i, w))
-        .collect())
+    let matched: Vec<&InstanceRec> =
+        ec2.instances.values().filter(|i| filter.matches(&i.id, &i.tags, in_vpc(i, filter, &w.timings))).collect();
+    if matched.len() <= 1 {
+        return Ok(matched.into_iter().map(|i| instance_out(ec2, i, w)).collect());
+    }
+    let ips = elastic_ips(ec2);
+    Ok(matched.into_iter().map(|i| instance_with(i, ips.get(i.id.as_str()).copied(), w)).collect())
 }
 
 fn describe_instance_status(w: &World, at: At<'_>, ids: &[String]) -> Result<Vec<InstanceStatus>> {

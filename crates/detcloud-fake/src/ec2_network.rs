@@ -5,7 +5,7 @@
 //! Deleting what something still needs fails with `DependencyViolation` and changes nothing; ids
 //! look like EC2's (`vpc-` and 17 hex digits) and come from the world's id counter.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use detcloud_provider::{
@@ -859,6 +859,21 @@ fn describe_igws(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<InternetG
 
 fn address_out(ec2: &Ec2Region, a: &AddressRec, t: &Timings) -> Address {
     let nat = ec2.nat_gateways.values().find(|n| n.allocation_id == a.allocation_id && nat_is_live(n, t));
+    address_with(ec2, a, nat)
+}
+
+/// The live NAT gateway of every allocation that has one, by allocation id: one pass over the
+/// NAT gateways for a describe of many addresses (not one per address).
+fn live_nats<'e>(ec2: &'e Ec2Region, t: &Timings) -> HashMap<&'e str, &'e NatRec> {
+    let mut nats = HashMap::new();
+    for n in ec2.nat_gateways.values().filter(|n| nat_is_live(n, t)) {
+        nats.entry(n.allocation_id.as_str()).or_insert(n);
+    }
+    nats
+}
+
+/// An address as EC2 describes it, with the live NAT gateway that holds it, if any.
+fn address_with(ec2: &Ec2Region, a: &AddressRec, nat: Option<&NatRec>) -> Address {
     let (association_id, instance_id, network_interface_id) = match (&a.association, nat) {
         (Some(x), _) => (
             Some(x.id.clone()),
@@ -947,12 +962,13 @@ fn describe_addresses(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<Addr
     check_filter_ids(filter, "address", |id| {
         check_id(id, "eipalloc", "InvalidAllocationID").map(|()| ec2.addresses.contains_key(id))
     })?;
-    Ok(ec2
-        .addresses
-        .values()
-        .filter(|a| filter.matches(&a.allocation_id, &a.tags, None))
-        .map(|a| address_out(ec2, a, &t))
-        .collect())
+    let matched: Vec<&AddressRec> =
+        ec2.addresses.values().filter(|a| filter.matches(&a.allocation_id, &a.tags, None)).collect();
+    if matched.len() <= 1 {
+        return Ok(matched.into_iter().map(|a| address_out(ec2, a, &t)).collect());
+    }
+    let nats = live_nats(ec2, &t);
+    Ok(matched.into_iter().map(|a| address_with(ec2, a, nats.get(a.allocation_id.as_str()).copied())).collect())
 }
 
 // ---------------------------------------------------------------------------------------------

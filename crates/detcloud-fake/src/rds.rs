@@ -7,7 +7,7 @@
 //! keep them (a sandbox must be able to restore what it created).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -232,6 +232,22 @@ fn restorable(w: &World, c: &ClusterRec) -> Option<(SystemTime, SystemTime)> {
 
 fn cluster_out(w: &World, at: At<'_>, c: &ClusterRec) -> DbCluster {
     let rds = &w.region(at.account(), at.region).rds;
+    let members = rds.instances.values().filter(|i| i.cluster_id == c.id).map(|i| i.id.clone()).collect();
+    cluster_with(w, at, c, members)
+}
+
+/// The member instances of every cluster that has some, by cluster id, in the order
+/// [`cluster_out`] lists them: one pass over the instances for a describe of many clusters.
+fn members(rds: &RdsRegion) -> HashMap<&str, Vec<String>> {
+    let mut members: HashMap<&str, Vec<String>> = HashMap::new();
+    for i in rds.instances.values() {
+        members.entry(i.cluster_id.as_str()).or_default().push(i.id.clone());
+    }
+    members
+}
+
+/// A cluster as RDS describes it, with its member instances.
+fn cluster_with(w: &World, at: At<'_>, c: &ClusterRec, member_instance_ids: Vec<String>) -> DbCluster {
     let window = restorable(w, c);
     DbCluster {
         id: c.id.clone(),
@@ -250,7 +266,7 @@ fn cluster_out(w: &World, at: At<'_>, c: &ClusterRec) -> DbCluster {
         latest_restorable_time: window.map(|w| w.1),
         storage_encrypted: c.storage_encrypted,
         kms_key_id: c.kms_key_id.clone(),
-        member_instance_ids: rds.instances.values().filter(|i| i.cluster_id == c.id).map(|i| i.id.clone()).collect(),
+        member_instance_ids,
         tags: c.tags.clone(),
     }
 }
@@ -585,15 +601,19 @@ fn describe_clusters(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<DbClu
         }
     }
     let filter = lower_ids(filter);
-    Ok(rds
+    let matched: Vec<&ClusterRec> = rds
         .clusters
         .values()
         .filter(|c| {
             let vpc = rds.subnet_groups.get(&c.subnet_group).map(|g| g.vpc_id.as_str());
             filter.matches(&c.id, &c.tags, vpc)
         })
-        .map(|c| cluster_out(w, at, c))
-        .collect())
+        .collect();
+    if matched.len() <= 1 {
+        return Ok(matched.into_iter().map(|c| cluster_out(w, at, c)).collect());
+    }
+    let mut members = members(rds);
+    Ok(matched.into_iter().map(|c| cluster_with(w, at, c, members.remove(c.id.as_str()).unwrap_or_default())).collect())
 }
 
 fn modify_cluster(w: &mut World, at: At<'_>, r: &ModifyDbCluster) -> Result<DbCluster> {

@@ -46,6 +46,32 @@ impl SplitMix64 {
         }
     }
 
+    /// `len` characters drawn from `alphabet`, several from each draw when the alphabet's size is
+    /// a power of two (the bits of one draw serve ⌊64 / bits⌋ characters: a session token's 356
+    /// characters take 36 draws, not 356). Other sizes draw once per character, as
+    /// [`string`](Self::string).
+    pub(crate) fn packed_string(&mut self, alphabet: &[u8], len: usize) -> String {
+        let n = alphabet.len();
+        if !n.is_power_of_two() || n < 2 {
+            return self.string(alphabet, len);
+        }
+        let bits = n.trailing_zeros();
+        let per_draw = 64 / bits;
+        let mask = (1u64 << bits) - 1;
+        let mut out = Vec::with_capacity(len);
+        let (mut word, mut left) = (0u64, 0);
+        for _ in 0..len {
+            if left == 0 {
+                (word, left) = (self.next_u64(), per_draw);
+            }
+            out.push(alphabet[(word & mask) as usize]);
+            word >>= bits;
+            left -= 1;
+        }
+        // The alphabets are ASCII; anything else is replaced rather than trusted.
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
     /// `prefix`, `separator` and `len` characters drawn from `alphabet`, in one allocation
     /// (`AROA...`, `vpc-...`).
     pub(crate) fn prefixed(&mut self, prefix: &str, separator: &str, alphabet: &[u8], len: usize) -> String {
@@ -100,5 +126,19 @@ mod tests {
         assert_eq!(s.len(), 17);
         assert!(s.bytes().all(|c| UPPER_ALNUM.contains(&c)));
         assert_ne!(SplitMix64::new(1).next_u64(), SplitMix64::new(2).next_u64());
+    }
+
+    #[test]
+    fn packed_strings_use_every_character_of_a_power_of_two_alphabet() {
+        let token = SplitMix64::new(7).packed_string(BASE64, 356);
+        assert_eq!(token.len(), 356);
+        assert!(token.bytes().all(|c| BASE64.contains(&c)));
+        // Six bits a character, ten characters a draw: 356 characters see (nearly) every symbol.
+        let seen: std::collections::BTreeSet<u8> = token.bytes().collect();
+        assert!(seen.len() > 55, "{} symbols", seen.len());
+        assert_eq!(SplitMix64::new(7).packed_string(BASE64, 356), token);
+        assert_ne!(SplitMix64::new(8).packed_string(BASE64, 356), token);
+        // Another size draws once per character, as `string` does.
+        assert_eq!(SplitMix64::new(7).packed_string(LOWER_ALNUM, 16), SplitMix64::new(7).string(LOWER_ALNUM, 16));
     }
 }

@@ -179,10 +179,11 @@ impl Ids {
         self.next_rng().prefixed(prefix, "", UPPER_ALNUM, 17)
     }
 
-    /// Random-looking strings drawn from `alphabet`.
+    /// Random-looking strings drawn from `alphabet` (several characters a draw when its size is a
+    /// power of two: session credentials).
     pub(crate) fn strings(&mut self, alphabet: &[u8], lens: &[usize]) -> Vec<String> {
         let mut rng = self.next_rng();
-        lens.iter().map(|&len| rng.string(alphabet, len)).collect()
+        lens.iter().map(|&len| rng.packed_string(alphabet, len)).collect()
     }
 
     /// One random-looking string drawn from `alphabet`.

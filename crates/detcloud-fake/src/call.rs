@@ -60,6 +60,9 @@ pub(crate) struct Enforcement {
     /// Those policies read tags (`aws:ResourceTag/...`, `aws:RequestTag/...`, `aws:TagKeys`): the
     /// target carries the request's and the resources' tags.
     pub(crate) reads_tags: bool,
+    /// Those policies read some request-context key: the target carries the service's own keys
+    /// (`ec2:CreateAction`, `iam:PassedToService`, ...) that its builder adds only when read.
+    pub(crate) reads_context: bool,
 }
 
 /// No tags, for a resource that does not exist (yet).
@@ -167,7 +170,7 @@ impl Target {
     }
 
     /// Every action this request needs, in the order they are checked.
-    pub(crate) fn actions<'t>(&'t self, action: &'t str) -> impl Iterator<Item = &'t str> + 't {
+    pub(crate) fn actions(&self, action: &'static str) -> impl Iterator<Item = &'static str> + '_ {
         self.before
             .iter()
             .map(|c| c.action)
@@ -333,15 +336,14 @@ impl FakeCloud {
         // The policies that decide this caller's requests (none for an administrator).
         let role_policies = shared.runtime.policies.resolve(&shared.world, &self.caller);
         let enforced = role_policies.is_some();
-        let how = Enforcement { enforced, reads_tags: role_policies.as_ref().is_some_and(|c| c.reads_tags()) };
+        let how = Enforcement {
+            enforced,
+            reads_tags: role_policies.as_ref().is_some_and(|c| c.reads_tags()),
+            reads_context: role_policies.as_ref().is_some_and(|c| c.reads_context()),
+        };
         let target = target(&shared.world, caller, how);
         if enforced {
-            let used = &mut shared.runtime.actions_used;
-            for a in target.actions(action) {
-                if !used.contains(a) {
-                    used.insert(a.to_string());
-                }
-            }
+            shared.runtime.actions_used.extend(target.actions(action));
         }
         let existed = shared.world.accounts.contains_key(&caller.account);
         let result = shared

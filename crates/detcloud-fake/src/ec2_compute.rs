@@ -591,9 +591,12 @@ fn run_target(w: &World, at: At<'_>, request: &RunInstance) -> Target {
     const RUN: &str = "ec2:RunInstances";
     let mut target = creating(at, "instance", &request.tags, "RunInstances");
     if let Some(role) = request.instance_profile_name.as_deref().and_then(|p| profile_role_arn(w, at.account(), p)) {
-        target = target.before(
-            Check::new("iam:PassRole", role).with("iam:PassedToService", vec!["ec2.amazonaws.com".to_string()]),
-        );
+        let pass = Check::new("iam:PassRole", role);
+        target = target.before(if at.how.reads_context {
+            pass.with("iam:PassedToService", vec!["ec2.amazonaws.com".to_string()])
+        } else {
+            pass
+        });
     }
     target = target.after(check_on(w, at, RUN, &request.subnet_id));
     let ec2 = &w.region(at.account(), at.region).ec2;
@@ -659,7 +662,7 @@ impl Compute for FakeCloud {
             "ec2:ImportKeyPair",
             |_, at| {
                 let target = at.target(at.ec2("key-pair", name)).with_request_tags(tags, Some("ec2:CreateTags"));
-                if tags.is_empty() {
+                if tags.is_empty() || !at.how.reads_context {
                     target
                 } else {
                     target.with("ec2:CreateAction", vec!["ImportKeyPair".into()])

@@ -537,9 +537,13 @@ fn dependency(kind: &str, id: &str) -> Error {
 pub(crate) fn creating(at: At<'_>, kind: &str, tags: &Tags, create_action: &str) -> Target {
     let target = at.target(at.ec2(kind, "*"));
     if tags.is_empty() || !at.how.enforced {
-        target
+        return target;
+    }
+    let target = target.with_request_tags(tags, Some("ec2:CreateTags"));
+    if at.how.reads_context {
+        target.with("ec2:CreateAction", vec![create_action.to_string()])
     } else {
-        target.with_request_tags(tags, Some("ec2:CreateTags")).with("ec2:CreateAction", vec![create_action.to_string()])
+        target
     }
 }
 

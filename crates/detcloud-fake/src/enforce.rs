@@ -284,6 +284,11 @@ impl CompiledRole {
     pub(crate) fn reads_tags(&self) -> bool {
         self.reads_tags
     }
+
+    /// True when the policies read any request-context key.
+    pub(crate) fn reads_context(&self) -> bool {
+        !self.context_keys.is_empty()
+    }
 }
 
 /// The (lower-cased) context keys, or their prefixes, the fake fills with a request's tags.

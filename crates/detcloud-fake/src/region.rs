@@ -182,7 +182,7 @@ pub(crate) struct At<'a> {
 impl<'a> At<'a> {
     /// Where a test helper acts: nothing is authorized, so no target is built.
     pub(crate) fn unchecked(caller: &'a crate::enforce::Caller, region: &'a str) -> Self {
-        At { caller, region, how: Enforcement { enforced: false, reads_tags: false } }
+        At { caller, region, how: Enforcement { enforced: false, reads_tags: false, reads_context: false } }
     }
 
     /// The caller's account.

@@ -215,7 +215,7 @@ pub(crate) struct Runtime {
     /// Every call, in order.
     pub(crate) calls: Vec<CallRecord>,
     /// Every action asked for by a caller whose policies are enforced.
-    pub(crate) actions_used: BTreeSet<String>,
+    pub(crate) actions_used: BTreeSet<&'static str>,
     /// Planned failures and delays.
     pub(crate) faults: FaultState,
     /// What an SSM command prints and exits with (the default when `None`).

@@ -49,6 +49,9 @@ pub(crate) struct Target {
     /// resource without a resource policy): `with_resource_tags` and `with_request_tags` then
     /// copy nothing.
     pub(crate) wants_tags: bool,
+    /// False when no policy will read the request context (the same callers and resources):
+    /// [`with`](Self::with) then adds nothing.
+    pub(crate) wants_context: bool,
 }
 
 /// How a call's caller is authorized, as far as building its [`Target`] is concerned.
@@ -61,7 +64,7 @@ pub(crate) struct Enforcement {
     /// target carries the request's and the resources' tags.
     pub(crate) reads_tags: bool,
     /// Those policies read some request-context key: the target carries the service's own keys
-    /// (`ec2:CreateAction`, `iam:PassedToService`, ...) that its builder adds only when read.
+    /// (`ec2:CreateAction`, `iam:PassedToService`, ...; see [`Target::wants_context`]).
     pub(crate) reads_context: bool,
 }
 
@@ -81,6 +84,8 @@ pub(crate) struct Check {
     pub(crate) resource_tags: Tags,
     /// As [`Target::wants_tags`].
     pub(crate) wants_tags: bool,
+    /// As [`Target::wants_context`].
+    pub(crate) wants_context: bool,
 }
 
 /// `tags` added to `into` when `wanted`: shared when `into` has none yet (the usual case), so a
@@ -96,6 +101,14 @@ fn add_tags(into: &mut Tags, tags: &Tags, wanted: bool) {
     }
 }
 
+/// `key` and its `values` added to `context` when `wanted`; the values are not even built
+/// otherwise.
+fn add_context<S: Into<String>>(context: &mut Context, key: &str, values: impl IntoIterator<Item = S>, wanted: bool) {
+    if wanted {
+        context.insert(key.to_string(), values.into_iter().map(Into::into).collect());
+    }
+}
+
 impl Check {
     /// `action` on `resource`.
     pub(crate) fn new(action: &'static str, resource: impl Into<String>) -> Self {
@@ -105,12 +118,13 @@ impl Check {
             context: Context::new(),
             resource_tags: Tags::new(),
             wants_tags: true,
+            wants_context: true,
         }
     }
 
-    /// The same check with one more condition key.
-    pub(crate) fn with(mut self, key: &str, values: Vec<String>) -> Self {
-        self.context.insert(key.to_string(), values);
+    /// The same check with one more condition key (when it may be read).
+    pub(crate) fn with<S: Into<String>>(mut self, key: &str, values: impl IntoIterator<Item = S>) -> Self {
+        add_context(&mut self.context, key, values, self.wants_context);
         self
     }
 
@@ -124,12 +138,12 @@ impl Check {
 impl Target {
     /// A call on `resource`.
     pub(crate) fn new(resource: impl Into<String>) -> Self {
-        Target { resource: resource.into(), wants_tags: true, ..Target::default() }
+        Target { resource: resource.into(), wants_tags: true, wants_context: true, ..Target::default() }
     }
 
-    /// The same target with one more condition key.
-    pub(crate) fn with(mut self, key: &str, values: Vec<String>) -> Self {
-        self.context.insert(key.to_string(), values);
+    /// The same target with one more condition key (when it may be read).
+    pub(crate) fn with<S: Into<String>>(mut self, key: &str, values: impl IntoIterator<Item = S>) -> Self {
+        add_context(&mut self.context, key, values, self.wants_context);
         self
     }
 

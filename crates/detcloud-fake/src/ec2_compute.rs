@@ -591,12 +591,7 @@ fn run_target(w: &World, at: At<'_>, request: &RunInstance) -> Target {
     const RUN: &str = "ec2:RunInstances";
     let mut target = creating(at, "instance", &request.tags, "RunInstances");
     if let Some(role) = request.instance_profile_name.as_deref().and_then(|p| profile_role_arn(w, at.account(), p)) {
-        let pass = Check::new("iam:PassRole", role);
-        target = target.before(if at.how.reads_context {
-            pass.with("iam:PassedToService", vec!["ec2.amazonaws.com".to_string()])
-        } else {
-            pass
-        });
+        target = target.before(at.check("iam:PassRole", role).with("iam:PassedToService", ["ec2.amazonaws.com"]));
     }
     target = target.after(check_on(w, at, RUN, &request.subnet_id));
     let ec2 = &w.region(at.account(), at.region).ec2;
@@ -662,10 +657,10 @@ impl Compute for FakeCloud {
             "ec2:ImportKeyPair",
             |_, at| {
                 let target = at.target(at.ec2("key-pair", name)).with_request_tags(tags, Some("ec2:CreateTags"));
-                if tags.is_empty() || !at.how.reads_context {
+                if tags.is_empty() {
                     target
                 } else {
-                    target.with("ec2:CreateAction", vec!["ImportKeyPair".into()])
+                    target.with("ec2:CreateAction", ["ImportKeyPair"])
                 }
             },
             |w, at| import_key_pair(w, at, name, public_key, tags),

@@ -539,12 +539,7 @@ pub(crate) fn creating(at: At<'_>, kind: &str, tags: &Tags, create_action: &str)
     if tags.is_empty() || !at.how.enforced {
         return target;
     }
-    let target = target.with_request_tags(tags, Some("ec2:CreateTags"));
-    if at.how.reads_context {
-        target.with("ec2:CreateAction", vec![create_action.to_string()])
-    } else {
-        target
-    }
+    target.with_request_tags(tags, Some("ec2:CreateTags")).with("ec2:CreateAction", [create_action])
 }
 
 /// The tags of the EC2 resource `id`, when the caller's policies will read them (EC2's resources
@@ -2030,7 +2025,7 @@ impl Network for FakeCloud {
                     for (k, v) in tags {
                         check = check.with(&format!("aws:RequestTag/{k}"), vec![v.clone()]);
                     }
-                    target = target.after(check.with("aws:TagKeys", tags.keys().cloned().collect()));
+                    target = target.after(check.with("aws:TagKeys", tags.keys().cloned()));
                 }
                 target
             },

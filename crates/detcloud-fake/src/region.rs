@@ -206,14 +206,24 @@ impl<'a> At<'a> {
         ["arn:aws:ec2:", self.region, ":", self.account(), ":", kind, "/", id].concat()
     }
 
-    /// A call here on `resource`: it copies tags only when the caller's policies may read them.
+    /// A call here on `resource`: it copies tags and adds condition keys only when the caller's
+    /// policies may read them.
     pub(crate) fn target(&self, resource: String) -> crate::call::Target {
-        crate::call::Target { wants_tags: self.how.reads_tags, ..crate::call::Target::new(resource) }
+        crate::call::Target {
+            wants_tags: self.how.reads_tags,
+            wants_context: self.how.reads_context,
+            ..crate::call::Target::new(resource)
+        }
     }
 
-    /// A check of `action` here on `resource`, copying tags only when they may be read.
+    /// A check of `action` here on `resource`, copying tags and adding condition keys only when
+    /// they may be read.
     pub(crate) fn check(&self, action: &'static str, resource: String) -> crate::call::Check {
-        crate::call::Check { wants_tags: self.how.reads_tags, ..crate::call::Check::new(action, resource) }
+        crate::call::Check {
+            wants_tags: self.how.reads_tags,
+            wants_context: self.how.reads_context,
+            ..crate::call::Check::new(action, resource)
+        }
     }
 }
 

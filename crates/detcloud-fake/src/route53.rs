@@ -137,9 +137,7 @@ impl Dns for FakeCloud {
     async fn upsert_record(&self, zone_id: &str, record: &RecordSet) -> Result<()> {
         self.call(
             "route53:ChangeResourceRecordSets",
-            |_, _| {
-                Target::new(zone_arn(zone_id)).with("route53:ChangeResourceRecordSetsActions", vec!["UPSERT".into()])
-            },
+            |_, _| Target::new(zone_arn(zone_id)).with("route53:ChangeResourceRecordSetsActions", ["UPSERT"]),
             |w, c| upsert(w, &c.account, zone_id, record),
         )
         .await
@@ -148,9 +146,7 @@ impl Dns for FakeCloud {
     async fn delete_record(&self, zone_id: &str, record: &RecordSet) -> Result<()> {
         self.call(
             "route53:ChangeResourceRecordSets",
-            |_, _| {
-                Target::new(zone_arn(zone_id)).with("route53:ChangeResourceRecordSetsActions", vec!["DELETE".into()])
-            },
+            |_, _| Target::new(zone_arn(zone_id)).with("route53:ChangeResourceRecordSetsActions", ["DELETE"]),
             |w, c| delete(w, &c.account, zone_id, record),
         )
         .await

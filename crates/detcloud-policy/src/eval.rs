@@ -423,7 +423,7 @@ fn statement_applies(st: &Statement, req: &Request, ctx: &Context<'_>, vars: boo
             let var_ctx = vars.then_some(ctx);
             matcher_applies(m, |p| match literal_match(p, &req.resource, false) {
                 Some(equal) => equal,
-                None => compile(p, true, var_ctx, false).is_some_and(|t| glob_str(&t, &req.resource)),
+                None => compile(p, true, var_ctx, false).is_some_and(|t| glob_utf8(&t, req.resource.as_bytes())),
             })
         }
     };
@@ -845,12 +845,12 @@ fn resolve_variable(inner: &str, ctx: &Context<'_>) -> Option<String> {
 }
 
 /// Matches the whole of `value` against `pattern`, backtracking only to the last `*`.
-/// [`glob`] on a string: on its bytes when it is ASCII (no copy), on its characters otherwise.
-fn glob_str(pattern: &[Tok], value: &str) -> bool {
+/// [`glob`] on UTF-8 text: on its bytes when it is ASCII (no copy), on its characters otherwise.
+fn glob_utf8(pattern: &[Tok], value: &[u8]) -> bool {
     if value.is_ascii() {
-        glob(pattern, value.as_bytes())
+        glob(pattern, value)
     } else {
-        glob(pattern, &value.chars().collect::<Vec<char>>())
+        glob(pattern, &String::from_utf8_lossy(value).chars().collect::<Vec<char>>())
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{
-    compile, decide_with, evaluate_trust_with, evaluate_with, glob, glob_str, parse_operator, principal_block_applies,
+    compile, decide_with, evaluate_trust_with, evaluate_with, glob_utf8, parse_operator, principal_block_applies,
     values_hold, variable_keys, Context, Decision, Evaluation, Operator, Request, Scan, Scanner, Tok,
 };
 use crate::document::{ConditionValue, Effect, Matcher, PolicyDocument, PrincipalBlock};
@@ -150,15 +150,7 @@ impl Patterns {
     /// `literal`: whether the action is one of [`literals`](Self::literals) (looked up once per
     /// request in the policy's index). `folded`: the action, folded, in UTF-8.
     fn applies(&self, literal: bool, folded: &[u8]) -> bool {
-        let any = literal
-            || (!self.globs.is_empty() && {
-                if folded.is_ascii() {
-                    self.globs.iter().any(|g| glob(g, folded))
-                } else {
-                    let value: Vec<char> = String::from_utf8_lossy(folded).chars().collect();
-                    self.globs.iter().any(|g| glob(g, &value))
-                }
-            });
+        let any = literal || self.globs.iter().any(|g| glob_utf8(g, folded));
         any != self.negated
     }
 }
@@ -190,8 +182,10 @@ impl Resources {
         let any = self.patterns.iter().any(|p| match p {
             Resource::Any => true,
             Resource::Literal(l) => l == resource,
-            Resource::Glob(g) => glob_str(g, resource),
-            Resource::Variable(p) => compile(p, true, Some(ctx), false).is_some_and(|t| glob_str(&t, resource)),
+            Resource::Glob(g) => glob_utf8(g, resource.as_bytes()),
+            Resource::Variable(p) => {
+                compile(p, true, Some(ctx), false).is_some_and(|t| glob_utf8(&t, resource.as_bytes()))
+            }
         });
         any != self.negated
     }
@@ -346,21 +340,15 @@ impl Scanner for CompiledPolicy {
         // Only the statements that may apply, in order: those naming the action (the index) and
         // those the index cannot decide, merged.
         let named_by: &[usize] = self.literal_actions.get(folded).map_or(&[], Vec::as_slice);
-        let (mut named, mut other) = (named_by.iter().copied().peekable(), self.unindexed.iter().copied().peekable());
+        let (mut n, mut u) = (0, 0);
         let mut out = Scan { deny: None, allow: None };
         loop {
-            let (i, literal) = match (named.peek().copied(), other.peek().copied()) {
-                (Some(n), Some(o)) if o < n => (other.next().unwrap_or(o), false),
-                (Some(n), o) => {
-                    named.next();
-                    if o == Some(n) {
-                        other.next();
-                    }
-                    (n, true)
-                }
-                (None, Some(o)) => (other.next().unwrap_or(o), false),
-                (None, None) => break,
-            };
+            let (named, unindexed) = (named_by.get(n).copied(), self.unindexed.get(u).copied());
+            let Some(i) = named.into_iter().chain(unindexed).min() else { break };
+            // The index names it: the action is one of its literals.
+            let literal = named == Some(i);
+            n += usize::from(literal);
+            u += usize::from(unindexed == Some(i));
             let st = &self.statements[i];
             let slot = match st.effect {
                 Effect::Deny => &mut out.deny,

@@ -240,7 +240,7 @@ impl FakeCloud {
     /// whether allowed, denied or failed, including the extra actions a request needs (such as
     /// `iam:TagRole` for a `CreateRole` with tags): what a least-privilege policy must grant.
     pub fn actions_used(&self) -> BTreeSet<String> {
-        self.lock().runtime.actions_used.iter().map(|a| a.to_string()).collect()
+        self.lock().runtime.actions_used.names()
     }
 
     /// Empties the call log and [`actions_used`](Self::actions_used).

@@ -6,14 +6,14 @@
 //! its global state, if any, as one field of [`World`].
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::call::CallRecord;
+use crate::call::{ActionsUsed, CallRecord};
 use crate::clock::{Timings, WallClock};
 use crate::enforce::PolicyCache;
 use crate::faults::FaultState;
@@ -215,7 +215,7 @@ pub(crate) struct Runtime {
     /// Every call, in order.
     pub(crate) calls: Vec<CallRecord>,
     /// Every action asked for by a caller whose policies are enforced.
-    pub(crate) actions_used: BTreeSet<&'static str>,
+    pub(crate) actions_used: ActionsUsed,
     /// Planned failures and delays.
     pub(crate) faults: FaultState,
     /// What an SSM command prints and exits with (the default when `None`).

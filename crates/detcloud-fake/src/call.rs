@@ -4,8 +4,7 @@
 //! request's condition keys, computed from the world) and a closure that performs it on the
 //! world; [`FakeCloud::call`] does everything else, so that each rule lives in one place.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use detcloud_policy::eval::CompiledPolicy;
@@ -184,64 +183,10 @@ impl Target {
         self
     }
 
-    /// Every action this request needs, in the order they are checked.
-    pub(crate) fn actions(&self, action: &'static str) -> impl Iterator<Item = &'static str> + '_ {
-        self.before
-            .iter()
-            .map(|c| c.action)
-            .chain(std::iter::once(action))
-            .chain(self.also.iter().copied())
-            .chain(self.after.iter().map(|c| c.action))
-    }
-}
-
-/// The actions asked for by callers whose policies are enforced ([`FakeCloud::actions_used`]).
-///
-/// Action names are `&'static str`s: each is kept once per string in the program, found by its
-/// address and length (one word-sized hash, no comparison of text). Inserting into a sorted set
-/// of names compared the text of several names per action, 5% of a lifecycle as the role; the
-/// names are sorted (and any string present at two addresses merged) only when read.
-#[derive(Debug, Default)]
-pub(crate) struct ActionsUsed(HashMap<(usize, usize), &'static str, BuildHasherDefault<AddressHasher>>);
-
-impl ActionsUsed {
-    pub(crate) fn extend(&mut self, actions: impl IntoIterator<Item = &'static str>) {
-        for action in actions {
-            self.0.entry((action.as_ptr() as usize, action.len())).or_insert(action);
-        }
-    }
-
-    /// The names, sorted.
-    pub(crate) fn names(&self) -> BTreeSet<String> {
-        self.0.values().map(|a| a.to_string()).collect()
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.0.clear();
-    }
-}
-
-/// A hasher of machine words (FxHash's step: rotate, xor, multiply), for keys that are addresses.
-#[derive(Debug, Default)]
-pub(crate) struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, word: usize) {
-        self.write_u64(word as u64);
+    /// The actions this request needs besides the call's own (before, with and after it).
+    pub(crate) fn further_actions(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let before = self.before.iter().map(|c| c.action);
+        before.chain(self.also.iter().copied()).chain(self.after.iter().map(|c| c.action))
     }
 }
 
@@ -408,7 +353,8 @@ impl FakeCloud {
         };
         let target = target(&shared.world, caller, how);
         if enforced {
-            shared.runtime.actions_used.extend(target.actions(action));
+            // The call's own action is in the call log (`CallRecord::enforced`).
+            shared.runtime.further_actions.extend(target.further_actions());
         }
         let existed = shared.world.accounts.contains_key(&caller.account);
         let result = shared

@@ -240,14 +240,17 @@ impl FakeCloud {
     /// whether allowed, denied or failed, including the extra actions a request needs (such as
     /// `iam:TagRole` for a `CreateRole` with tags): what a least-privilege policy must grant.
     pub fn actions_used(&self) -> BTreeSet<String> {
-        self.lock().runtime.actions_used.names()
+        let shared = self.lock();
+        let runtime = &shared.runtime;
+        let own = runtime.calls.iter().filter(|c| c.enforced).map(|c| c.action);
+        own.chain(runtime.further_actions.iter().copied()).map(str::to_string).collect()
     }
 
     /// Empties the call log and [`actions_used`](Self::actions_used).
     pub fn clear_calls(&self) {
         let mut shared = self.lock();
         shared.runtime.calls.clear();
-        shared.runtime.actions_used.clear();
+        shared.runtime.further_actions.clear();
     }
 
     /// `sts:AssumeRole`, as [`Cloud::assume_role`] but returning the concrete `FakeCloud` (which

@@ -366,7 +366,7 @@ impl FakeCloud {
                     &shared.world,
                     &mut shared.runtime.policies,
                     caller,
-                    role_policies.as_deref(),
+                    role_policies.as_ref(),
                     &self.region,
                     action,
                     &target,

@@ -8,7 +8,8 @@
 //!   hold) may do everything in its own account, and only `sts:AssumeRole` in other accounts.
 //! - `sts:GetCallerIdentity` needs no permission; expired session credentials fail every call.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use detcloud_policy::eval::{self, CompiledPolicy, Decision, PrincipalType, Request};
@@ -125,9 +126,9 @@ pub(crate) fn authorize(
     world: &World,
     cache: &mut PolicyCache,
     caller: &Caller,
-    role_policies: Option<&CompiledRole>,
+    role_policies: Option<&Arc<CompiledRole>>,
     region: &str,
-    action: &str,
+    action: &'static str,
     target: &Target,
 ) -> Result<()> {
     // The clock is read only for a session (an administrator's credentials do not expire).
@@ -168,6 +169,17 @@ pub(crate) fn authorize(
                 &format!("because no resource-based policy allows the {action} action"),
             ));
         }
+        // Identity policies alone decide for resources without an owner of their own (IAM, EC2,
+        // ...: the fake only ever acts on the caller's account there).
+        let own_for_role = own || target.owner.is_none();
+        if let (Some(compiled), None) = (role_policies, &target.resource_policy) {
+            // An allow the role's policies give from the action alone needs no request (the
+            // spec's policies: every action but `iam:PassRole`).
+            let permitted = own_for_role || action == "sts:AssumeRole";
+            if permitted && cache.decision_for_action(compiled, action) == Some(Decision::Allowed) {
+                continue;
+            }
+        }
         // Only the keys the evaluated policies read: the role's, the resource's, or both.
         let wanted = Wanted([
             role_policies.map(|c| &c.context_keys),
@@ -182,9 +194,6 @@ pub(crate) fn authorize(
         set(&mut request.resource, resource);
         request.context = context;
         let request = &*request;
-        // Identity policies alone decide for resources without an owner of their own (IAM, EC2,
-        // ...: the fake only ever acts on the caller's account there).
-        let own_for_role = own || target.owner.is_none();
         // A resource policy's explicit deny binds everyone; its allow grants within the account
         // and is required across accounts.
         let resource_decision = target.resource_policy.as_ref().map(|p| p.decide_trust(request));
@@ -319,6 +328,39 @@ pub(crate) struct PolicyCache {
     last: Option<(Arc<Caller>, Option<Arc<CompiledRole>>)>,
     /// The request of the last check, kept for its buffers.
     request: Request,
+    /// The decisions a role's policies take from the action alone, by action, and the role
+    /// (held, so that no other takes its address): most checks need no request at all.
+    by_action: Option<(Arc<CompiledRole>, ByAction)>,
+}
+
+/// Known decisions by action name. The names are the calls' `&'static str`s: each is found by
+/// its address and length, one multiplication to hash (hashing the text with the default
+/// SipHash cost more than the policy decision it saved); a name present at two addresses is
+/// simply worked out twice.
+type ByAction = HashMap<(usize, usize), Option<Decision>, BuildHasherDefault<WordHasher>>;
+
+/// FxHash's step (rotate, xor, multiply) over machine words, for keys that are addresses.
+#[derive(Debug, Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
 }
 
 impl PolicyCache {
@@ -359,10 +401,25 @@ impl PolicyCache {
         compiled
     }
 
-    /// Forgets every compiled policy and the last caller's (after a change to IAM).
+    /// The decision `compiled` takes for every request for `action`, when it takes it from the
+    /// action alone ([`eval::decide_compiled_for_action`]); worked out once per action and role.
+    fn decision_for_action(&mut self, compiled: &Arc<CompiledRole>, action: &'static str) -> Option<Decision> {
+        let (of, known) = self.by_action.get_or_insert_with(|| (Arc::clone(compiled), ByAction::default()));
+        if !Arc::ptr_eq(of, compiled) {
+            *of = Arc::clone(compiled);
+            known.clear();
+        }
+        *known
+            .entry((action.as_ptr() as usize, action.len()))
+            .or_insert_with(|| eval::decide_compiled_for_action(&compiled.identity, compiled.boundary.as_ref(), action))
+    }
+
+    /// Forgets every compiled policy, the last caller's and the decisions known by action (after
+    /// a change to IAM).
     pub(crate) fn clear(&mut self) {
         self.roles.clear();
         self.last = None;
+        self.by_action = None;
     }
 }
 

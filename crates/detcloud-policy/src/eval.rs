@@ -248,24 +248,33 @@ fn decide_with<P: Scanner>(
     req: &Request,
     ctx: &Context<'_>,
 ) -> Decision {
+    let scan = |p: &P| Ok::<Scan, std::convert::Infallible>(p.scan(req, ctx, false));
+    let Ok(decision) = combine(identity_policies.iter().map(scan), || boundary.map(scan));
+    decision
+}
+
+/// The decision the scans of the identity policies and of the permissions boundary give, each
+/// taken only when needed: an explicit deny decides at once; without one, an allow is needed in
+/// an identity policy and in the boundary, if any. The first scan that fails (one that cannot be
+/// known without the request) fails the decision, unless a deny came before it.
+fn combine<E>(
+    identity: impl IntoIterator<Item = Result<Scan, E>>,
+    boundary: impl FnOnce() -> Option<Result<Scan, E>>,
+) -> Result<Decision, E> {
     let mut allowed = false;
-    for p in identity_policies {
-        let s = p.scan(req, ctx, false);
+    for s in identity {
+        let s = s?;
         if s.deny.is_some() {
-            return Decision::ExplicitDeny;
+            return Ok(Decision::ExplicitDeny);
         }
         allowed |= s.allow.is_some();
     }
-    let boundary_allows = match boundary.map(|b| b.scan(req, ctx, false)) {
-        Some(Scan { deny: Some(_), .. }) => return Decision::ExplicitDeny,
+    let boundary_allows = match boundary().transpose()? {
+        Some(Scan { deny: Some(_), .. }) => return Ok(Decision::ExplicitDeny),
         Some(s) => s.allow.is_some(),
         None => true,
     };
-    if allowed && boundary_allows {
-        Decision::Allowed
-    } else {
-        Decision::ImplicitDeny
-    }
+    Ok(if allowed && boundary_allows { Decision::Allowed } else { Decision::ImplicitDeny })
 }
 
 fn evaluate_with<P: Scanner>(
@@ -1070,7 +1079,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 mod compiled;
-pub use compiled::{decide_compiled, evaluate_compiled, CompiledPolicy};
+pub use compiled::{decide_compiled, decide_compiled_for_action, evaluate_compiled, CompiledPolicy};
 
 #[cfg(test)]
 mod tests;

@@ -7,8 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{
-    compile, decide_with, evaluate_trust_with, evaluate_with, glob_utf8, parse_operator, principal_block_applies,
-    values_hold, variable_keys, Context, Decision, Evaluation, Operator, Request, Scan, Scanner, Tok,
+    combine, compile, decide_with, evaluate_trust_with, evaluate_with, glob_utf8, parse_operator,
+    principal_block_applies, values_hold, variable_keys, Context, Decision, Evaluation, Operator, Request, Scan,
+    Scanner, Tok,
 };
 use crate::document::{ConditionValue, Effect, Matcher, PolicyDocument, PrincipalBlock};
 
@@ -178,6 +179,12 @@ impl Resources {
         Resources { negated, patterns }
     }
 
+    /// Whether these patterns match every resource (`Some(true)`: one of them is `*`), none
+    /// (`Some(false)`: `NotResource` with `*`), or some (`None`).
+    fn fixed(&self) -> Option<bool> {
+        self.patterns.iter().any(|p| matches!(p, Resource::Any)).then_some(!self.negated)
+    }
+
     fn applies(&self, resource: &str, ctx: &Context<'_>) -> bool {
         let any = self.patterns.iter().any(|p| match p {
             Resource::Any => true,
@@ -290,6 +297,32 @@ impl CompiledPolicy {
         }
     }
 
+    /// The scan of every request for `action` as an identity policy, when it depends on nothing
+    /// else: no statement that may apply to the action has a principal, a condition, or a
+    /// resource pattern other than `*`. `None` otherwise.
+    fn scan_action(&self, action: &str) -> Option<Scan> {
+        let folded = fold(action);
+        let named_by: &[usize] = self.literal_actions.get(folded.as_bytes()).map_or(&[], Vec::as_slice);
+        let mut out = Scan { deny: None, allow: None };
+        for (i, st) in self.statements.iter().enumerate() {
+            let literal = named_by.contains(&i);
+            if !st.action.as_ref().is_some_and(|a| a.applies(literal, folded.as_bytes())) {
+                continue;
+            }
+            if st.principal.is_some() || !st.conditions.is_empty() {
+                return None;
+            }
+            if st.resource.as_ref().map_or(Some(true), Resources::fixed)? {
+                let slot = match st.effect {
+                    Effect::Deny => &mut out.deny,
+                    Effect::Allow => &mut out.allow,
+                };
+                slot.get_or_insert(i);
+            }
+        }
+        Some(out)
+    }
+
     fn statement_applies(
         &self,
         st: &CompiledStatement,
@@ -382,6 +415,21 @@ pub fn evaluate_compiled(
 ) -> Evaluation {
     let ctx = context_for(identity_policies, boundary, req);
     evaluate_with(identity_policies, boundary, req, &ctx)
+}
+
+/// The decision [`decide_compiled`] takes for every request for `action`, when the policies
+/// decide it from the action alone: no statement that may apply to the action (by its `Action`
+/// or `NotAction`) has a principal, a condition or a resource pattern other than `*`. `None`
+/// when some request for the action could be decided otherwise: then only [`decide_compiled`]
+/// knows. A caller that sees many requests for few actions (the fake cloud) can keep this per
+/// action instead of deciding each request.
+pub fn decide_compiled_for_action(
+    identity_policies: &[CompiledPolicy],
+    boundary: Option<&CompiledPolicy>,
+    action: &str,
+) -> Option<Decision> {
+    let scan = |p: &CompiledPolicy| p.scan_action(action).ok_or(());
+    combine(identity_policies.iter().map(scan), || boundary.map(scan)).ok()
 }
 
 /// The decision of [`evaluate_compiled`], without building the explanation.

@@ -842,6 +842,10 @@ proptest! {
         let want = evaluate(&policies, boundary.as_ref(), &r);
         prop_assert_eq!(&evaluate_compiled(&compiled, compiled_boundary.as_ref(), &r), &want);
         prop_assert_eq!(decide_compiled(&compiled, compiled_boundary.as_ref(), &r), want.decision);
+        // A decision known from the action alone is the request's.
+        if let Some(d) = decide_compiled_for_action(&compiled, compiled_boundary.as_ref(), &r.action) {
+            prop_assert_eq!(d, want.decision);
+        }
         // The context restricted to the keys the policies read decides the same.
         let keys: BTreeSet<String> =
             compiled.iter().chain(&compiled_boundary).flat_map(|c| c.context_keys()).cloned().collect();
@@ -878,6 +882,44 @@ fn the_compiled_cross_account_style_policy_matches_literals_and_wildcards() {
     let prod = req("ec2:RunInstances", "*").with_context("aws:RequestTag/env", ["prod"]);
     assert_eq!(c.decide(&prod), Decision::ExplicitDeny);
     assert_eq!(c.evaluate(&prod), d.evaluate(&prod));
+}
+
+#[test]
+fn a_decision_is_known_from_the_action_when_nothing_else_can_change_it() {
+    let d = doc(r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ec2:RunInstances", "rds:Describe*", "s3:GetObject"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/master"},
+        {"Effect": "Deny", "Action": "s3:*", "NotResource": "*"},
+        {"Effect": "Deny", "Action": "ec2:RunInstances", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/env": "prod"}}},
+        {"Effect": "Deny", "NotAction": ["ec2:*", "rds:*", "iam:*", "s3:*", "kms:*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": "*", "Principal": {"AWS": "*"}}]}"#);
+    let c = [CompiledPolicy::new(&d)];
+    let known = |action: &str| decide_compiled_for_action(&c, None, action);
+    // Literals and wildcards with `*` resources, matched without regard to case; a `NotResource`
+    // of `*` applies to nothing.
+    assert_eq!(known("rds:DescribeDBClusters"), Some(Decision::Allowed));
+    assert_eq!(known("S3:getobject"), Some(Decision::Allowed));
+    assert_eq!(known("rds:CreateDBCluster"), Some(Decision::ImplicitDeny));
+    // Denied by `NotAction` on every resource.
+    assert_eq!(known("sts:GetSessionToken"), Some(Decision::ExplicitDeny));
+    // A resource, a condition or a principal can change the decision: only the request tells.
+    assert_eq!(known("iam:PassRole"), None);
+    assert_eq!(known("ec2:RunInstances"), None);
+    assert_eq!(known("kms:CreateGrant"), None);
+    // A boundary that decides by resource leaves every action to the request.
+    let boundary = CompiledPolicy::new(&doc(r#"{"Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "arn:aws:rds:*"}]}"#));
+    assert_eq!(decide_compiled_for_action(&c, Some(&boundary), "rds:DescribeDBClusters"), None);
+    // An explicit deny known from the action decides, whatever the other policies read.
+    let deny = CompiledPolicy::new(&doc(r#"{"Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}"#));
+    let both = [deny, c[0].clone()];
+    assert_eq!(decide_compiled_for_action(&both, None, "iam:PassRole"), Some(Decision::ExplicitDeny));
+    // Each known decision is every request's.
+    for (action, resource) in [("rds:DescribeDBClusters", "arn:aws:rds:x"), ("sts:GetSessionToken", "*")] {
+        let r = req(action, resource).with_context("aws:RequestTag/env", ["prod"]);
+        assert_eq!(known(action), Some(c[0].decide(&r)));
+    }
 }
 
 #[test]

@@ -152,11 +152,18 @@ pub(crate) fn authorize(
         )
         .chain(target.after.iter().map(|c| (c.action, c.resource.as_str(), Ctx::Check(c))));
     for (action, resource, request) in checks {
-        let owner = match &target.owner {
-            Some(owner) => owner.as_str(),
-            None => arn_account(resource),
-        };
-        let own = owner.is_empty() || owner == "aws" || owner == caller.account;
+        if let (Some(compiled), None) = (role_policies, &target.resource_policy) {
+            // An allow the role's policies give from the action alone needs no request (the
+            // spec's policies: every action but `iam:PassRole`). Identity policies alone decide
+            // for resources without an owner of their own (IAM, EC2, ...: the fake only ever acts
+            // on the caller's account there), so the ARN is read only for the others.
+            if cache.decision_for_action(compiled, action) == Some(Decision::Allowed)
+                && (target.owner.is_none() || action == "sts:AssumeRole" || owns(caller, target, resource))
+            {
+                continue;
+            }
+        }
+        let own = owns(caller, target, resource);
         if role_policies.is_none() && target.resource_policy.is_none() {
             // Nothing to evaluate (the common case of an administrator): skip the request context.
             if own || action == "sts:AssumeRole" {
@@ -169,17 +176,8 @@ pub(crate) fn authorize(
                 &format!("because no resource-based policy allows the {action} action"),
             ));
         }
-        // Identity policies alone decide for resources without an owner of their own (IAM, EC2,
-        // ...: the fake only ever acts on the caller's account there).
+        // As above: identity policies alone decide for resources without an owner of their own.
         let own_for_role = own || target.owner.is_none();
-        if let (Some(compiled), None) = (role_policies, &target.resource_policy) {
-            // An allow the role's policies give from the action alone needs no request (the
-            // spec's policies: every action but `iam:PassRole`).
-            let permitted = own_for_role || action == "sts:AssumeRole";
-            if permitted && cache.decision_for_action(compiled, action) == Some(Decision::Allowed) {
-                continue;
-            }
-        }
         // Only the keys the evaluated policies read: the role's, the resource's, or both.
         let wanted = Wanted([
             role_policies.map(|c| &c.context_keys),
@@ -243,6 +241,15 @@ pub(crate) fn authorize(
         }
     }
     Ok(())
+}
+
+/// Whether `resource` of `target` is the caller's own (or AWS's, or of no account).
+fn owns(caller: &Caller, target: &Target, resource: &str) -> bool {
+    let owner = match &target.owner {
+        Some(owner) => owner.as_str(),
+        None => arn_account(resource),
+    };
+    owner.is_empty() || owner == "aws" || owner == caller.account
 }
 
 /// `text` in `buffer`, reusing its allocation.

@@ -58,13 +58,13 @@ impl SplitMix64 {
         let bits = n.trailing_zeros();
         let per_draw = 64 / bits;
         let mask = (1u64 << bits) - 1;
-        let mut out = Vec::with_capacity(len);
+        let mut out = vec![0; len];
         let (mut word, mut left) = (0u64, 0);
-        for _ in 0..len {
+        for byte in &mut out {
             if left == 0 {
                 (word, left) = (self.next_u64(), per_draw);
             }
-            out.push(alphabet[(word & mask) as usize]);
+            *byte = alphabet[(word & mask) as usize];
             word >>= bits;
             left -= 1;
         }

@@ -494,13 +494,13 @@ fn describe_instances(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<Inst
         let present = filter.vpc_id.is_some() && instance_state(i, t) != InstanceState::Terminated;
         present.then_some(i.vpc_id.as_str())
     }
-    let matched: Vec<&InstanceRec> =
-        ec2.instances.values().filter(|i| filter.matches(&i.id, &i.tags, in_vpc(i, filter, &w.timings))).collect();
-    if matched.len() <= 1 {
-        return Ok(matched.into_iter().map(|i| instance_out(ec2, i, w)).collect());
-    }
     let ips = elastic_ips(ec2);
-    Ok(matched.into_iter().map(|i| instance_with(i, ips.get(i.id.as_str()).copied(), w)).collect())
+    Ok(ec2
+        .instances
+        .values()
+        .filter(|i| filter.matches(&i.id, &i.tags, in_vpc(i, filter, &w.timings)))
+        .map(|i| instance_with(i, ips.get(i.id.as_str()).copied(), w))
+        .collect())
 }
 
 fn describe_instance_status(w: &World, at: At<'_>, ids: &[String]) -> Result<Vec<InstanceStatus>> {

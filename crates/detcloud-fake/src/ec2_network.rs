@@ -961,13 +961,13 @@ fn describe_addresses(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<Addr
     check_filter_ids(filter, "address", |id| {
         check_id(id, "eipalloc", "InvalidAllocationID").map(|()| ec2.addresses.contains_key(id))
     })?;
-    let matched: Vec<&AddressRec> =
-        ec2.addresses.values().filter(|a| filter.matches(&a.allocation_id, &a.tags, None)).collect();
-    if matched.len() <= 1 {
-        return Ok(matched.into_iter().map(|a| address_out(ec2, a, &t)).collect());
-    }
     let nats = live_nats(ec2, &t);
-    Ok(matched.into_iter().map(|a| address_with(ec2, a, nats.get(a.allocation_id.as_str()).copied())).collect())
+    Ok(ec2
+        .addresses
+        .values()
+        .filter(|a| filter.matches(&a.allocation_id, &a.tags, None))
+        .map(|a| address_with(ec2, a, nats.get(a.allocation_id.as_str()).copied()))
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------

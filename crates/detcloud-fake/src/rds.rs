@@ -601,19 +601,16 @@ fn describe_clusters(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<DbClu
         }
     }
     let filter = lower_ids(filter);
-    let matched: Vec<&ClusterRec> = rds
+    let mut members = members(rds);
+    Ok(rds
         .clusters
         .values()
         .filter(|c| {
             let vpc = rds.subnet_groups.get(&c.subnet_group).map(|g| g.vpc_id.as_str());
             filter.matches(&c.id, &c.tags, vpc)
         })
-        .collect();
-    if matched.len() <= 1 {
-        return Ok(matched.into_iter().map(|c| cluster_out(w, at, c)).collect());
-    }
-    let mut members = members(rds);
-    Ok(matched.into_iter().map(|c| cluster_with(w, at, c, members.remove(c.id.as_str()).unwrap_or_default())).collect())
+        .map(|c| cluster_with(w, at, c, members.remove(c.id.as_str()).unwrap_or_default()))
+        .collect())
 }
 
 fn modify_cluster(w: &mut World, at: At<'_>, r: &ModifyDbCluster) -> Result<DbCluster> {

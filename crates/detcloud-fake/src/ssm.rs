@@ -87,8 +87,8 @@ fn is_forgotten(c: &CommandRec, t: &Timings) -> bool {
 /// `send_command` calls it (reads skip them), so that other calls do not look at the history;
 /// it stops at the first command still remembered (a month of commands may be).
 fn forget_old_commands(w: &mut World, t: &Timings) {
-    let now = clock::now();
-    while w.command_history.front().is_some_and(|(since, ..)| now >= *since + t.command_history) {
+    while w.command_history.front().is_some_and(|(since, ..)| clock::known_and_reached(Some(*since), t.command_history))
+    {
         let Some((_, account, region, id)) = w.command_history.pop_front() else { break };
         if let Some(state) = w.accounts.get_mut(&account).and_then(|a| a.regions.get_mut(&region)) {
             state.ssm.commands.remove(&id);

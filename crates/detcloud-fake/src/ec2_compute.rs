@@ -10,6 +10,7 @@ use detcloud_provider::{
     Compute, Error, Filter, Instance, InstanceState, InstanceStatus, InstanceTypeInfo, KeyPair, Result, RootVolume,
     RunInstance, SpotRequest, Tags,
 };
+use foldhash::fast::FixedState;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -183,8 +184,8 @@ fn instance_out(ec2: &Ec2Region, i: &InstanceRec, w: &World) -> Instance {
 
 /// The elastic IP of every instance that has one, by instance id: one pass over the addresses
 /// for a describe of many instances (not one per instance).
-fn elastic_ips(ec2: &Ec2Region) -> HashMap<&str, &str> {
-    let mut ips = HashMap::new();
+fn elastic_ips(ec2: &Ec2Region) -> HashMap<&str, &str, FixedState> {
+    let mut ips = HashMap::default();
     for a in ec2.addresses.values() {
         if let Some(x) = &a.association {
             ips.entry(x.instance_id.as_str()).or_insert(a.public_ip.as_str());

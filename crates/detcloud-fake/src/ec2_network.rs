@@ -13,6 +13,7 @@ use detcloud_provider::{
     NatGatewayState, Network, NetworkInterface, PeeringConnection, PeeringState, Result, Route, RouteTable,
     RouteTableAssociation, RouteTarget, SecurityGroup, SecurityRule, Subnet, Tags, Vpc,
 };
+use foldhash::fast::FixedState;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -863,8 +864,8 @@ fn address_out(ec2: &Ec2Region, a: &AddressRec, t: &Timings) -> Address {
 
 /// The live NAT gateway of every allocation that has one, by allocation id: one pass over the
 /// NAT gateways for a describe of many addresses (not one per address).
-fn live_nats<'e>(ec2: &'e Ec2Region, t: &Timings) -> HashMap<&'e str, &'e NatRec> {
-    let mut nats = HashMap::new();
+fn live_nats<'e>(ec2: &'e Ec2Region, t: &Timings) -> HashMap<&'e str, &'e NatRec, FixedState> {
+    let mut nats = HashMap::default();
     for n in ec2.nat_gateways.values().filter(|n| nat_is_live(n, t)) {
         nats.entry(n.allocation_id.as_str()).or_insert(n);
     }

@@ -9,13 +9,13 @@
 //! - `sts:GetCallerIdentity` needs no permission; expired session credentials fail every call.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use detcloud_policy::eval::{self, CompiledPolicy, Decision, PrincipalType, Request};
 use detcloud_policy::{Arn, PolicyDocument};
 use detcloud_provider::tags::stable_hash;
 use detcloud_provider::{Error, Result};
+use foldhash::fast::FixedState;
 use tokio::time::Instant;
 
 use crate::call::{Context, Target, NO_TAGS};
@@ -341,34 +341,10 @@ pub(crate) struct PolicyCache {
 }
 
 /// Known decisions by action name. The names are the calls' `&'static str`s: each is found by
-/// its address and length, one multiplication to hash (hashing the text with the default
-/// SipHash cost more than the policy decision it saved); a name present at two addresses is
-/// simply worked out twice.
-type ByAction = HashMap<(usize, usize), Option<Decision>, BuildHasherDefault<WordHasher>>;
-
-/// FxHash's step (rotate, xor, multiply) over machine words, for keys that are addresses.
-#[derive(Debug, Default)]
-struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, word: usize) {
-        self.write_u64(word as u64);
-    }
-}
+/// its address and length, two words to hash (hashing the text with the default SipHash cost
+/// more than the policy decision it saved); a name present at two addresses is simply worked
+/// out twice.
+type ByAction = HashMap<(usize, usize), Option<Decision>, FixedState>;
 
 impl PolicyCache {
     /// The compiled policies that decide `caller`'s requests; `None` when no policy is evaluated

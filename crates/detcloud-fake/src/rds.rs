@@ -15,6 +15,7 @@ use detcloud_provider::{
     CreateDbCluster, CreateDbInstance, Database, DbCluster, DbClusterSnapshot, DbInstance, DbSubnetGroup, Error,
     Filter, ModifyDbCluster, NetworkInterface, RestoreDbCluster, Result, Secret, Tags,
 };
+use foldhash::fast::FixedState;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -238,8 +239,8 @@ fn cluster_out(w: &World, at: At<'_>, c: &ClusterRec) -> DbCluster {
 
 /// The member instances of every cluster that has some, by cluster id, in the order
 /// [`cluster_out`] lists them: one pass over the instances for a describe of many clusters.
-fn members(rds: &RdsRegion) -> HashMap<&str, Vec<String>> {
-    let mut members: HashMap<&str, Vec<String>> = HashMap::new();
+fn members(rds: &RdsRegion) -> HashMap<&str, Vec<String>, FixedState> {
+    let mut members: HashMap<&str, Vec<String>, FixedState> = HashMap::default();
     for i in rds.instances.values() {
         members.entry(i.cluster_id.as_str()).or_default().push(i.id.clone());
     }

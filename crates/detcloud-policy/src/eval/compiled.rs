@@ -4,7 +4,8 @@
 //! tests compare the two).
 
 use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+
+use foldhash::fast::FixedState;
 
 use super::{
     combine, compile, decide_with, evaluate_trust_with, evaluate_with, glob_utf8, parse_operator,
@@ -28,50 +29,14 @@ pub struct CompiledPolicy {
     /// Every context key a statement can read, lower-cased.
     context_keys: BTreeSet<String>,
     /// For each action a statement names literally (folded, as bytes), the statements that name
-    /// it: one lookup per request instead of one per statement.
-    literal_actions: HashMap<Box<[u8]>, Vec<usize>, BuildHasherDefault<Fx>>,
+    /// it: one lookup per request instead of one per statement. The keys are a policy's own
+    /// action names, short and few: a fast fixed hash (SipHash's protection against chosen
+    /// collisions buys nothing here and costs most of a lookup).
+    literal_actions: HashMap<Box<[u8]>, Vec<usize>, FixedState>,
     /// The statements the index cannot decide (an action pattern with a wildcard, or
     /// `NotAction`): checked for every request. A statement that is neither here nor in the
     /// index's entry for an action does not apply to it.
     unindexed: Vec<usize>,
-}
-
-/// The action index's hash: FxHash's word-at-a-time mix (rotate, xor, multiply per 8 bytes).
-/// The keys are a policy's own action names, short and few; SipHash's protection against chosen
-/// collisions buys nothing here and costs most of a lookup, and a byte-at-a-time hash (FNV) is a
-/// chain of twenty dependent multiplications for `ec2:DescribeVpcs`.
-#[derive(Debug, Clone, Copy, Default)]
-struct Fx(u64);
-
-impl Fx {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for Fx {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -243,7 +208,7 @@ impl CompiledPolicy {
                 }
             }
         }
-        let mut literal_actions: HashMap<Box<[u8]>, Vec<usize>, BuildHasherDefault<Fx>> = HashMap::default();
+        let mut literal_actions: HashMap<Box<[u8]>, Vec<usize>, FixedState> = HashMap::default();
         for (i, st) in statements.iter().enumerate() {
             for literal in st.action.iter().flat_map(|a| &a.literals) {
                 let named_by = literal_actions.entry(literal.as_bytes().into()).or_default();

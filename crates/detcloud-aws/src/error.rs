@@ -100,7 +100,7 @@ fn credentials_hint(text: &str) -> String {
 /// | codes | error |
 /// | --- | --- |
 /// | `RequestLimitExceeded`, `Throttling*`, `SlowDown`, `TooManyRequestsException`, ... | Throttled |
-/// | `InvocationDoesNotExist`, `IncorrectState`, `IncorrectInstanceState`, `ConcurrentModification*`, `OperationAborted*`, `InvalidDBInstanceState*` | NotReady |
+/// | `InvocationDoesNotExist`, `InvalidInstanceId` (SSM: the instance is not running or its agent has not registered yet), `IncorrectState`, `IncorrectInstanceState`, `ConcurrentModification*`, `OperationAborted*`, `InvalidDBInstanceState*` | NotReady |
 /// | `InvalidParameterValue` naming an IAM instance profile (IAM propagation) | NotReady |
 /// | `InvalidDBClusterStateFault` | InvalidInput (the cluster still has instances, ...) or NotReady (busy, already being deleted) |
 /// | `DependencyViolation`, `DeleteConflict`, `BucketNotEmpty`, `InvalidIPAddress.InUse`, `*.InUse`, `InvalidDBSubnetGroupStateFault` | DependencyViolation |
@@ -141,6 +141,7 @@ pub(crate) fn from_code(code: &str, message: &str, subject: Subject<'_>) -> Erro
 
         // Not yet: retry later.
         "InvocationDoesNotExist"
+        | "InvalidInstanceId"
         | "IncorrectState"
         | "IncorrectInstanceState"
         | "ConcurrentModification"
@@ -480,7 +481,7 @@ mod tests {
         {
             assert!(matches!(from_code(code, "m", s), Error::DependencyViolation { .. }), "{code}");
         }
-        for code in ["InvocationDoesNotExist", "IncorrectState", "IncorrectInstanceState"] {
+        for code in ["InvocationDoesNotExist", "InvalidInstanceId", "IncorrectState", "IncorrectInstanceState"] {
             assert!(matches!(from_code(code, "m", s), Error::NotReady { .. }), "{code}");
         }
         assert!(matches!(

@@ -39,8 +39,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use detcloud_provider::{
-    AssumeRoleRequest, Cloud, Compute, Database, Dns, Iam, Identity, Keys, Logs, Metrics, Network, Parameters, Quotas,
-    Result, Storage,
+    AssumeRoleRequest, Capabilities, Cloud, Compute, Database, Dns, Iam, Identity, Keys, Logs, Metrics, Network,
+    Parameters, Quotas, Result, Storage,
 };
 
 pub use compute::{AwsCompute, ROOT_DEVICE_NAME};
@@ -93,6 +93,7 @@ pub struct AwsCloud {
     quotas: AwsQuotas,
     metrics: AwsMetrics,
     dns: AwsDns,
+    capabilities: Capabilities,
 }
 
 impl AwsCloud {
@@ -136,8 +137,16 @@ impl AwsCloud {
             quotas: AwsQuotas::new(aws_sdk_servicequotas::Client::new(&config)),
             metrics: AwsMetrics::new(aws_sdk_cloudwatch::Client::new(&config)),
             dns: AwsDns::new(aws_sdk_route53::Client::new(&config)),
+            capabilities: Capabilities::default(),
             config,
         }
+    }
+
+    /// The same backend, declaring `capabilities` (an emulator that runs no commands, say): AWS
+    /// itself has them all, which is the default. Sessions from [`Cloud::assume_role`] keep them.
+    pub fn with_capabilities(mut self, capabilities: Capabilities) -> AwsCloud {
+        self.capabilities = capabilities;
+        self
     }
 }
 
@@ -202,6 +211,10 @@ impl Cloud for AwsCloud {
         self.config.region().map(|r| r.to_string()).unwrap_or_else(|| FALLBACK_REGION.to_string())
     }
 
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
     async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>> {
         // One explicit call proves the trust policy admits us (and fails fast with a typed error);
         // the provider below then refreshes the session before it expires.
@@ -219,7 +232,7 @@ impl Cloud for AwsCloud {
             .to_builder()
             .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
             .build();
-        Ok(Arc::new(AwsCloud::from_config(config)))
+        Ok(Arc::new(AwsCloud::from_config(config).with_capabilities(self.capabilities)))
     }
 }
 

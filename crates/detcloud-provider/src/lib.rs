@@ -95,6 +95,11 @@ pub trait Cloud: Send + Sync + fmt::Debug + 'static {
     fn dns(&self) -> &dyn Dns;
     /// The region the regional services act in.
     fn region(&self) -> String;
+    /// What this backend can do beyond the calls themselves (see [`Capabilities`]). The default
+    /// is everything AWS does.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
     /// The same account seen as the role `request.role_arn`, through `sts:AssumeRole`.
     async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>>;
 }
@@ -140,8 +145,38 @@ impl<T: Cloud + ?Sized> Cloud for Arc<T> {
     fn region(&self) -> String {
         (**self).region()
     }
+    fn capabilities(&self) -> Capabilities {
+        (**self).capabilities()
+    }
     async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>> {
         (**self).assume_role(request).await
+    }
+}
+
+/// What a backend can do beyond answering calls, where local emulators differ from AWS.
+///
+/// Engines read it to decide what they can verify: a backend that accepts `ssm:SendCommand` but
+/// runs nothing (moto) cannot show that a cluster's master answers, so readiness is reported as
+/// not verified instead of being waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Commands sent with [`Parameters::send_command`] run on the instances and report their real
+    /// exit code and output.
+    pub runs_commands: bool,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities { runs_commands: true }
+    }
+}
+
+impl Capabilities {
+    /// These capabilities, with [`runs_commands`](Self::runs_commands) set to `runs`.
+    pub fn with_runs_commands(mut self, runs: bool) -> Self {
+        self.runs_commands = runs;
+        self
     }
 }
 

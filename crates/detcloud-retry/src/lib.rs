@@ -267,6 +267,9 @@ impl Cloud for Retrying {
     fn region(&self) -> String {
         self.inner.region()
     }
+    fn capabilities(&self) -> detcloud_provider::Capabilities {
+        self.inner.capabilities()
+    }
     async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>> {
         let inner = self.call(|| self.inner.assume_role(request.clone())).await?;
         Ok(Arc::new(Retrying { inner, policy: self.policy, counters: Arc::clone(&self.counters) }))

@@ -53,6 +53,9 @@ pub struct Timings {
     /// A command and its invocations are kept this long after it was sent, then forgotten (AWS:
     /// 30 days).
     pub command_history: Duration,
+    /// The Determined master that detcloud's bootstrap starts answers this long after its
+    /// instance runs (or after a reconfiguration restarted it): Docker, the image pull, the start.
+    pub master_start: Duration,
 }
 
 /// How long SSM keeps a command's history.
@@ -64,7 +67,7 @@ impl Timings {
     /// NAT gateways listed for an hour; Aurora clusters 480 s to
     /// create and 60 s to delete; DB instances 420 s, 60 s to delete; snapshots 60 s; point-in-time
     /// restore up to five minutes ago; commands delivered after 1 s, finished after 2 s, and kept for
-    /// 30 days.
+    /// 30 days; the Determined master answering 90 s after its instance runs.
     pub const fn aws_like() -> Self {
         Timings {
             instance_launch: Duration::from_secs(30),
@@ -82,6 +85,7 @@ impl Timings {
             command_delivery: Duration::from_secs(1),
             command_execution: Duration::from_secs(2),
             command_history: COMMAND_HISTORY,
+            master_start: crate::determined::MASTER_START,
         }
     }
 
@@ -105,6 +109,7 @@ impl Timings {
             command_delivery: Duration::ZERO,
             command_execution: Duration::ZERO,
             command_history: COMMAND_HISTORY,
+            master_start: Duration::ZERO,
         }
     }
 }

@@ -134,6 +134,13 @@ pub(crate) struct InstanceRec {
     pub(crate) since: Option<Instant>,
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub(crate) tags: Tags,
+    /// The bootstrap script a reconfiguration through SSM sent last (the master model runs it
+    /// instead of the user data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) bootstrap: Option<String>,
+    /// When that reconfiguration restarted the master; never saved.
+    #[serde(skip)]
+    pub(crate) restarted: Option<Instant>,
 }
 
 /// A root volume as requested.
@@ -468,6 +475,8 @@ fn launch(w: &mut World, at: At<'_>, request: &RunInstance, spot: bool) -> Resul
         terminated: false,
         since: Some(clock::now()),
         tags: request.tags.clone(),
+        bootstrap: None,
+        restarted: None,
     };
     ec2.instances.insert(id.clone(), rec);
     let spot = spot_id.map(|sir| {

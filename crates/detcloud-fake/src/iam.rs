@@ -119,7 +119,7 @@ impl IamAccount {
     pub(crate) const EMPTY: IamAccount =
         IamAccount { roles: BTreeMap::new(), policies: BTreeMap::new(), instance_profiles: BTreeMap::new() };
 
-    fn role(&self, name: &str) -> Result<&RoleState> {
+    pub(crate) fn role(&self, name: &str) -> Result<&RoleState> {
         self.roles.get(&key(name)).ok_or_else(|| Error::not_found("role", name))
     }
 
@@ -127,7 +127,7 @@ impl IamAccount {
         self.roles.get_mut(&key(name)).ok_or_else(|| Error::not_found("role", name))
     }
 
-    fn profile(&self, name: &str) -> Result<&ProfileState> {
+    pub(crate) fn profile(&self, name: &str) -> Result<&ProfileState> {
         self.instance_profiles.get(&key(name)).ok_or_else(|| Error::not_found("instance profile", name))
     }
 

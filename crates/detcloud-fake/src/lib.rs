@@ -55,6 +55,7 @@ mod aws_managed;
 mod call;
 mod cidr;
 mod clock;
+mod determined;
 mod ec2_compute;
 mod ec2_network;
 mod enforce;
@@ -88,6 +89,7 @@ use detcloud_provider::{
 
 pub use call::{error_code, CallRecord};
 pub use clock::Timings;
+pub use determined::MasterBehaviour;
 pub use faults::Faults;
 pub use logs::RETENTION_DAYS;
 pub use metrics::SYNTHETIC_CPU;

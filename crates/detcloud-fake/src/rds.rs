@@ -214,6 +214,37 @@ pub(crate) fn uses_security_group(rds: &RdsRegion, id: &str) -> bool {
     rds.clusters.values().any(|c| c.security_group_ids.iter().any(|g| g == id))
 }
 
+/// Whether a client could log in to the database behind the writer endpoint `host` of an account's
+/// region with `password`: `Err` says why not, as PostgreSQL or the network would.
+pub(crate) fn login(
+    w: &World,
+    account: &str,
+    region: &str,
+    host: &str,
+    user: &str,
+    password: &str,
+) -> Result<(), String> {
+    let t = &w.timings;
+    let rds = &w.region(account, region).rds;
+    let id = host.split('.').next().unwrap_or_default();
+    let cluster = rds
+        .clusters
+        .get(id)
+        .filter(|c| {
+            [&c.id, ".cluster-", &endpoint_suffix(account, region), ".", region, ".rds.amazonaws.com"].concat() == host
+        })
+        .ok_or_else(|| format!("could not translate host name \"{host}\" to address: Name or service not known"))?;
+    if cluster_status(cluster, t) != "available"
+        || !rds.instances.values().any(|i| i.cluster_id == cluster.id && instance_status(i, t) == "available")
+    {
+        return Err(format!("connection to server at \"{host}\", port 5432 failed: Connection refused"));
+    }
+    if cluster.master_username != user || cluster.master_password.expose() != password {
+        return Err(format!("FATAL: password authentication failed for user \"{user}\""));
+    }
+    Ok(())
+}
+
 /// The cluster endpoint suffix of an account in a region (`cluster-<12 characters>`).
 fn endpoint_suffix(account: &str, region: &str) -> String {
     let seed = [account, "/", region, "/rds"].concat();

@@ -37,9 +37,9 @@ impl fmt::Debug for Handler {
     }
 }
 
-/// The handler when none is set: exit 0; `echo` commands print their arguments, as a shell would;
-/// nothing else prints (commands may carry secrets, such as the database password the master
-/// receives this way, and invocation output is kept in snapshots and shown to users).
+/// The handler when none is set and the master model does not know the command: exit 0; `echo`
+/// commands print their arguments, as a shell would; nothing else prints (commands could carry
+/// secrets, and invocation output is kept in snapshots and shown to users).
 fn default_handler(commands: &[String]) -> (i32, String, String) {
     let mut out = String::new();
     for c in commands {
@@ -246,12 +246,15 @@ fn send_command(w: &mut World, at: At<'_>, request: &SendCommand) -> Result<Stri
         })
         .collect();
     if !invalid.is_empty() {
+        // SSM's InvalidInstanceId: not running, or its agent has not registered (yet).
         let list: Vec<&str> = invalid.iter().map(|s| s.as_str()).collect();
-        return Err(Error::invalid(format!(
-            "InvalidInstanceId: Instances [[{}]] not in a valid state for account {}",
-            list.join(", "),
-            at.account()
-        )));
+        return Err(Error::NotReady {
+            message: format!(
+                "InvalidInstanceId: Instances [[{}]] not in a valid state for account {}",
+                list.join(", "),
+                at.account()
+            ),
+        });
     }
     let id = w.ids.uuid();
     let now = clock::now();
@@ -362,7 +365,9 @@ impl Parameters for FakeCloud {
                 |w, at| send_command(w, at, &request),
             )
             .await?;
-        // The handler is the test's code: it runs outside the lock.
+        // The handler is the test's code: it runs outside the lock. Without one, the model of the
+        // Determined master answers detcloud's commands, and the default handler the others.
+        let account = self.caller.account.clone();
         let handler = self.lock().runtime.command_handler.clone();
         let results: Vec<(String, InvocationRec)> = request
             .instance_ids
@@ -370,13 +375,25 @@ impl Parameters for FakeCloud {
             .map(|instance| {
                 let (exit_code, stdout, stderr) = match &handler {
                     Some(h) => (h.0)(&request.commands),
-                    None => default_handler(&request.commands),
+                    None => {
+                        let mut shared = self.lock();
+                        let shared = &mut *shared;
+                        let behaviour = &shared.runtime.master_behaviour;
+                        crate::determined::run(
+                            &mut shared.world,
+                            &account,
+                            &self.region,
+                            instance,
+                            &request.commands,
+                            behaviour,
+                        )
+                        .unwrap_or_else(|| default_handler(&request.commands))
+                    }
                 };
                 (instance.clone(), InvocationRec { exit_code, stdout, stderr })
             })
             .collect();
         let mut shared = self.lock();
-        let account = self.caller.account.clone();
         if let Some(command) = shared.world.region_mut(&account, &self.region).ssm.commands.get_mut(&id) {
             for (instance, result) in results {
                 command.invocations.insert(instance, Some(result));
@@ -401,5 +418,13 @@ impl FakeCloud {
     /// default a command exits 0 and prints its lines.
     pub fn set_command_handler(&self, handler: Arc<CommandHandler>) {
         self.lock().runtime.command_handler = Some(Handler(handler));
+    }
+
+    /// How the Determined master that detcloud's bootstrap starts on instances behaves (for every
+    /// view of this world): it answers by default, once it has started and everything it needs
+    /// works; see the crate's model of it. A command handler, when set, answers every command
+    /// instead.
+    pub fn set_master_behaviour(&self, behaviour: crate::MasterBehaviour) {
+        self.lock().runtime.master_behaviour = behaviour;
     }
 }

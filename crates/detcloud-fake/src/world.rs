@@ -223,6 +223,8 @@ pub(crate) struct Runtime {
     pub(crate) faults: FaultState,
     /// What an SSM command prints and exits with (the default when `None`).
     pub(crate) command_handler: Option<Handler>,
+    /// How the Determined master on instances behaves.
+    pub(crate) master_behaviour: crate::determined::MasterBehaviour,
     /// Roles' policies, compiled for the calls that evaluate them.
     pub(crate) policies: PolicyCache,
 }

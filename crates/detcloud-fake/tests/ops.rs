@@ -153,9 +153,14 @@ async fn commands_run_on_running_instances() {
         timeout_seconds: None,
     };
     let ssm = cloud.parameters();
-    let pending = invalid_message(ssm.send_command(send(&["uptime"], vec![i.id.clone()])).await);
-    assert!(pending.starts_with("InvalidInstanceId"), "{pending}");
-    invalid_message(ssm.send_command(send(&["uptime"], vec!["i-0123456789abcdef0".into()])).await);
+    // SSM's InvalidInstanceId (not running, or no agent registered yet) is a not-yet.
+    let pending = ssm.send_command(send(&["uptime"], vec![i.id.clone()])).await;
+    assert!(
+        matches!(&pending, Err(Error::NotReady { message }) if message.starts_with("InvalidInstanceId")),
+        "{pending:?}"
+    );
+    let unknown = ssm.send_command(send(&["uptime"], vec!["i-0123456789abcdef0".into()])).await;
+    assert!(matches!(unknown, Err(Error::NotReady { .. })), "{unknown:?}");
     advance(30).await;
 
     let id = ssm.send_command(send(&["systemctl start det-agent", "echo ready"], vec![i.id.clone()])).await.unwrap();

@@ -2,7 +2,8 @@
 //! the trust and permission documents of the spec, names and accounts substituted.
 //!
 //! The spec's documents are reproduced exactly ([`spec_documents`]); what detcloud applies is the
-//! spec plus [`ADDITIONS`], each with its reason, so `detcloud policy diff` can show the difference.
+//! spec plus [`ADDITIONS`] (the cross-account role's actions) and [`ROLE_ADDITIONS`] (statements
+//! of the instance roles), each with its reason, so `detcloud policy diff` can show the difference.
 
 use detcloud_policy::{Arn, ConditionValue, PolicyDocument, Principal, Statement};
 use detcloud_provider::tags::{self, Tags};
@@ -66,6 +67,74 @@ pub const ADDITIONS: &[Addition] = &[
     Addition { action: "s3:ListBucket", reason: "delete --purge empties the checkpoint bucket before deleting it" },
     Addition { action: "s3:DeleteObject", reason: "delete --purge empties the checkpoint bucket before deleting it" },
 ];
+
+/// A statement detcloud adds to an instance role's permissions beyond the spec, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RoleAddition {
+    /// The role it is added to.
+    pub component: Component,
+    /// The statement's id.
+    pub sid: &'static str,
+    /// Its actions.
+    pub actions: &'static [&'static str],
+    /// Its resource, `{account}` standing for the customer's account.
+    pub resource: &'static str,
+    /// A condition (operator, key, value with `{account}`), if any.
+    pub condition: Option<(&'static str, &'static str, &'static str)>,
+    /// Why the product needs it.
+    pub reason: &'static str,
+}
+
+/// Statements added to the instance roles beyond the spec (`detcloud policy diff` prints them;
+/// `connect aws` applies them to accounts connected before, and `verify aws` checks them).
+pub const ROLE_ADDITIONS: &[RoleAddition] = &[
+    RoleAddition {
+        component: Component::Master,
+        sid: "DetcloudReadClusterParameters",
+        actions: &["ssm:GetParameter"],
+        resource: "arn:aws:ssm:*:{account}:parameter/detcloud/*",
+        condition: None,
+        reason: "the master reads its database password, the SecureString /detcloud/<cluster>/db-password, at each start with its own role, so that no password travels in user data or SSM commands",
+    },
+    RoleAddition {
+        component: Component::Master,
+        sid: "DetcloudDecryptClusterParameters",
+        actions: &["kms:Decrypt"],
+        resource: "arn:aws:kms:*:{account}:key/*",
+        condition: Some((
+            "StringLike",
+            "kms:EncryptionContext:PARAMETER_ARN",
+            "arn:aws:ssm:*:{account}:parameter/detcloud/*",
+        )),
+        reason: "SSM decrypts that SecureString with KMS for the master: only parameters under /detcloud/ (the encryption context names the parameter)",
+    },
+];
+
+impl RoleAddition {
+    /// The statement, for the customer's account.
+    pub fn statement(&self, account: &str) -> Statement {
+        let mut s = Statement::allow(self.actions.iter().copied(), [self.resource.replace("{account}", account)])
+            .with_sid(self.sid);
+        if let Some((op, key, value)) = self.condition {
+            s.condition
+                .entry(op.to_string())
+                .or_default()
+                .insert(key.to_string(), vec![ConditionValue::from(value.replace("{account}", account).as_str())]);
+        }
+        s
+    }
+}
+
+/// Why detcloud grants `action` to `component` beyond the spec, if it does.
+pub fn addition_reason(component: Component, action: &str) -> Option<&'static str> {
+    match component {
+        Component::Xacct => ADDITIONS.iter().find(|a| a.action.eq_ignore_ascii_case(action)).map(|a| a.reason),
+        _ => ROLE_ADDITIONS
+            .iter()
+            .find(|a| a.component == component && a.actions.iter().any(|x| x.eq_ignore_ascii_case(action)))
+            .map(|a| a.reason),
+    }
+}
 
 /// Which part of the account connection a role is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -215,6 +284,12 @@ impl Catalog {
                 .statements
                 .push(Statement::allow(ADDITIONS.iter().map(|a| a.action), ["*"]).with_sid("DetcloudAdditions"));
         }
+        let with_additions = |component: Component, mut doc: PolicyDocument| {
+            doc.statements.extend(
+                ROLE_ADDITIONS.iter().filter(|a| a.component == component).map(|a| a.statement(customer_account_id)),
+            );
+            doc
+        };
         let build = |component: Component,
                      name: &str,
                      description: &str,
@@ -263,7 +338,7 @@ impl Catalog {
                     &options.master_instance_profile_name,
                     "Determined master instances: launch agents, write logs",
                     spec.master_trust,
-                    spec.master_permissions,
+                    with_additions(Component::Master, spec.master_permissions),
                     true,
                 ),
                 build(
@@ -271,7 +346,7 @@ impl Catalog {
                     &options.agent_instance_profile_name,
                     "Determined agent instances: checkpoints in S3, write logs",
                     spec.agent_trust,
-                    spec.agent_permissions,
+                    with_additions(Component::Agent, spec.agent_permissions),
                     true,
                 ),
             ],

@@ -85,14 +85,32 @@ impl Checks {
     }
 }
 
-/// The (action, resource) pairs the catalog grants in Allow statements of a permissions document.
-fn granted(doc: &PolicyDocument) -> Vec<(String, String)> {
+/// What the catalog grants in one Allow statement: an action on a resource, under the context
+/// its conditions ask for (a sample value matching each condition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Grant {
+    action: String,
+    resource: String,
+    context: Vec<(String, String)>,
+}
+
+/// The grants of the Allow statements of a permissions document.
+fn granted(doc: &PolicyDocument) -> Vec<Grant> {
     let mut out = vec![];
     for s in doc.statements.iter().filter(|s| s.effect == Effect::Allow) {
         if let (Some(Matcher::Only(actions)), Some(Matcher::Only(resources))) = (&s.action, &s.resource) {
+            // A value each condition accepts: its first, wildcards filled in.
+            let context: Vec<(String, String)> = s
+                .condition
+                .values()
+                .flat_map(|keys| keys.iter())
+                .filter_map(|(key, values)| {
+                    values.first().map(|v| (key.clone(), v.as_string().replace('*', "sample").replace('?', "s")))
+                })
+                .collect();
             for a in actions {
                 for r in resources {
-                    out.push((a.clone(), r.clone()));
+                    out.push(Grant { action: a.clone(), resource: r.clone(), context: context.clone() });
                 }
             }
         }
@@ -186,11 +204,14 @@ async fn check_permissions(c: &mut Checks, cloud: &dyn Cloud, spec: &RoleSpec) -
     };
     let missing: Vec<String> = granted(&spec.permissions)
         .into_iter()
-        .filter(|(action, resource)| {
-            !eval::evaluate(&policies, boundary.as_ref(), &Request::new(action.clone(), sample_resource(resource)))
-                .is_allowed()
+        .filter(|g| {
+            let mut request = Request::new(g.action.clone(), sample_resource(&g.resource));
+            for (key, value) in &g.context {
+                request = request.with_context(key.clone(), [value.clone()]);
+            }
+            !eval::evaluate(&policies, boundary.as_ref(), &request).is_allowed()
         })
-        .map(|(action, resource)| if resource == "*" { action } else { format!("{action} on {resource}") })
+        .map(|g| if g.resource == "*" { g.action } else { format!("{} on {}", g.action, g.resource) })
         .collect();
     if missing.is_empty() {
         c.push("permissions", CheckStatus::Pass, "every catalog action is allowed");
@@ -222,8 +243,8 @@ async fn check_permissions(c: &mut Checks, cloud: &dyn Cloud, spec: &RoleSpec) -
 async fn check_simulator(c: &mut Checks, cloud: &dyn Cloud, spec: &RoleSpec) -> Result<()> {
     let actions: Vec<String> = granted(&spec.permissions)
         .into_iter()
-        .filter(|(_, r)| r == "*")
-        .map(|(a, _)| a)
+        .filter(|g| g.resource == "*" && g.context.is_empty())
+        .map(|g| g.action)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use detcloud_connect::catalog::{ADDITIONS, SSM_MANAGED_POLICY_ARN};
+use detcloud_connect::catalog::{ADDITIONS, ROLE_ADDITIONS, SSM_MANAGED_POLICY_ARN};
 use detcloud_connect::{spec_documents, Catalog, Component, ConnectOptions};
 use detcloud_policy::{ConditionValue, PolicyDocument};
 
@@ -46,9 +46,25 @@ fn check(options: &ConnectOptions, customer: &str) {
             spec_doc.semantically_eq(&expected),
             "{name}: spec documents differ from the fixture:\n{spec_doc}\nvs\n{expected}"
         );
-        if ADDITIONS.is_empty() || name != "xacct-permissions" {
-            assert!(catalog_doc.semantically_eq(&expected), "{name}: catalog differs from the fixture:\n{catalog_doc}");
+        // The catalog is the spec's document plus detcloud's recorded additions.
+        let mut with_additions = expected.clone();
+        if name == "xacct-permissions" && !ADDITIONS.is_empty() {
+            with_additions.statements.push(
+                detcloud_policy::Statement::allow(ADDITIONS.iter().map(|a| a.action), ["*"])
+                    .with_sid("DetcloudAdditions"),
+            );
         }
+        for (component, doc) in [(Component::Master, "master-permissions"), (Component::Agent, "agent-permissions")] {
+            if name == doc {
+                with_additions
+                    .statements
+                    .extend(ROLE_ADDITIONS.iter().filter(|a| a.component == component).map(|a| a.statement(customer)));
+            }
+        }
+        assert!(
+            catalog_doc.semantically_eq(&with_additions),
+            "{name}: catalog differs from the fixture and its additions:\n{catalog_doc}"
+        );
     }
 }
 

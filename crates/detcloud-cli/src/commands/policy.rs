@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use detcloud_connect::catalog::ADDITIONS;
+use detcloud_connect::catalog::addition_reason;
 use detcloud_connect::export::{export, ExportFormat};
 use detcloud_connect::{spec_documents, Catalog, Component};
 use detcloud_policy::eval::{self, Decision, PrincipalType, Request};
@@ -348,11 +348,7 @@ fn run_diff(global: &GlobalArgs) -> Result<(), CliError> {
         let want = grants(spec_doc);
         let have = grants(&catalog.role(component).permissions);
         for ((key, resource), action) in have.iter().filter(|(k, _)| !want.contains_key(*k)) {
-            let reason = ADDITIONS
-                .iter()
-                .find(|a| a.action.eq_ignore_ascii_case(key))
-                .map(|a| a.reason)
-                .unwrap_or("no reason recorded");
+            let reason = addition_reason(component, key).unwrap_or("no reason recorded");
             rows.push((component, "+", action.clone(), resource.clone(), reason));
         }
         for ((_, resource), action) in want.iter().filter(|(k, _)| !have.contains_key(*k)) {

@@ -13,12 +13,13 @@ use std::time::Duration;
 
 use detcloud_policy::{ConditionValue, Effect, Matcher, PolicyDocument, Principal, PrincipalBlock, Statement};
 use detcloud_provider::{
-    BucketEncryption, Cloud, CreateDbCluster, CreateDbInstance, CreateNatGateway, CreateSubnet, Error, Filter,
-    InstanceState, NatGatewayState, PutParameter, Result, RootVolume, RouteTarget, RunInstance, Secret, SecurityRule,
-    SendCommand, Tags,
+    BucketEncryption, Cloud, CommandInvocation, CreateDbCluster, CreateDbInstance, CreateNatGateway, CreateSubnet,
+    Error, Filter, InstanceState, NatGatewayState, PutParameter, Result, RootVolume, RouteTarget, RunInstance, Secret,
+    SecurityRule, SendCommand, Tags,
 };
 use futures::stream::{FuturesUnordered, StreamExt};
 
+use crate::bootstrap::{self, Bootstrap, MasterInfo, MasterResources, ProbeOutput};
 use crate::context::{node_tags, RESOURCE};
 use crate::graph::{Graph, Node};
 use crate::lock;
@@ -62,23 +63,32 @@ pub struct CreateOptions {
     pub concurrency: usize,
     /// How long to wait for one resource at most.
     pub timeout: Duration,
+    /// How long the Determined master may take to answer once its instance runs (it installs
+    /// Docker and pulls its image first).
+    pub ready_timeout: Duration,
     /// Progress events.
     pub progress: Option<Progress>,
 }
 
 impl std::fmt::Debug for CreateOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreateOptions").field("concurrency", &self.concurrency).field("timeout", &self.timeout).finish()
+        f.debug_struct("CreateOptions")
+            .field("concurrency", &self.concurrency)
+            .field("timeout", &self.timeout)
+            .field("ready_timeout", &self.ready_timeout)
+            .finish()
     }
 }
 
 impl CreateOptions {
-    /// Defaults: unbounded concurrency, 30 minutes per resource, no progress.
+    /// Defaults: unbounded concurrency, 30 minutes per resource, 20 for the master to answer,
+    /// no progress.
     pub fn new(ssh_public_key: impl Into<String>) -> Self {
         CreateOptions {
             ssh_public_key: ssh_public_key.into(),
             concurrency: usize::MAX,
             timeout: Duration::from_secs(1800),
+            ready_timeout: Duration::from_secs(1200),
             progress: None,
         }
     }
@@ -93,6 +103,24 @@ pub struct CreateReport {
     pub created: BTreeSet<Node>,
     /// Nodes that existed already.
     pub existing: BTreeSet<Node>,
+    /// What the master's readiness check found (None when the run did not get that far).
+    pub master: Option<Readiness>,
+}
+
+/// What the readiness check of the Determined master found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Readiness {
+    /// The master answered `/info` on its instance.
+    Ready {
+        /// Its release, as it reports it.
+        version: String,
+    },
+    /// The backend cannot run commands on instances, so nothing could be checked.
+    Unverified {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A create run failed at `node`; what finished before is in `report`. Re-run to complete.
@@ -114,6 +142,10 @@ struct Run<'a> {
     ids: Mutex<BTreeMap<Node, String>>,
     /// The database password, when this run generated it (never printed).
     password: Mutex<Option<Secret>>,
+    /// What the readiness check found.
+    readiness: Mutex<Option<Readiness>>,
+    /// True when this run launched the master.
+    launched_master: std::sync::atomic::AtomicBool,
 }
 
 impl Run<'_> {
@@ -197,15 +229,59 @@ pub fn ingress_rules(p: &Prepared) -> Vec<SecurityRule> {
     rules
 }
 
-/// The master's user data: where the database, bucket and log group are. No secrets: the
-/// password arrives later through SSM Run Command.
-pub fn user_data(p: &Prepared, db_endpoint: &str) -> String {
+/// The tag on the master naming the fingerprint of its files ([`Bootstrap::fingerprint`]).
+pub const MASTER_CONFIG_TAG: &str = "detcloud:master-config";
+/// The tag on the master naming its Determined image.
+pub const MASTER_IMAGE_TAG: &str = "detcloud:determined-image";
+/// The tag on the master recording the agent settings of its configuration (see
+/// [`crate::operate::keep_current`]).
+pub const AGENTS_TAG: &str = "detcloud:agents";
+
+/// The resources of the prepared cluster that the master's configuration names, with the ids a
+/// run found or created (`id` gives a node's).
+pub fn master_resources(p: &Prepared, id: impl Fn(Node) -> String) -> MasterResources {
+    MasterResources {
+        bucket: p.names.bucket.clone(),
+        db_endpoint: id(Node::DbCluster),
+        agent_instance_profile_arn: p.agent_instance_profile_arn.clone(),
+        private_subnets: (0..p.spec.az_count as u8).map(|i| id(Node::PrivateSubnet(i))).collect(),
+        security_group: id(Node::SecurityRules),
+        key_pair: p.names.key_pair.clone(),
+        log_group: p.names.log_group.clone(),
+        agent_ami: p.agent_ami.id.clone(),
+        compute_gpus: p.compute_gpus,
+    }
+}
+
+/// The master's bootstrap for the prepared cluster.
+pub fn master_bootstrap(p: &Prepared, id: impl Fn(Node) -> String) -> Bootstrap {
+    Bootstrap::new(&p.spec, &p.names, &master_resources(p, id))
+}
+
+/// The agent settings as the master's [`AGENTS_TAG`] records them.
+pub fn agents_tag(spec: &crate::spec::ClusterSpec) -> String {
+    let a = &spec.agents;
     format!(
-        "#!/bin/bash\nset -euo pipefail\nmkdir -p /etc/determined\ncat > /etc/determined/cluster.env <<'EOF'\n\
-         DET_CLUSTER_NAME={}\nDET_DB_HOST={db_endpoint}\nDET_DB_PORT=5432\nDET_DB_USER=determined\nDET_DB_NAME=determined\n\
-         DET_CHECKPOINT_BUCKET={}\nDET_LOG_GROUP={}\nDET_REGION={}\nEOF\n",
-        p.spec.name, p.names.bucket, p.names.log_group, p.spec.region
+        "compute={} aux={} min={} max={} spot={} price={} ami={} volume={} idle={}",
+        a.instance_type,
+        a.aux_instance_type,
+        a.min_instances,
+        a.max_instances,
+        a.spot,
+        a.spot_max_price.as_deref().unwrap_or(""),
+        a.ami.as_deref().unwrap_or(""),
+        a.root_volume_gib,
+        a.max_idle_minutes
     )
+}
+
+/// The tags saying which configuration the master runs.
+fn master_config_tags(p: &Prepared, b: &Bootstrap) -> Tags {
+    let mut tags = Tags::new();
+    tags.insert(MASTER_CONFIG_TAG.into(), b.fingerprint());
+    tags.insert(MASTER_IMAGE_TAG.into(), b.master_image.clone());
+    tags.insert(AGENTS_TAG.into(), agents_tag(&p.spec));
+    tags
 }
 
 async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
@@ -407,7 +483,7 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
             }
             Ok((address.public_ip, created))
         }
-        Node::MasterConfig => Box::pin(ensure_master_config(run)).await,
+        Node::MasterReady => Box::pin(ensure_master_ready(run)).await,
     }
 }
 
@@ -520,12 +596,9 @@ async fn ensure_master(run: &Run<'_>) -> Result<(String, bool)> {
     let (id, created) = match p.inventory.master() {
         Some(m) => (m.id.clone(), false),
         None => {
-            let db_endpoint = p
-                .inventory
-                .db_cluster
-                .as_ref()
-                .and_then(|c| c.endpoint.clone())
-                .unwrap_or_else(|| format!("{}.cluster", p.names.db_cluster));
+            let bootstrap = master_bootstrap(p, |n| run.id(n));
+            let mut tags = run.tags(Node::Master);
+            tags.extend(master_config_tags(p, &bootstrap));
             let request = RunInstance {
                 image_id: p.ami.clone(),
                 instance_type: p.spec.master.instance_type.clone(),
@@ -533,7 +606,7 @@ async fn ensure_master(run: &Run<'_>) -> Result<(String, bool)> {
                 security_group_ids: vec![run.id(Node::SecurityRules)],
                 key_name: Some(p.names.key_pair.clone()),
                 instance_profile_name: Some(p.spec.master_instance_profile.clone()),
-                user_data: Some(user_data(p, &db_endpoint)),
+                user_data: Some(bootstrap.user_data()),
                 imdsv2_required: true,
                 root_volume: Some(RootVolume {
                     size_gib: p.spec.master.root_volume_gib,
@@ -546,7 +619,7 @@ async fn ensure_master(run: &Run<'_>) -> Result<(String, bool)> {
                     "detcloud-master-{:016x}",
                     fnv1a(&[&p.account, &p.spec.region, &p.spec.name, &p.spec.master.instance_type, &p.ami])
                 )),
-                tags: run.tags(Node::Master),
+                tags,
             };
             // A new instance profile takes a while to be usable by EC2 (NotReady): retry.
             let mut instance = retry(&CATCH_UP, Error::is_retryable, || compute.run_instance(request.clone())).await?;
@@ -556,6 +629,7 @@ async fn ensure_master(run: &Run<'_>) -> Result<(String, bool)> {
                 fresh.client_token = fresh.client_token.map(|t| format!("{t}-{:08x}", fnv1a(&[&instance.id]) as u32));
                 instance = retry(&CATCH_UP, Error::is_retryable, || compute.run_instance(fresh.clone())).await?;
             }
+            run.launched_master.store(true, std::sync::atomic::Ordering::SeqCst);
             (instance.id, true)
         }
     };
@@ -575,71 +649,221 @@ async fn ensure_master(run: &Run<'_>) -> Result<(String, bool)> {
     Ok((id, created))
 }
 
-/// The tag on the master once its configuration arrived.
-pub const CONFIGURED: &str = "detcloud:configured";
+/// How long a probe waits for SSM to accept it (the instance's SSM agent registers a minute or
+/// so after boot); the readiness wait then sends another.
+pub const PROBE_SEND_TIMEOUT: Duration = Duration::from_secs(60);
 
-async fn ensure_master_config(run: &Run<'_>) -> Result<(String, bool)> {
-    let p = run.p;
-    let master = run.id(Node::Master);
-    let compute = run.cloud.compute();
-    let configured = compute
-        .describe_instances(&Filter::id(&master))
-        .await?
-        .first()
-        .is_some_and(|i| i.tags.contains_key(CONFIGURED));
-    if configured {
-        return Ok((master, false));
-    }
-    // The password is known only to the run that created the database; otherwise rotate it
-    // (the cross-account role may write the parameter and modify the cluster, not read either).
-    let known = lock(&run.password).clone();
-    let password = match known {
-        Some(pw) => pw,
-        None => {
-            let pw = generate_password()?;
-            store_password(run, &pw).await?;
-            run.cloud
-                .database()
-                .modify_db_cluster(detcloud_provider::ModifyDbCluster {
-                    id: p.names.db_cluster.clone(),
-                    master_password: Some(pw.clone()),
-                    ..Default::default()
-                })
-                .await?;
-            pw
+/// How long one command on the master may take before it counts as lost.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Runs `commands` on `instance` through SSM Run Command and waits for the outcome. While the
+/// instance's SSM agent has not registered yet, SSM refuses the command (NotReady): it is sent
+/// again until `timeout`.
+pub async fn run_on(
+    cloud: &dyn Cloud,
+    instance: &str,
+    commands: Vec<String>,
+    comment: &str,
+    timeout: Duration,
+) -> Result<CommandInvocation> {
+    let ssm = cloud.parameters();
+    let request = SendCommand {
+        instance_ids: vec![instance.to_string()],
+        commands,
+        comment: Some(comment.chars().take(100).collect()),
+        timeout_seconds: Some(COMMAND_TIMEOUT.as_secs() as u32),
+    };
+    let command_id = wait_for(&format!("SSM to accept a command for {instance}"), timeout, || async {
+        match ssm.send_command(request.clone()).await {
+            Ok(id) => Ok(Some(id)),
+            Err(e) if e.is_retryable() => Ok(None),
+            Err(e) => Err(e),
         }
-    };
-    let ssm = run.cloud.parameters();
-    let command = SendCommand {
-        instance_ids: vec![master.clone()],
-        commands: vec![
-            "umask 077".into(),
-            format!("printf '%s' '{}' > /etc/determined/db-password", password.expose()),
-            "systemctl restart determined-master 2>/dev/null || true".into(),
-        ],
-        comment: Some(format!("detcloud: configure the master of {}", p.spec.name)),
-        timeout_seconds: Some(600),
-    };
-    let command_id = ssm.send_command(command).await?;
-    run.emit(Node::MasterConfig, Phase::Waiting(format!("command {command_id}")));
-    let invocation = wait_for("the master's configuration command", run.options.timeout, || async {
-        let inv = ssm.get_command_invocation(&command_id, &master).await?;
-        Ok(inv.is_finished().then_some(inv))
     })
     .await?;
-    if invocation.status != "Success" {
-        return Err(Error::Other {
-            code: "CommandFailed".into(),
-            message: format!(
-                "configuring the master ended {} (exit code {:?})",
-                invocation.status, invocation.exit_code
-            ),
-        });
+    wait_for(&format!("command {command_id} on {instance}"), COMMAND_TIMEOUT + Duration::from_secs(60), || async {
+        let inv = ssm.get_command_invocation(&command_id, instance).await?;
+        Ok(inv.is_finished().then_some(inv))
+    })
+    .await
+}
+
+/// A random nonce for a probe (16 hex digits).
+fn nonce() -> Result<String> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Other { code: "Random".into(), message: e.to_string() })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Replaces what looks like a secret in a line of the master's logs (a value after `password`,
+/// and `known` wherever it appears) by `********`: logs are shown to users and land in errors.
+pub fn redact(line: &str, known: Option<&Secret>) -> String {
+    let mut out = line.to_string();
+    if let Some(secret) = known.map(Secret::expose).filter(|s| !s.is_empty()) {
+        out = out.replace(secret, "********");
     }
-    let mut tags = Tags::new();
-    tags.insert(CONFIGURED.into(), "1".into());
-    run.cloud.network().create_tags(std::slice::from_ref(&master), &tags).await?;
-    Ok((master, true))
+    let lower = out.to_ascii_lowercase();
+    match lower.find("password") {
+        Some(at) => {
+            let after = at + "password".len();
+            let value_start = out[after..]
+                .find(|c: char| !(c == '"' || c == '\'' || c == ':' || c == '=' || c.is_whitespace()))
+                .map_or(out.len(), |i| after + i);
+            let value_end = out[value_start..]
+                .find(|c: char| c == '"' || c == '\'' || c == ',' || c == '}' || c.is_whitespace())
+                .map_or(out.len(), |i| value_start + i);
+            if value_end > value_start {
+                out.replace_range(value_start..value_end, "********");
+            }
+            out
+        }
+        None => out,
+    }
+}
+
+/// Asks the master of `cluster` on `instance` for its `/info` once.
+pub async fn probe_master(cloud: &dyn Cloud, cluster: &str, instance: &str, timeout: Duration) -> Result<ProbeOutput> {
+    let nonce = nonce()?;
+    let inv = run_on(
+        cloud,
+        instance,
+        bootstrap::probe_commands(cluster, &nonce),
+        &format!("detcloud: probe the master of {cluster}"),
+        timeout,
+    )
+    .await?;
+    Ok(bootstrap::read_probe(&nonce, &inv.stdout, &inv.stderr, inv.status == "Success"))
+}
+
+/// The last `lines` lines of the master's logs (container, unit, cloud-init), redacted, or why
+/// they could not be read.
+pub async fn master_log_tail(cloud: &dyn Cloud, cluster: &str, instance: &str, lines: u32) -> String {
+    let nonce = match nonce() {
+        Ok(n) => n,
+        Err(e) => return format!("(no logs: {e})"),
+    };
+    let commands = bootstrap::log_commands(cluster, &nonce, lines);
+    match run_on(cloud, instance, commands, &format!("detcloud: logs of the master of {cluster}"), COMMAND_TIMEOUT)
+        .await
+    {
+        Ok(inv) => {
+            let marker = format!("detcloud-probe {nonce}");
+            let text = inv.stdout.split_once(&marker).map_or("", |(_, rest)| rest);
+            let kept: Vec<String> = text.lines().filter(|l| !l.trim().is_empty()).map(|l| redact(l, None)).collect();
+            if kept.is_empty() {
+                "(the master's logs are empty)".to_string()
+            } else {
+                kept.join("\n")
+            }
+        }
+        Err(e) => format!("(the master's logs could not be read: {e})"),
+    }
+}
+
+/// True for a release tag such as `0.32.1` (a master built from a commit reports another
+/// version, so only releases are compared).
+fn is_release(version: &str) -> bool {
+    let mut parts = version.split('.');
+    parts.clone().count() == 3 && parts.all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+async fn ensure_master_ready(run: &Run<'_>) -> Result<(String, bool)> {
+    let p = run.p;
+    let master = run.id(Node::Master);
+    let b = master_bootstrap(p, |n| run.id(n));
+    let compute = run.cloud.compute();
+    let tags = compute.describe_instances(&Filter::id(&master)).await?.into_iter().next().map(|i| i.tags);
+    let current = tags.as_ref().and_then(|t| t.get(MASTER_CONFIG_TAG).cloned());
+    // A master this run launched is a new Determined master: its readiness is created too.
+    let mut changed = run.launched_master.load(std::sync::atomic::Ordering::SeqCst);
+    if current.as_deref() != Some(b.fingerprint().as_str()) {
+        // The master runs other files than the spec asks for (it was launched with an earlier
+        // spec, or `modify` changed it): rewrite them and restart it. Nothing secret is sent.
+        run.emit(Node::MasterReady, Phase::Waiting(format!("reconfiguring {master}")));
+        let inv = run_on(
+            run.cloud,
+            &master,
+            b.reconfigure_commands(),
+            &format!("detcloud: reconfigure the master of {}", p.spec.name),
+            run.options.ready_timeout,
+        )
+        .await?;
+        if inv.status != "Success" {
+            return Err(Error::Other {
+                code: "CommandFailed".into(),
+                message: format!(
+                    "reconfiguring the master {master} ended {} (exit code {:?}): {}",
+                    inv.status,
+                    inv.exit_code,
+                    redact(inv.stderr.trim(), None)
+                ),
+            });
+        }
+        run.cloud.network().create_tags(std::slice::from_ref(&master), &master_config_tags(p, &b)).await?;
+        changed = true;
+    }
+    if !run.cloud.capabilities().runs_commands {
+        let reason = "this backend runs no commands on instances, so the master's answer was not checked".to_string();
+        run.emit(Node::MasterReady, Phase::Waiting(format!("not verified: {reason}")));
+        *lock(&run.readiness) = Some(Readiness::Unverified { reason });
+        return Ok(("unverified".into(), changed));
+    }
+    let expected = p.spec.determined.version.clone();
+    let last = Mutex::new(String::from("no answer yet"));
+    run.emit(Node::MasterReady, Phase::Waiting(format!("waiting for Determined {expected} to answer on {master}")));
+    let what = format!("the Determined master of {} to answer on port {}", p.spec.name, bootstrap::MASTER_PORT);
+    let outcome = wait_for(&what, run.options.ready_timeout, || async {
+        match probe_master(run.cloud, &p.spec.name, &master, PROBE_SEND_TIMEOUT).await {
+            Ok(ProbeOutput::Answered(info)) if !is_release(&expected) || info.version == expected => {
+                Ok(Some(Some(info)))
+            }
+            Ok(ProbeOutput::Answered(info)) => {
+                *lock(&last) = format!("it answers as Determined {}, not {expected}", info.version);
+                Ok(None)
+            }
+            Ok(ProbeOutput::NoAnswer(why)) => {
+                run.emit(Node::MasterReady, Phase::Waiting(format!("not answering yet: {why}")));
+                *lock(&last) = why;
+                Ok(None)
+            }
+            Ok(ProbeOutput::NotRun) => Ok(Some(None)),
+            Err(e) if e.is_retryable() || matches!(e, Error::Timeout { .. }) => {
+                *lock(&last) = e.to_string();
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await;
+    match outcome {
+        Ok(Some(MasterInfo { version, .. })) => {
+            *lock(&run.readiness) = Some(Readiness::Ready { version: version.clone() });
+            Ok((version, changed))
+        }
+        Ok(None) => {
+            let reason =
+                "the backend reported the probe done without running it (an emulator), so the master's answer was not checked"
+                    .to_string();
+            run.emit(Node::MasterReady, Phase::Waiting(format!("not verified: {reason}")));
+            *lock(&run.readiness) = Some(Readiness::Unverified { reason });
+            Ok(("unverified".into(), changed))
+        }
+        Err(Error::Timeout { .. }) => {
+            let logs = master_log_tail(run.cloud, &p.spec.name, &master, 20).await;
+            let known = lock(&run.password).clone();
+            let logs: Vec<String> = logs.lines().map(|l| redact(l, known.as_ref())).collect();
+            Err(Error::Timeout {
+                message: format!(
+                    "the Determined master of {} ({master}) did not answer within {}s (last: {}). Its last log lines:\n{}",
+                    p.spec.name,
+                    run.options.ready_timeout.as_secs(),
+                    lock(&last),
+                    logs.join("\n")
+                ),
+            })
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Creates (or completes) the cluster `prepared` describes.
@@ -649,7 +873,32 @@ pub async fn create(
     options: &CreateOptions,
 ) -> Result<CreateReport, CreateError> {
     let graph = Graph::new(prepared.spec.az_count);
-    let run = Run { cloud, p: prepared, options, ids: Mutex::new(BTreeMap::new()), password: Mutex::new(None) };
+    let reread;
+    let prepared = if prepared.compute_gpus_of == prepared.spec.agents.instance_type {
+        prepared
+    } else {
+        // The spec's compute type changed after preflight (`modify` keeps the current one).
+        let wanted = prepared.spec.agents.instance_type.clone();
+        let infos = cloud.compute().describe_instance_types(std::slice::from_ref(&wanted)).await;
+        let gpus = match infos {
+            Ok(infos) => infos.iter().find(|i| i.name == wanted).map_or(0, |i| i.gpus),
+            Err(error) => return Err(CreateError { node: Node::Master, error, report: CreateReport::default() }),
+        };
+        let mut p = prepared.clone();
+        p.compute_gpus = gpus;
+        p.compute_gpus_of = wanted;
+        reread = p;
+        &reread
+    };
+    let run = Run {
+        cloud,
+        p: prepared,
+        options,
+        ids: Mutex::new(BTreeMap::new()),
+        password: Mutex::new(None),
+        readiness: Mutex::new(None),
+        launched_master: std::sync::atomic::AtomicBool::new(false),
+    };
     let mut report = CreateReport::default();
     // Kahn's algorithm on the nodes' positions: how many dependencies each node still waits on,
     // and whom each node's completion releases (the graph is read once, not at every completion).
@@ -700,6 +949,7 @@ pub async fn create(
             }
         }
     }
+    report.master = lock(&run.readiness).clone();
     match failure {
         Some((node, error)) => Err(CreateError { node, error, report }),
         None => Ok(report),

@@ -1,8 +1,9 @@
 //! Delete: remove a cluster in reverse dependency order, concurrently where independent, keeping
 //! the checkpoint bucket and a final database snapshot unless asked to purge.
 //!
-//! Four chains run at once — instances (the master and everything it launched, with their spot
-//! requests, then the master's elastic IP), the NAT gateway (then its elastic IP), the database
+//! Four chains run at once — instances (the master first, so that it launches no more agents,
+//! then the agents it launched, found by the tag it puts on them, with their spot requests, then
+//! the master's elastic IP), the NAT gateway (then its elastic IP), the database
 //! (instance, cluster with a final snapshot, subnet group, password parameter), and the loose
 //! ends (key pair, log group, bucket) — then the network goes: route tables, internet gateway,
 //! subnets, VPC. Everything missing counts as deleted, so a re-run resumes. When AWS refuses to
@@ -10,10 +11,11 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use detcloud_provider::tags::is_managed;
-use detcloud_provider::{done_if_missing, Cloud, Error, Filter, InstanceState, NatGatewayState, Result};
+use detcloud_provider::tags::{is_managed, CLUSTER};
+use detcloud_provider::{done_if_missing, Cloud, Error, Filter, Instance, InstanceState, NatGatewayState, Result};
 
-use crate::context::{Inventory, Names};
+use crate::bootstrap::AGENT_TAG;
+use crate::context::{cluster_filter, Inventory, Names};
 use crate::create::{Event, Phase, Progress};
 use crate::graph::Node;
 use crate::lock;
@@ -61,6 +63,7 @@ pub struct DeleteReport {
 
 struct Deleter<'a> {
     cloud: &'a dyn Cloud,
+    cluster: String,
     names: Names,
     inv: Inventory,
     options: &'a DeleteOptions,
@@ -84,23 +87,45 @@ impl Deleter<'_> {
 
     async fn instances(&self) -> Result<()> {
         let compute = self.cloud.compute();
-        let open: Vec<String> = self
+        // The master first: once it is shutting down, it launches no more agents.
+        let masters: Vec<String> = self
             .inv
-            .spot_requests
+            .instances
             .iter()
-            .filter(|r| is_managed(&r.tags) && matches!(r.state.as_str(), "open" | "active"))
-            .map(|r| r.id.clone())
+            .filter(|i| crate::create::is_node(&i.tags, Node::Master))
+            .map(|i| i.id.clone())
             .collect();
-        if !open.is_empty() {
-            compute.cancel_spot_requests(&open).await?;
-            self.deleted(format!("spot requests {}", open.join(", ")));
-        }
-        let ids: Vec<String> = self.inv.instances.iter().map(|i| i.id.clone()).collect();
-        if !ids.is_empty() {
+        if !masters.is_empty() {
             self.emit(Node::Master, Phase::Started);
+            done_if_missing(compute.terminate_instances(&masters).await)?;
+            self.emit(Node::Master, Phase::Waiting(format!("terminating the master {}", masters.join(", "))));
+            let filter = Filter { ids: masters.clone(), ..Filter::default() };
+            wait_gone(
+                "the master to shut down",
+                self.options.timeout,
+                || compute.describe_instances(&filter),
+                |list| list.iter().all(|i| i.state.is_gone()),
+            )
+            .await?;
+        }
+        // Then the agents it launched, until none is left: one it was launching as it stopped
+        // shows up a moment later.
+        let mut terminated = masters.clone();
+        for _ in 0..3 {
+            let agents = self.agents(&terminated).await?;
+            if agents.is_empty() {
+                break;
+            }
+            let ids: Vec<String> = agents.iter().map(|i| i.id.clone()).collect();
+            self.cancel_spot_requests(&agents).await?;
+            self.emit(Node::Master, Phase::Waiting(format!("terminating the agents {}", ids.join(", "))));
             done_if_missing(compute.terminate_instances(&ids).await)?;
-            self.emit(Node::Master, Phase::Waiting(format!("terminating {}", ids.join(", "))));
-            let filter = Filter { ids: ids.clone(), ..Filter::default() };
+            terminated.extend(ids);
+        }
+        // Spot requests left open with no instance yet would launch one later.
+        self.cancel_spot_requests(&[]).await?;
+        if !terminated.is_empty() {
+            let filter = Filter { ids: terminated.clone(), ..Filter::default() };
             wait_gone(
                 "instances to terminate",
                 self.options.timeout,
@@ -108,9 +133,55 @@ impl Deleter<'_> {
                 |list| list.iter().all(|i| i.state == InstanceState::Terminated),
             )
             .await?;
-            self.deleted(format!("instances {}", ids.join(", ")));
+            self.deleted(format!("instances {}", terminated.join(", ")));
         }
         self.release(Node::MasterAddress).await
+    }
+
+    /// The cluster's agents still alive (not in `done`): instances the master tagged as its
+    /// agents ([`AGENT_TAG`]), and instances with the cluster's ownership tags that are not the
+    /// master, in the cluster's VPC when it exists. Nothing untagged is ever included.
+    async fn agents(&self, done: &[String]) -> Result<Vec<Instance>> {
+        let compute = self.cloud.compute();
+        let name = &self.cluster;
+        let mut found: Vec<Instance> = compute.describe_instances(&Filter::tag(AGENT_TAG, name)).await?;
+        found.extend(compute.describe_instances(&cluster_filter(name)).await?);
+        let vpc = self.inv.vpc.as_ref().map(|v| v.id.clone());
+        let mut agents: Vec<Instance> = found
+            .into_iter()
+            .filter(|i| !i.state.is_gone() && !done.contains(&i.id))
+            .filter(|i| !crate::create::is_node(&i.tags, Node::Master))
+            .filter(|i| i.tags.get(AGENT_TAG) == Some(name) || is_managed(&i.tags))
+            .filter(|i| vpc.is_none() || i.vpc_id.is_none() || i.vpc_id == vpc)
+            .collect();
+        agents.sort_by(|a, b| a.id.cmp(&b.id));
+        agents.dedup_by(|a, b| a.id == b.id);
+        Ok(agents)
+    }
+
+    /// Cancels the open spot requests of the cluster: tagged as its agents' or with its tags,
+    /// or the requests that launched `agents`.
+    async fn cancel_spot_requests(&self, agents: &[Instance]) -> Result<()> {
+        let compute = self.cloud.compute();
+        let name = &self.cluster;
+        let launched: Vec<&String> = agents.iter().filter_map(|i| i.spot_request_id.as_ref()).collect();
+        let open: Vec<String> = compute
+            .describe_spot_requests(&Filter::all())
+            .await?
+            .into_iter()
+            .filter(|r| matches!(r.state.as_str(), "open" | "active"))
+            .filter(|r| {
+                r.tags.get(AGENT_TAG) == Some(name)
+                    || (is_managed(&r.tags) && r.tags.get(CLUSTER) == Some(name))
+                    || launched.contains(&&r.id)
+            })
+            .map(|r| r.id.clone())
+            .collect();
+        if !open.is_empty() {
+            compute.cancel_spot_requests(&open).await?;
+            self.deleted(format!("spot requests {}", open.join(", ")));
+        }
+        Ok(())
     }
 
     async fn release(&self, node: Node) -> Result<()> {
@@ -363,7 +434,7 @@ pub async fn delete(
     spec.validate().map_err(|e| Error::invalid(e.to_string()))?;
     let names = Names::new(&spec, account);
     let inv = Inventory::discover(cloud, &spec, &names).await?;
-    let d = Deleter { cloud, names, inv, options, log: Default::default() };
+    let d = Deleter { cloud, cluster: name.to_string(), names, inv, options, log: Default::default() };
     if options.sequential {
         d.instances().await?;
         d.nat().await?;

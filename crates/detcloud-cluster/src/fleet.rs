@@ -33,8 +33,9 @@ use crate::status::ClusterStatus;
 /// many masters per call.
 pub const METRIC_QUERIES_PER_CALL: usize = 500;
 
-/// DescribeInstanceStatus takes at most this many explicit instance ids; with more masters the
-/// sweep lists every running instance's status (one paginated call) instead.
+/// DescribeInstanceStatus takes at most this many explicit instance ids; with more instances
+/// (masters and their agents) the sweep lists every running instance's status (one paginated
+/// call) instead.
 pub const STATUS_IDS_PER_CALL: usize = 100;
 
 /// A request rate: a bucket of `burst` tokens refilled at `per_second`, one token per call.
@@ -270,22 +271,28 @@ impl AccountReading {
         group(db_instances, |i| &i.tags, &mut clusters, |c| &mut c.db_instances);
 
         let masters: Vec<String> = clusters.values().filter_map(|c| c.master().map(|m| m.id.clone())).collect();
+        // Status checks of every instance read: the masters and the agents they launched.
+        let instances: Vec<String> = clusters.values().flat_map(|c| c.instances.iter().map(|i| i.id.clone())).collect();
         let mut reading =
             AccountReading { region: cloud.region(), clusters, instance_status: HashMap::new(), cpu: HashMap::new() };
-        if masters.is_empty() {
+        if masters.is_empty() && instances.is_empty() {
             return Ok(reading);
         }
-        let ids: &[String] = if masters.len() <= STATUS_IDS_PER_CALL { &masters } else { &[] };
+        let ids: &[String] = if instances.len() <= STATUS_IDS_PER_CALL { &instances } else { &[] };
         let end = SystemTime::now();
         let start = end - Duration::from_secs(600);
         let asked = lock(memory).choose(&masters, cpu_per_call.clamp(1, METRIC_QUERIES_PER_CALL));
         let queries: Vec<MetricQuery> =
             asked.iter().enumerate().map(|(i, id)| cpu_query(format!("m{i}"), id)).collect();
         let metrics = cloud.metrics();
-        let (checks, series) = futures::join!(
-            limited(bucket, compute.describe_instance_status(ids)),
-            limited(bucket, metrics.get_metric_data(&queries, start, end))
-        );
+        let cpu = async {
+            if queries.is_empty() {
+                Ok(vec![])
+            } else {
+                limited(bucket, metrics.get_metric_data(&queries, start, end)).await
+            }
+        };
+        let (checks, series) = futures::join!(limited(bucket, compute.describe_instance_status(ids)), cpu);
         // The CPU is a detail: a failed query leaves the figures as they were, as for one cluster.
         let fresh = series.ok().map(|series| {
             let by_id: HashMap<String, f64> =

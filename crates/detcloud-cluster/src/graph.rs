@@ -47,8 +47,9 @@ pub enum Node {
     Master,
     /// The master's elastic IP, associated.
     MasterAddress,
-    /// The master's configuration, delivered through SSM Run Command.
-    MasterConfig,
+    /// The Determined master answering on its instance (configured by its user data, checked
+    /// through SSM Run Command).
+    MasterReady,
 }
 
 /// `prefix` followed by `i` (`public-subnet-0`).
@@ -77,7 +78,7 @@ impl Node {
             Node::LogGroup => "log-group".into(),
             Node::Master => "master".into(),
             Node::MasterAddress => "master-address".into(),
-            Node::MasterConfig => "master-config".into(),
+            Node::MasterReady => "master-ready".into(),
         }
     }
 
@@ -101,7 +102,7 @@ impl Node {
             Node::LogGroup => "log group".into(),
             Node::Master => "master instance".into(),
             Node::MasterAddress => "master elastic IP".into(),
-            Node::MasterConfig => "master configuration".into(),
+            Node::MasterReady => "Determined master".into(),
         }
     }
 
@@ -113,7 +114,9 @@ impl Node {
             Node::DbCluster => 480,
             Node::DbInstance => 420,
             Node::Master => 30,
-            Node::MasterConfig => 2,
+            // The master starts (Docker, the image pull) while the database's instance is
+            // created, which takes longer: what is left once both are done is the probe.
+            Node::MasterReady => 2,
             _ => 1,
         })
     }
@@ -161,7 +164,7 @@ impl Graph {
             Node::LogGroup,
             Node::Master,
             Node::MasterAddress,
-            Node::MasterConfig,
+            Node::MasterReady,
         ]);
         edges.extend([
             (Node::InternetGateway, Node::Vpc),
@@ -179,9 +182,11 @@ impl Graph {
             (Node::Master, Node::KeyPair),
             (Node::Master, Node::Bucket),
             (Node::Master, Node::LogGroup),
+            // The master's configuration names the database's endpoint.
+            (Node::Master, Node::DbCluster),
             (Node::MasterAddress, Node::Master),
-            (Node::MasterConfig, Node::MasterAddress),
-            (Node::MasterConfig, Node::DbInstance),
+            (Node::MasterReady, Node::MasterAddress),
+            (Node::MasterReady, Node::DbInstance),
         ]);
         for &z in &zones {
             edges.push((Node::PublicRoutes, Node::PublicSubnet(z)));
@@ -249,7 +254,8 @@ mod tests {
     fn the_database_is_the_critical_path() {
         let g = Graph::new(2);
         let cp = g.critical_path(Node::typical_duration);
-        // subnet (1) + subnet group (1) + rules are parallel; cluster 480 + instance 420 + config 2.
+        // subnet (1) + subnet group (1) + rules are parallel; cluster 480 + instance 420, then the
+        // master's probe (2): the master launches and starts while the instance is created.
         assert_eq!(cp, Duration::from_secs(1 + 1 + 1 + 480 + 420 + 2));
     }
 }

@@ -1,6 +1,8 @@
 //! Cluster lifecycle: what `detcloud cluster ...` does, as a library.
 //!
 //! - [`spec`]: the cluster spec (TOML), validated with errors naming the field.
+//! - [`bootstrap`]: how the master's instance becomes a running Determined master (user data,
+//!   `master.yaml`, the readiness probe), with no secret in any of it.
 //! - [`graph`]: the resources of a cluster, their dependencies and typical durations.
 //! - [`preflight::prepare`]: read-only decisions and checks before any change (VPC block, zones,
 //!   AMI, quotas for the whole plan, the master instance profile, the KMS key).
@@ -19,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod ami;
+pub mod bootstrap;
 pub mod cidr;
 pub mod context;
 pub mod create;

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use detcloud_provider::{
     Cloud, CreateDbInstance, Error, Filter, InstanceState, ModifyDbCluster, RecordSet, RestoreDbCluster, Result,
-    RouteTarget, SendCommand, Tags,
+    RouteTarget, Tags,
 };
 use serde::Serialize;
 
@@ -30,6 +30,64 @@ pub struct Explicit {
     pub backup_retention: bool,
     /// The log retention.
     pub log_retention: bool,
+    /// The Determined release (`determined.version`).
+    pub determined_version: bool,
+    /// Where its images come from (`determined.image_prefix`).
+    pub image_prefix: bool,
+    /// The compute pool's instance type.
+    pub agent_instance_type: bool,
+    /// The auxiliary pool's instance type.
+    pub aux_instance_type: bool,
+    /// The pools' minimum size.
+    pub min_agents: bool,
+    /// The pools' maximum size.
+    pub max_agents: bool,
+    /// Spot agents (and their price).
+    pub spot: bool,
+    /// The agents' AMI.
+    pub agent_ami: bool,
+}
+
+impl Explicit {
+    /// Everything given (a spec file gives every value).
+    pub fn all() -> Explicit {
+        Explicit {
+            instance_type: true,
+            inbound_cidrs: true,
+            backup_retention: true,
+            log_retention: true,
+            determined_version: true,
+            image_prefix: true,
+            agent_instance_type: true,
+            aux_instance_type: true,
+            min_agents: true,
+            max_agents: true,
+            spot: true,
+            agent_ami: true,
+        }
+    }
+}
+
+/// The agent settings a master's [`AGENTS_TAG`](crate::create::AGENTS_TAG) records (the cross-account
+/// role may not read its user data), over `defaults` for anything missing or unreadable.
+pub fn agents_from_tag(tag: &str, defaults: &crate::spec::AgentsSpec) -> crate::spec::AgentsSpec {
+    let mut a = defaults.clone();
+    for part in tag.split_whitespace() {
+        let Some((k, v)) = part.split_once('=') else { continue };
+        match k {
+            "compute" if !v.is_empty() => a.instance_type = v.to_string(),
+            "aux" if !v.is_empty() => a.aux_instance_type = v.to_string(),
+            "min" => a.min_instances = v.parse().unwrap_or(a.min_instances),
+            "max" => a.max_instances = v.parse().unwrap_or(a.max_instances),
+            "spot" => a.spot = v == "true",
+            "price" => a.spot_max_price = (!v.is_empty()).then(|| v.to_string()),
+            "ami" => a.ami = (!v.is_empty()).then(|| v.to_string()),
+            "volume" => a.root_volume_gib = v.parse().unwrap_or(a.root_volume_gib),
+            "idle" => a.max_idle_minutes = v.parse().unwrap_or(a.max_idle_minutes),
+            _ => {}
+        }
+    }
+    a
 }
 
 /// Fills the values the user did not give with the cluster's current ones, so that `modify`
@@ -39,6 +97,54 @@ pub fn keep_current(p: &mut Prepared, explicit: &Explicit) {
     if !explicit.instance_type {
         if let Some(m) = inv.master() {
             p.spec.master.instance_type = m.instance_type.clone();
+        }
+    }
+    if let Some(m) = inv.master() {
+        if let Some(image) = m.tags.get(crate::create::MASTER_IMAGE_TAG) {
+            if let Some((prefix, version)) = image.rsplit_once("/determined-master:") {
+                if !explicit.determined_version {
+                    p.spec.determined.version = version.to_string();
+                }
+                if !explicit.image_prefix {
+                    p.spec.determined.image_prefix = prefix.to_string();
+                }
+            }
+        }
+        if let Some(tag) = m.tags.get(crate::create::AGENTS_TAG) {
+            let current = agents_from_tag(tag, &p.spec.agents);
+            let a = &mut p.spec.agents;
+            if !explicit.agent_instance_type {
+                a.instance_type = current.instance_type.clone();
+            }
+            if !explicit.aux_instance_type {
+                a.aux_instance_type = current.aux_instance_type.clone();
+            }
+            if !explicit.min_agents {
+                a.min_instances = current.min_instances;
+            }
+            if !explicit.max_agents {
+                a.max_instances = current.max_instances;
+            }
+            if !explicit.spot {
+                a.spot = current.spot;
+                a.spot_max_price = current.spot_max_price.clone();
+            }
+            if !explicit.agent_ami {
+                a.ami = current.ami.clone();
+            }
+            // Not settable by flags: a spec file sets them, and otherwise they stay.
+            if !explicit.agent_instance_type || !explicit.aux_instance_type {
+                a.root_volume_gib = current.root_volume_gib;
+                a.max_idle_minutes = current.max_idle_minutes;
+            }
+            if a.min_instances > a.max_instances {
+                // Only one bound was given: the other follows it.
+                if explicit.max_agents {
+                    a.min_instances = a.max_instances;
+                } else {
+                    a.max_instances = a.min_instances;
+                }
+            }
         }
     }
     if !explicit.backup_retention {
@@ -79,6 +185,27 @@ pub struct ModifyReport {
 /// The changes `modify` would make to reach `prepared.spec`, without making them.
 pub fn modify_plan(p: &Prepared) -> Vec<String> {
     let mut out = vec![];
+    if let Some(m) = p.inventory.master() {
+        let image = p.spec.determined.master_image();
+        if m.tags.get(crate::create::MASTER_IMAGE_TAG) != Some(&image) {
+            out.push(format!(
+                "run {image} on the master (now {}): rewrite its configuration and restart it",
+                m.tags.get(crate::create::MASTER_IMAGE_TAG).map_or("unknown", String::as_str)
+            ));
+        }
+        let agents = crate::create::agents_tag(&p.spec);
+        if m.tags.get(crate::create::AGENTS_TAG) != Some(&agents) {
+            let a = &p.spec.agents;
+            out.push(format!(
+                "agents: compute pool {}, auxiliary pool {}, {} to {} each{}: rewrite the master's configuration and restart it",
+                a.instance_type,
+                a.aux_instance_type,
+                a.min_instances,
+                a.max_instances,
+                if a.spot { ", spot" } else { "" }
+            ));
+        }
+    }
     if let Some(m) = p.inventory.master() {
         if m.instance_type != p.spec.master.instance_type {
             out.push(format!(
@@ -204,6 +331,12 @@ pub async fn modify(cloud: &dyn Cloud, p: &Prepared, options: &CreateOptions) ->
     }
     if created.created.contains(&Node::SecurityRules) {
         report.changes.push("added inbound rules".into());
+    }
+    if created.created.contains(&Node::MasterReady) {
+        report.changes.push("rewrote the master's configuration and restarted it".into());
+    }
+    if let Some(crate::create::Readiness::Ready { version }) = &created.master {
+        report.changes.push(format!("the master answers: Determined {version}"));
     }
     report.changes.push(format!("log retention {} days", p.spec.log_retention_days));
     Ok((report, created))
@@ -395,38 +528,41 @@ pub fn validate_since(since: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("--since: must be a journalctl time such as \"1 hour ago\" or 2026-11-26 10:00:00 (got {since:?})"))
+        Err(format!("--since: must be a time such as \"1 hour ago\" or 2026-11-26 10:00:00 (got {since:?})"))
     }
 }
 
-/// The master's service logs, through SSM Run Command (`journalctl`), at most `lines` lines.
+/// The master's logs since `since` (a time `date -d` reads: "1 hour ago", "2026-11-26 10:00:00"),
+/// at most `lines` lines: the container's output (`docker logs`, which Docker keeps beside what it
+/// ships to CloudWatch), through SSM Run Command. Anything that looks like a password is masked.
 pub async fn logs(cloud: &dyn Cloud, spec: &ClusterSpec, names: &Names, since: &str, lines: u32) -> Result<String> {
     validate_since(since).map_err(Error::invalid)?;
     let inv = Inventory::discover(cloud, spec, names).await?;
     let master = inv.master().ok_or_else(|| Error::not_found("master of cluster", spec.name.clone()))?.id.clone();
-    let ssm = cloud.parameters();
-    let command_id = ssm
-        .send_command(SendCommand {
-            instance_ids: vec![master.clone()],
-            commands: vec![format!(
-                "journalctl -u determined-master --since '{since}' --no-pager -o short-iso | tail -n {lines}"
-            )],
-            comment: Some(format!("detcloud: logs of {}", spec.name)),
-            timeout_seconds: Some(120),
-        })
-        .await?;
-    let inv = wait_for("the logs command", Duration::from_secs(300), || async {
-        let i = ssm.get_command_invocation(&command_id, &master).await?;
-        Ok(i.is_finished().then_some(i))
-    })
+    let commands = vec![
+        format!("{} logs of the Determined master of cluster {}", crate::bootstrap::MARKER, spec.name),
+        format!("since=\"$(date -u -d {} +%Y-%m-%dT%H:%M:%S)\"", crate::bootstrap::shell::quote(since)),
+        format!("docker logs --timestamps --since \"$since\" {} 2>&1 | tail -n {lines}", crate::bootstrap::CONTAINER),
+    ];
+    let inv = crate::create::run_on(
+        cloud,
+        &master,
+        commands,
+        &format!("detcloud: logs of {}", spec.name),
+        Duration::from_secs(300),
+    )
     .await?;
     if inv.status != "Success" {
         return Err(Error::Other {
             code: "CommandFailed".into(),
-            message: format!("journalctl ended {}: {}", inv.status, inv.stderr),
+            message: format!("reading the master's logs ended {}: {}", inv.status, inv.stderr.trim()),
         });
     }
-    Ok(inv.stdout)
+    let mut text: String = inv.stdout.lines().map(|l| crate::create::redact(l, None)).collect::<Vec<_>>().join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 /// Peers the cluster's VPC with `peer_vpc_id` (same account and region, the caller's own

@@ -7,7 +7,7 @@
 
 use detcloud_provider::{Cloud, Error, Filter, Key, Result};
 
-use crate::ami::default_ami;
+use crate::ami::{agent_image, master_image, ImageChoice};
 use crate::cidr::{choose_vpc_cidr, subnet_plan, Cidr};
 use crate::context::{Inventory, Names};
 use crate::graph::Node;
@@ -34,6 +34,17 @@ pub struct Prepared {
     pub private_cidrs: Vec<Cidr>,
     /// The master's AMI.
     pub ami: String,
+    /// Where the master's AMI comes from (the spec, or the table of [`crate::ami`]).
+    pub ami_source: String,
+    /// The agents' AMI and where it comes from.
+    pub agent_ami: ImageChoice,
+    /// The agent instance profile's ARN (the master gives it to its agents).
+    pub agent_instance_profile_arn: String,
+    /// GPUs of the compute pool's agent instance type.
+    pub compute_gpus: u32,
+    /// The instance type `compute_gpus` was read for (`modify` may switch the spec back to the
+    /// cluster's current type; `create` then reads that one's).
+    pub compute_gpus_of: String,
     /// The customer-managed key, checked.
     pub kms_key: Option<Key>,
     /// Things worth knowing that do not stop the run (a quota that could not be read).
@@ -144,30 +155,25 @@ pub async fn prepare(cloud: &dyn Cloud, spec: &ClusterSpec, account: &str) -> Re
         }
     }
 
-    let ami = match &spec.master.ami {
-        Some(a) => a.clone(),
-        None => default_ami(&spec.region).map(str::to_string).ok_or_else(|| {
-            Error::invalid(format!("master.ami: detcloud has no default AMI for {}; set master.ami", spec.region))
-        })?,
-    };
+    let master =
+        ImageChoice::choose(spec.master.ami.as_deref(), master_image(&spec.region), &spec.region).ok_or_else(|| {
+            Error::invalid(format!(
+                "master.ami: detcloud has no default master AMI for {}; set master.ami (--ami)",
+                spec.region
+            ))
+        })?;
+    let agent_ami = ImageChoice::choose(spec.agents.ami.as_deref(), agent_image(&spec.region), &spec.region)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "agents.ami: detcloud has no default agent AMI for {}; set agents.ami (--agent-ami)",
+                spec.region
+            ))
+        })?;
 
-    // The instance profile from `connect aws`.
-    match cloud.iam().get_instance_profile(&spec.master_instance_profile).await {
-        Ok(p) if p.roles.is_empty() => {
-            return Err(Error::invalid(format!(
-                "master_instance_profile: {} holds no role; run `detcloud connect aws` in the account",
-                p.name
-            )))
-        }
-        Ok(_) => {}
-        Err(e) if e.is_not_found() => {
-            return Err(Error::invalid(format!(
-                "master_instance_profile: {} does not exist; run `detcloud connect aws` in the account first",
-                spec.master_instance_profile
-            )))
-        }
-        Err(e) => return Err(e),
-    }
+    // The instance profiles from `connect aws`.
+    instance_profile(cloud, "master_instance_profile", &spec.master_instance_profile).await?;
+    let agent_instance_profile_arn =
+        instance_profile(cloud, "agent_instance_profile", &spec.agent_instance_profile).await?;
 
     let kms_key = match &spec.kms_key_id {
         Some(id) => {
@@ -186,7 +192,7 @@ pub async fn prepare(cloud: &dyn Cloud, spec: &ClusterSpec, account: &str) -> Re
         None => None,
     };
 
-    let checks = quota_checks(cloud, spec, &inventory, &zones).await?;
+    let (checks, compute_gpus) = quota_checks(cloud, spec, &inventory, &zones).await?;
     for c in &checks {
         match c.limit {
             None => warnings.push(format!(
@@ -221,19 +227,39 @@ pub async fn prepare(cloud: &dyn Cloud, spec: &ClusterSpec, account: &str) -> Re
         zones,
         public_cidrs,
         private_cidrs,
-        ami,
+        ami: master.id,
+        ami_source: master.source,
+        agent_ami,
+        agent_instance_profile_arn,
+        compute_gpus,
+        compute_gpus_of: spec.agents.instance_type.clone(),
         kms_key,
         warnings,
     })
 }
 
-/// Usage and needs of every quota the plan touches.
+/// The ARN of the instance profile `name` (the spec's field `field`), which must hold a role.
+async fn instance_profile(cloud: &dyn Cloud, field: &str, name: &str) -> Result<String> {
+    match cloud.iam().get_instance_profile(name).await {
+        Ok(p) if p.roles.is_empty() => {
+            Err(Error::invalid(format!("{field}: {} holds no role; run `detcloud connect aws` in the account", p.name)))
+        }
+        Ok(p) => Ok(p.arn),
+        Err(e) if e.is_not_found() => Err(Error::invalid(format!(
+            "{field}: {name} does not exist; run `detcloud connect aws` in the account first"
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Usage and needs of every quota the plan touches, and the GPUs of the compute pool's agent type
+/// (read with the same `DescribeInstanceTypes` call, which also proves every type is offered).
 pub async fn quota_checks(
     cloud: &dyn Cloud,
     spec: &ClusterSpec,
     inv: &Inventory,
     zones: &[String],
-) -> Result<Vec<QuotaCheck>> {
+) -> Result<(Vec<QuotaCheck>, u32)> {
     let net = cloud.network();
     let compute = cloud.compute();
     let vpcs = net.describe_vpcs(&Filter::all()).await?.len() as f64;
@@ -266,19 +292,34 @@ pub async fn quota_checks(
         .collect();
     let mut wanted_types: Vec<String> = running.clone();
     wanted_types.push(spec.master.instance_type.clone());
+    wanted_types.push(spec.agents.instance_type.clone());
+    wanted_types.push(spec.agents.aux_instance_type.clone());
     wanted_types.sort();
     wanted_types.dedup();
     let infos = compute.describe_instance_types(&wanted_types).await.map_err(|e| match e {
-        Error::InvalidInput { message } => Error::invalid(format!("master.instance_type: {message}")),
+        Error::InvalidInput { message } => {
+            let field = [
+                ("agents.instance_type", &spec.agents.instance_type),
+                ("agents.aux_instance_type", &spec.agents.aux_instance_type),
+            ]
+            .into_iter()
+            .find(|(_, t)| message.contains(t.as_str()) && **t != spec.master.instance_type)
+            .map_or("master.instance_type", |(f, _)| f);
+            Error::invalid(format!("{field}: {message}"))
+        }
         other => other,
     })?;
     let vcpus_of = |t: &str| infos.iter().find(|i| i.name == t).map(|i| f64::from(i.vcpus)).unwrap_or(0.0);
-    if !infos.iter().any(|i| i.name == spec.master.instance_type) {
-        return Err(Error::invalid(format!(
-            "master.instance_type: {} is not offered in {}",
-            spec.master.instance_type, spec.region
-        )));
+    for (field, wanted) in [
+        ("master.instance_type", &spec.master.instance_type),
+        ("agents.instance_type", &spec.agents.instance_type),
+        ("agents.aux_instance_type", &spec.agents.aux_instance_type),
+    ] {
+        if !infos.iter().any(|i| i.name == *wanted) {
+            return Err(Error::invalid(format!("{field}: {wanted} is not offered in {}", spec.region)));
+        }
     }
+    let compute_gpus = infos.iter().find(|i| i.name == spec.agents.instance_type).map_or(0, |i| i.gpus);
     let used_vcpus: f64 = running.iter().map(|t| vcpus_of(t)).sum();
 
     let need = |missing: bool| if missing { 1.0 } else { 0.0 };
@@ -327,5 +368,5 @@ pub async fn quota_checks(
     for c in &mut checks {
         c.limit = quota_value(cloud, c.service, c.code).await?;
     }
-    Ok(checks)
+    Ok((checks, compute_gpus))
 }

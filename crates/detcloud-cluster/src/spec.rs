@@ -73,6 +73,83 @@ impl Default for DatabaseSpec {
     }
 }
 
+/// The Determined software the master runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeterminedSpec {
+    /// The release (the tag of the `determined-master` and `determined-agent` images).
+    pub version: String,
+    /// Where the images come from: `<image_prefix>/determined-master:<version>` (Docker Hub's
+    /// `determinedai` by default; a registry such as `123456789012.dkr.ecr.us-west-2.amazonaws.com/det`
+    /// for a mirror).
+    pub image_prefix: String,
+}
+
+/// The Determined release a cluster runs unless its spec names another.
+pub const DEFAULT_DETERMINED_VERSION: &str = "0.32.1";
+
+impl Default for DeterminedSpec {
+    fn default() -> Self {
+        DeterminedSpec { version: DEFAULT_DETERMINED_VERSION.into(), image_prefix: "determinedai".into() }
+    }
+}
+
+impl DeterminedSpec {
+    /// The master's container image.
+    pub fn master_image(&self) -> String {
+        [&self.image_prefix, "/determined-master:", &self.version].concat()
+    }
+
+    /// The agents' container image.
+    pub fn agent_image(&self) -> String {
+        [&self.image_prefix, "/determined-agent:", &self.version].concat()
+    }
+}
+
+/// The agents the master launches itself, on demand (Determined's `aws` resource provider): a
+/// compute pool for GPU work and an auxiliary pool for CPU tasks, both between `min_instances`
+/// and `max_instances` instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentsSpec {
+    /// The compute pool's instance type (its GPUs are the pool's slots; a type without GPUs
+    /// offers one CPU slot).
+    pub instance_type: String,
+    /// The auxiliary pool's instance type (CPU-only tasks: notebooks, TensorBoards, commands).
+    pub aux_instance_type: String,
+    /// Instances each pool keeps running even when idle.
+    pub min_instances: u32,
+    /// Instances each pool may run at once.
+    pub max_instances: u32,
+    /// Launch agents as spot instances.
+    pub spot: bool,
+    /// The highest hourly price for a spot instance, in US dollars such as "1.50"; default: the
+    /// on-demand price.
+    pub spot_max_price: Option<String>,
+    /// The agents' AMI; default: the region's entry in [`crate::ami`].
+    pub ami: Option<String>,
+    /// Root volume size in GiB (Determined requires at least 100).
+    pub root_volume_gib: u32,
+    /// How long an agent may stay idle before the master terminates it, in minutes.
+    pub max_idle_minutes: u32,
+}
+
+impl Default for AgentsSpec {
+    fn default() -> Self {
+        AgentsSpec {
+            instance_type: "g4dn.xlarge".into(),
+            aux_instance_type: "t3.large".into(),
+            min_instances: 0,
+            max_instances: 5,
+            spot: false,
+            spot_max_price: None,
+            ami: None,
+            root_volume_gib: 200,
+            max_idle_minutes: 10,
+        }
+    }
+}
+
 /// A cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,6 +174,12 @@ pub struct ClusterSpec {
     /// The database.
     #[serde(default)]
     pub database: DatabaseSpec,
+    /// The Determined release and where its images come from.
+    #[serde(default)]
+    pub determined: DeterminedSpec,
+    /// The agents the master launches.
+    #[serde(default)]
+    pub agents: AgentsSpec,
     /// CloudWatch log retention in days (one of CloudWatch's values).
     #[serde(default = "default_log_retention")]
     pub log_retention_days: u32,
@@ -107,6 +190,9 @@ pub struct ClusterSpec {
     /// The master instance profile (from `detcloud connect aws`).
     #[serde(default = "default_master_profile")]
     pub master_instance_profile: String,
+    /// The agent instance profile (from `detcloud connect aws`), which the master gives its agents.
+    #[serde(default = "default_agent_profile")]
+    pub agent_instance_profile: String,
     /// Extra tags on every resource.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -122,6 +208,10 @@ fn default_log_retention() -> u32 {
 
 fn default_master_profile() -> String {
     "det-cloud-customer-master".into()
+}
+
+fn default_agent_profile() -> String {
+    "det-cloud-customer-agent".into()
 }
 
 mod vpc_cidr_serde {
@@ -157,9 +247,12 @@ impl ClusterSpec {
             peer_cidrs: vec![],
             master: MasterSpec::default(),
             database: DatabaseSpec::default(),
+            determined: DeterminedSpec::default(),
+            agents: AgentsSpec::default(),
             log_retention_days: default_log_retention(),
             kms_key_id: None,
             master_instance_profile: default_master_profile(),
+            agent_instance_profile: default_agent_profile(),
             tags: BTreeMap::new(),
         }
     }
@@ -262,7 +355,11 @@ impl ClusterSpec {
                 return Err(err("kms_key_id", format!("must be a KMS key id, ARN or alias/NAME (got {k:?})")));
             }
         }
+        validate_image_tag(&self.determined.version).map_err(|m| err("determined.version", m))?;
+        validate_image_prefix(&self.determined.image_prefix).map_err(|m| err("determined.image_prefix", m))?;
+        self.agents.validate()?;
         names::validate_role_name(&self.master_instance_profile).map_err(|e| err("master_instance_profile", e.0))?;
+        names::validate_role_name(&self.agent_instance_profile).map_err(|e| err("agent_instance_profile", e.0))?;
         if self.tags.len() > 40 {
             return Err(err("tags", format!("at most 40 tags (got {})", self.tags.len())));
         }
@@ -274,6 +371,81 @@ impl ClusterSpec {
             }
         }
         Ok(())
+    }
+}
+
+impl AgentsSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        validate_instance_type(&self.instance_type).map_err(|m| err("agents.instance_type", m))?;
+        validate_instance_type(&self.aux_instance_type).map_err(|m| err("agents.aux_instance_type", m))?;
+        if !(1..=1000).contains(&self.max_instances) {
+            return Err(err("agents.max_instances", format!("must be 1-1000 (got {})", self.max_instances)));
+        }
+        if self.min_instances > self.max_instances {
+            return Err(err(
+                "agents.min_instances",
+                format!("must be at most agents.max_instances ({}), got {}", self.max_instances, self.min_instances),
+            ));
+        }
+        if let Some(price) = &self.spot_max_price {
+            if !self.spot {
+                return Err(err("agents.spot_max_price", "applies to spot agents only: set agents.spot = true"));
+            }
+            let ok = !price.is_empty()
+                && price.len() <= 16
+                && price.matches('.').count() <= 1
+                && price.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && price.chars().any(|c| c.is_ascii_digit());
+            if !ok {
+                return Err(err(
+                    "agents.spot_max_price",
+                    format!("must be a price in US dollars such as 1.50 (got {price:?})"),
+                ));
+            }
+        }
+        if let Some(ami) = &self.ami {
+            validate_ami(ami).map_err(|m| err("agents.ami", m))?;
+        }
+        if !(100..=16384).contains(&self.root_volume_gib) {
+            return Err(err(
+                "agents.root_volume_gib",
+                format!("must be 100-16384 GiB, Determined's minimum being 100 (got {})", self.root_volume_gib),
+            ));
+        }
+        if !(1..=10080).contains(&self.max_idle_minutes) {
+            return Err(err("agents.max_idle_minutes", format!("must be 1-10080 (got {})", self.max_idle_minutes)));
+        }
+        Ok(())
+    }
+}
+
+/// Docker image tags: 1-128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`.
+pub fn validate_image_tag(tag: &str) -> Result<(), String> {
+    let ok = !tag.is_empty()
+        && tag.len() <= 128
+        && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && !tag.starts_with(['.', '-']);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("must be a Determined release such as {DEFAULT_DETERMINED_VERSION} (an image tag; got {tag:?})"))
+    }
+}
+
+/// Image repository prefixes: a registry host (with an optional port) and path, or a Docker Hub
+/// organisation: lower-case letters, digits, `.`, `_`, `-`, `:` and `/`, at most 200 characters,
+/// no empty path part.
+pub fn validate_image_prefix(prefix: &str) -> Result<(), String> {
+    let ok = !prefix.is_empty()
+        && prefix.len() <= 200
+        && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-:/".contains(c))
+        && prefix.split('/').all(|p| !p.is_empty());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be a registry path such as determinedai or 123456789012.dkr.ecr.us-west-2.amazonaws.com/det (got {prefix:?})"
+        ))
     }
 }
 
@@ -401,6 +573,32 @@ mod tests {
             (Box::new(|s| s.database.backup_retention_days = 36), "database.backup_retention_days"),
             (Box::new(|s| s.log_retention_days = 2), "log_retention_days"),
             (Box::new(|s| s.kms_key_id = Some("key id".into())), "kms_key_id"),
+            (Box::new(|s| s.determined.version = "0.32 1".into()), "determined.version"),
+            (Box::new(|s| s.determined.version = String::new()), "determined.version"),
+            (Box::new(|s| s.determined.image_prefix = "Det/AI".into()), "determined.image_prefix"),
+            (Box::new(|s| s.determined.image_prefix = "det//ai".into()), "determined.image_prefix"),
+            (Box::new(|s| s.agents.instance_type = "gpu".into()), "agents.instance_type"),
+            (Box::new(|s| s.agents.aux_instance_type = "t3".into()), "agents.aux_instance_type"),
+            (Box::new(|s| s.agents.max_instances = 0), "agents.max_instances"),
+            (
+                Box::new(|s| {
+                    s.agents.min_instances = 3;
+                    s.agents.max_instances = 2;
+                }),
+                "agents.min_instances",
+            ),
+            (Box::new(|s| s.agents.spot_max_price = Some("1.5".into())), "agents.spot_max_price"),
+            (
+                Box::new(|s| {
+                    s.agents.spot = true;
+                    s.agents.spot_max_price = Some("1.2.3".into());
+                }),
+                "agents.spot_max_price",
+            ),
+            (Box::new(|s| s.agents.ami = Some("ami-1".into())), "agents.ami"),
+            (Box::new(|s| s.agents.root_volume_gib = 99), "agents.root_volume_gib"),
+            (Box::new(|s| s.agents.max_idle_minutes = 0), "agents.max_idle_minutes"),
+            (Box::new(|s| s.agent_instance_profile = "a b".into()), "agent_instance_profile"),
             (
                 Box::new(|s| {
                     s.tags.insert("detcloud:x".into(), "y".into());

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use detcloud_provider::{Cloud, Filter, InstanceStatus, NatGatewayState, Result, Tags};
 use serde::Serialize;
 
+use crate::bootstrap::ProbeOutput;
 use crate::context::cluster_filter;
 use crate::fleet::{cpu_query, AccountReading, ClusterResources};
 use crate::graph::Node;
@@ -36,6 +37,28 @@ pub struct ClusterStatus {
     pub resources: Vec<ResourceStatus>,
     /// True when every resource is healthy.
     pub healthy: bool,
+    /// The Determined master, when its instance exists.
+    pub master: Option<MasterStatus>,
+}
+
+/// The Determined master of a cluster, as its instance and its own answer show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MasterStatus {
+    /// Its instance.
+    pub instance_id: String,
+    /// Its public address (the elastic IP), when associated.
+    pub public_ip: Option<String>,
+    /// Where its API and web UI answer.
+    pub url: Option<String>,
+    /// The image its configuration names.
+    pub image: Option<String>,
+    /// The release it reported, when asked and it answered.
+    pub version: Option<String>,
+    /// `answering`, `not answering`, `not checked` (the backend runs no commands, or the
+    /// status was read without asking it).
+    pub health: String,
+    /// Why, when it is not answering or was not checked.
+    pub detail: Option<String>,
 }
 
 fn row(node: Node, id: Option<String>, state: &str, healthy: bool, detail: Option<String>) -> ResourceStatus {
@@ -47,13 +70,56 @@ fn missing(node: Node) -> ResourceStatus {
 }
 
 /// Reads the status of the cluster `name` in `region`: the fleet sweep's reading
-/// ([`AccountReading::read`]) restricted to the cluster's tags, rendered the same way.
+/// ([`AccountReading::read`]) restricted to the cluster's tags, rendered the same way, and the
+/// master's own answer to `/info` through SSM Run Command (where the backend runs commands).
 pub async fn status(cloud: &dyn Cloud, name: &str, region: &str, _account: &str) -> Result<ClusterStatus> {
+    status_with(cloud, name, region, true).await
+}
+
+/// [`status`], asking the master for its `/info` only when `probe` holds.
+pub async fn status_with(cloud: &dyn Cloud, name: &str, region: &str, probe: bool) -> Result<ClusterStatus> {
     let reading = AccountReading::read(cloud, &cluster_filter(name), None).await?;
     let mut st = reading.status(name)?;
     st.region = region.to_string();
+    let running = reading
+        .clusters
+        .get(name)
+        .and_then(|c| c.master())
+        .is_some_and(|m| m.state == detcloud_provider::InstanceState::Running);
+    if let (Some(master), true) = (st.master.as_mut(), running) {
+        if !probe {
+            // Left as the fleet's reading has it: not checked.
+        } else if !cloud.capabilities().runs_commands {
+            master.detail = Some("this backend runs no commands on instances".into());
+        } else {
+            let probed = crate::create::probe_master(cloud, name, &master.instance_id, PROBE_TIMEOUT).await;
+            let (health, version, detail) = match probed {
+                Ok(ProbeOutput::Answered(info)) => ("answering", Some(info.version), None),
+                Ok(ProbeOutput::NoAnswer(why)) => ("not answering", None, Some(why)),
+                Ok(ProbeOutput::NotRun) => {
+                    ("not checked", None, Some("the backend reported the probe done without running it".into()))
+                }
+                Err(e) => ("not answering", None, Some(format!("the probe failed: {e}"))),
+            };
+            master.health = health.to_string();
+            master.version = version;
+            master.detail = detail;
+            let healthy = health == "answering";
+            st.resources.push(ResourceStatus {
+                resource: Node::MasterReady.label(),
+                id: Some(master.instance_id.clone()),
+                state: health.to_string(),
+                healthy: healthy || health == "not checked",
+                detail: master.version.as_ref().map(|v| format!("Determined {v}")).or_else(|| master.detail.clone()),
+            });
+            st.healthy &= healthy || health == "not checked";
+        }
+    }
     Ok(st)
 }
+
+/// How long `status` waits for the master's SSM agent to take its probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The status of the cluster `name` from its resources as read, the masters' status checks and
 /// their CPU (by instance id). Shared by [`status`] and the fleet sweep.
@@ -140,8 +206,24 @@ pub(crate) fn render(
             ));
         }
     }
+    let mut master_status = None;
     match res.master() {
         Some(m) => {
+            let public_ip = res
+                .addresses
+                .iter()
+                .find(|a| key(&a.tags, Node::MasterAddress) && a.instance_id.as_deref() == Some(m.id.as_str()))
+                .map(|a| a.public_ip.clone())
+                .or_else(|| m.public_ip.clone());
+            master_status = Some(MasterStatus {
+                instance_id: m.id.clone(),
+                url: public_ip.as_ref().map(|ip| format!("http://{ip}:{}", crate::bootstrap::MASTER_PORT)),
+                public_ip,
+                image: m.tags.get(crate::create::MASTER_IMAGE_TAG).cloned(),
+                version: None,
+                health: "not checked".into(),
+                detail: None,
+            });
             let (ok, detail) = match checks.get(&m.id) {
                 Some(s) => (
                     s.system_status == "ok" && s.instance_status == "ok",
@@ -176,19 +258,34 @@ pub(crate) fn render(
         }
         None => rows.push(missing(Node::Master)),
     }
+    // The agents the master launched: they carry its tag and detcloud's (custom_tags).
     for i in res.instances.iter().filter(|i| !key(&i.tags, Node::Master)) {
+        let (ok, checks) = match checks.get(&i.id) {
+            Some(s) => (
+                s.system_status == "ok" && s.instance_status == "ok",
+                format!("status checks: system {}, instance {}", s.system_status, s.instance_status),
+            ),
+            None => (false, "no status checks yet".to_string()),
+        };
+        let spot = if i.spot_request_id.is_some() { ", spot" } else { "" };
         rows.push(ResourceStatus {
             resource: "agent instance".into(),
             id: Some(i.id.clone()),
             state: i.state.to_string(),
-            healthy: true,
-            detail: Some(i.instance_type.clone()),
+            healthy: i.state == detcloud_provider::InstanceState::Running && ok,
+            detail: Some(format!("{}{spot}; {checks}", i.instance_type)),
         });
     }
     // The VPC's row is always there, and unhealthy when the VPC is missing: an empty cluster is
     // never healthy.
     let healthy = rows.iter().all(|r| r.healthy);
-    Ok(ClusterStatus { name: name.to_string(), region: region.to_string(), resources: rows, healthy })
+    Ok(ClusterStatus {
+        name: name.to_string(),
+        region: region.to_string(),
+        resources: rows,
+        healthy,
+        master: master_status,
+    })
 }
 
 /// The master's average CPU over the last 10 minutes (CloudWatch), if there is data.

@@ -105,10 +105,19 @@ async fn every_cluster_s_status_is_what_status_says() {
     let clusters = swept[0].clusters.as_ref().unwrap();
     let names: Vec<&str> = clusters.keys().map(String::as_str).collect();
     assert_eq!(names, ["c0", "c1", "c2", "engine-made", "half"]);
+    // The sweep reads what `status` reads, without asking each master for its /info.
     for (name, st) in clusters {
-        let one = status(xacct.as_ref(), name, "us-west-2", &id).await.unwrap();
+        let one = detcloud_cluster::status::status_with(xacct.as_ref(), name, "us-west-2", false).await.unwrap();
         assert_eq!(st.as_ref().unwrap(), &one, "{name}");
     }
+    // Asked, the master the engine made answers; a seeded master (no bootstrap) does not.
+    let engine_made = status(xacct.as_ref(), "engine-made", "us-west-2", &id).await.unwrap();
+    let master = engine_made.master.clone().unwrap();
+    assert_eq!((master.health.as_str(), master.version.as_deref()), ("answering", Some("0.32.1")), "{master:?}");
+    assert!(engine_made.healthy);
+    let seeded = status(xacct.as_ref(), "c0", "us-west-2", &id).await.unwrap();
+    assert_eq!(seeded.master.unwrap().health, "not answering");
+    assert!(!seeded.healthy, "a master that does not answer makes the cluster unhealthy");
     assert!(clusters["c0"].as_ref().unwrap().healthy);
     assert!(clusters["engine-made"].as_ref().unwrap().healthy);
     assert!(!clusters["c1"].as_ref().unwrap().healthy, "a cluster without its master is not healthy");

@@ -91,12 +91,19 @@ async fn backup_restore_and_logs() {
     assert_eq!(restored[0].status, "available");
     assert_eq!(restored[0].member_instance_ids.len(), 1);
 
+    // Without a handler, the fake's model of the master answers: the logs of a master that runs.
+    let text = logs(xacct.as_ref(), &spec, &names, "1 hour ago", 100).await.unwrap();
+    assert!(text.contains("Determined master 0.32.1 listening on :8080"), "{text}");
     cloud.set_command_handler(Arc::new(|commands: &[String]| {
-        assert!(commands[0].starts_with("journalctl -u determined-master"));
-        (0, "2026-11-26T10:00:00+0000 master started\n".to_string(), String::new())
+        assert!(commands[0].starts_with("# detcloud: logs of the Determined master of cluster ops"), "{commands:?}");
+        assert_eq!(commands[1], "since=\"$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%S)\"");
+        assert_eq!(commands[2], "docker logs --timestamps --since \"$since\" determined-master 2>&1 | tail -n 100");
+        let out = "2026-11-26T10:00:00Z master started\n2026-11-26T10:00:01Z db: {password: \"hunter2secret\"}\n";
+        (0, out.to_string(), String::new())
     }));
     let text = logs(xacct.as_ref(), &spec, &names, "1 hour ago", 100).await.unwrap();
     assert!(text.contains("master started"), "{text}");
+    assert!(!text.contains("hunter2secret") && text.contains("password: \"********\""), "masked: {text}");
     assert!(logs(xacct.as_ref(), &spec, &names, "'; rm -rf /", 100).await.is_err());
     assert!(denied(&cloud).is_empty(), "{:?}", denied(&cloud));
 }

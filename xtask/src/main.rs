@@ -1,7 +1,8 @@
 //! Project automation, run as `cargo xtask <task>`.
 //!
 //! - `ci`: formatting, lints, every test, and the end-to-end suite against a moto server that it
-//!   installs (into `target/moto-venv`, if the machine has none) and starts on a free loopback port.
+//!   installs (into `target/moto-venv`, if the machine has none) and starts on a free loopback port;
+//!   installs shellcheck (Debian's package) when missing, for the master's bootstrap scripts.
 //! - `e2e [--endpoint URL]`: only the end-to-end suite; against moto started here, or against an
 //!   endpoint you already run (LocalStack).
 //! - `actions [--check]`: regenerates `fixtures/actions.json` (IAM action names) from the pinned
@@ -16,6 +17,7 @@ mod actions;
 mod bench;
 mod fuzz;
 mod moto;
+mod shellcheck;
 mod soak;
 
 use std::path::{Path, PathBuf};
@@ -111,9 +113,13 @@ fn ci() -> Result<(), String> {
     // One `cargo test` run builds everything once (with the dev-dependency feature set) and runs
     // unit, integration, doc and end-to-end tests; the end-to-end tests find moto through
     // DETCLOUD_E2E_ENDPOINT.
+    // The master's bootstrap scripts are checked with shellcheck: here it must be there.
+    shellcheck::ensure()?;
     let server = moto::Server::start(&root())?;
     let mut test = once();
-    test.args(["test", "--workspace", "--locked"]).env("DETCLOUD_E2E_ENDPOINT", server.url());
+    test.args(["test", "--workspace", "--locked"])
+        .env("DETCLOUD_E2E_ENDPOINT", server.url())
+        .env("DETCLOUD_REQUIRE_SHELLCHECK", "1");
     run("cargo test (with the end-to-end suite on moto)", &mut test)
 }
 

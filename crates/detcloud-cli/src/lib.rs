@@ -125,7 +125,7 @@ pub enum Command {
     Policy(commands::policy::PolicyCommand),
     /// Create, inspect and delete Determined clusters in the account.
     #[command(subcommand)]
-    Cluster(commands::cluster::ClusterCommand),
+    Cluster(Box<commands::cluster::ClusterCommand>),
     /// Print a shell completion script: `detcloud completions bash > /etc/bash_completion.d/detcloud`.
     Completions {
         /// The shell.

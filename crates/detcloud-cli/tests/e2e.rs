@@ -77,6 +77,21 @@ fn fixture(name: &str, subst: &[(&str, &str)]) -> PolicyDocument {
             detcloud_policy::Statement::allow(additions.iter().map(|a| a.action), ["*"]).with_sid("DetcloudAdditions"),
         );
     }
+    // The instance roles' recorded statements (the master's read of its password parameter).
+    let account = subst.iter().find(|(k, _)| *k == "{{CUSTOMER_ACCOUNT_ID}}").map_or("", |(_, v)| *v);
+    for (component, doc_name) in [
+        (detcloud_connect::Component::Master, "master-permissions"),
+        (detcloud_connect::Component::Agent, "agent-permissions"),
+    ] {
+        if name == doc_name {
+            doc.statements.extend(
+                detcloud_connect::catalog::ROLE_ADDITIONS
+                    .iter()
+                    .filter(|a| a.component == component)
+                    .map(|a| a.statement(account)),
+            );
+        }
+    }
     doc
 }
 
@@ -402,6 +417,16 @@ fn s3_client(ep: &Endpoint) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
+fn ssm_client(ep: &Endpoint) -> aws_sdk_ssm::Client {
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+        .endpoint_url(&ep.url)
+        .region(aws_sdk_ssm::config::Region::new("us-west-2"))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new("testing", "testing", None, None, "e2e"))
+        .build();
+    aws_sdk_ssm::Client::from_conf(config)
+}
+
 /// `detcloud --region us-west-2 ARGS --role-arn <the cross-account role> --external-id e2e-tenant`
 /// against the endpoint, with `home` as HOME and no AWS settings but the endpoint's.
 fn as_role(ep: &Endpoint, home: &Path, account: &str, args: &[&str]) -> std::process::Command {
@@ -458,6 +483,38 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     assert_eq!(master.len(), 1);
     let imds = master[0].metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str().to_string());
     assert_eq!(imds.as_deref(), Some("required"));
+    // moto runs no commands on instances: the master is reported as not checked, never as ready.
+    assert_eq!(v["master"]["readiness"]["state"], "unverified", "{v}");
+    // The user data is the bootstrap: master.yaml with the bucket and the agent pools, the password
+    // parameter's name, never a password.
+    let master_id = master[0].instance_id().unwrap().to_string();
+    let attr = ec2
+        .describe_instance_attribute()
+        .instance_id(&master_id)
+        .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+        .send()
+        .await
+        .unwrap();
+    let encoded = attr.user_data().and_then(|u| u.value()).unwrap_or_default().to_string();
+    let user_data = decode_base64(&encoded);
+    assert!(user_data.contains("/etc/determined/master.yaml"), "{user_data}");
+    assert!(user_data.contains(&format!("detcloud-e2e-{account}-us-west-2")), "the checkpoint bucket");
+    assert!(user_data.contains("pool_name: \"compute-pool\""), "{user_data}");
+    assert!(user_data.contains("/detcloud/e2e/db-password"), "the password parameter's name");
+    let ssm = ssm_client(ep);
+    let password = ssm
+        .get_parameter()
+        .name("/detcloud/e2e/db-password")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap()
+        .parameter()
+        .and_then(|p| p.value())
+        .unwrap_or_default()
+        .to_string();
+    assert!(password.len() >= 16, "the generated password");
+    assert!(!user_data.contains(&password), "the password is not in the user data");
     let s3 = s3_client(ep);
     let bucket = format!("detcloud-e2e-{account}-us-west-2");
     let enc = s3.get_bucket_encryption().bucket(&bucket).send().await.unwrap();
@@ -495,9 +552,42 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["retention_days"], 14);
     let (code, stdout, stderr) = run(&["cluster", "restore", "e2e", "--to", "latest"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
+    // An agent as the master launches them: in a private subnet of the cluster, with the agent tag.
+    let private = subnets
+        .subnets()
+        .iter()
+        .find(|s| s.tags().iter().any(|t| t.value().is_some_and(|v| v.starts_with("private-subnet"))))
+        .unwrap_or(&subnets.subnets()[0]);
+    let image = master[0].image_id().unwrap().to_string();
+    let agent = ec2
+        .run_instances()
+        .image_id(&image)
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Large)
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(private.subnet_id().unwrap())
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                .tags(aws_sdk_ec2::types::Tag::builder().key("detcloud:agent-of").value("e2e").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let agent_id = agent.instances()[0].instance_id().unwrap().to_string();
+    // No command sent to the master (after create, modify and restore) carries the password.
+    let commands = ssm.list_commands().send().await.unwrap();
+    for command in commands.commands() {
+        let text = format!("{:?}", command.parameters());
+        assert!(!text.contains(&password), "an SSM command carries the password");
+    }
     let (code, stdout, stderr) = run(&["cluster", "delete", "e2e", "--yes"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("kept: checkpoint bucket"), "{stdout}");
+    let agent_state = ec2.describe_instances().instance_ids(&agent_id).send().await.unwrap();
+    let state = agent_state.reservations()[0].instances()[0].state().and_then(|s| s.name()).cloned();
+    assert_eq!(state, Some(aws_sdk_ec2::types::InstanceStateName::Terminated), "delete terminates the agents");
     assert!(ec2.describe_vpcs().filters(tag.clone()).send().await.unwrap().vpcs().is_empty());
     assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok(), "the bucket was kept");
     let (code, stdout, stderr) = run(&["cluster", "delete", "e2e", "--purge", "--yes"]);
@@ -563,4 +653,27 @@ async fn killed_mid_create_and_resumed(ep: &Endpoint, account: &str) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let vpcs = ec2.describe_vpcs().send().await.unwrap();
     assert_eq!(vpcs.vpcs().iter().filter(|v| ours(v.tags())).count(), 0, "the VPC survived delete");
+}
+
+/// Standard base64 (as EC2 returns user data), decoded to text.
+fn decode_base64(text: &str) -> String {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let (mut bits, mut count, mut out) = (0u32, 0u32, Vec::new());
+    for v in text.bytes().filter_map(value) {
+        bits = (bits << 6) | u32::from(v);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

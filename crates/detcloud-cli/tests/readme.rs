@@ -136,7 +136,10 @@ fn the_readme_walkthrough_runs_and_prints_what_it_shows() {
 #[test]
 fn masking_keeps_words_and_hides_ids() {
     assert_eq!(mask("created: vpc-9bcf12533ac86034b  ", "/h"), "created: vpc-<id>");
-    assert_eq!(mask("Master: 3.162.235.63 (https://3.162.235.63:8080)", "/h"), "Master: <ip> (https://<ip>:8080)");
+    assert_eq!(
+        mask("answers at http://3.162.235.63:8080 (20 created)", "/h"),
+        "answers at http://<ip>:8080 (20 created)"
+    );
     assert_eq!(mask("key /h/.ssh/detcloud-ml-demo", "/h"), "key /home/you/.ssh/detcloud-ml-demo");
     assert_ne!(mask("IAM role created", "/h"), mask("IAM role deleted", "/h"));
 }

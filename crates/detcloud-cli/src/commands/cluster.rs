@@ -32,13 +32,14 @@ pub enum ClusterCommand {
     List(AccessArgs),
     /// Delete a cluster; keeps the checkpoint bucket and a final database snapshot unless --purge.
     Delete(DeleteArgs),
-    /// Apply spec changes: master instance type (by replacement), backup and log retention, inbound CIDRs.
+    /// Apply spec changes: master instance type (by replacement), Determined release and agent pools
+    /// (the master's configuration is rewritten and it restarts), backup and log retention, inbound CIDRs.
     Modify(ModifyArgs),
     /// Set (--retention-days) or report the database's backup retention and restorable time window.
     Backup(BackupArgs),
     /// Restore the database to a point in time, as a new Aurora cluster beside the running one.
     Restore(RestoreArgs),
-    /// Print (or --save) the master's service logs, collected through SSM Run Command.
+    /// Print (or --save) the Determined master's logs, collected through SSM Run Command.
     Logs(LogsArgs),
     /// Peer the cluster's VPC with one of yours (run with your own credentials): connection, acceptance, routes.
     Peer(PeerArgs),
@@ -86,7 +87,7 @@ pub struct RestoreArgs {
 pub struct LogsArgs {
     /// The cluster's name.
     pub name: String,
-    /// From when (journalctl syntax): "1 hour ago", "2026-11-26 10:00:00".
+    /// From when: "1 hour ago", "2026-11-26 10:00:00" (any time `date -d` reads).
     #[arg(long, value_name = "WHEN", default_value = "1 hour ago")]
     pub since: String,
     /// At most this many lines (SSM returns at most 24,000 characters).
@@ -153,7 +154,7 @@ pub struct SpecArgs {
     /// The master's instance type.
     #[arg(long, value_name = "TYPE")]
     pub master_instance_type: Option<String>,
-    /// The master's AMI (default: the region's entry in detcloud's table).
+    /// The master's AMI (default: the region's entry in detcloud's table, shown by `cluster plan`).
     #[arg(long, value_name = "AMI")]
     pub ami: Option<String>,
     /// A CIDR allowed to reach the master on 22, 443 and 8080; repeatable.
@@ -174,6 +175,42 @@ pub struct SpecArgs {
     /// The master instance profile from `connect aws`.
     #[arg(long, value_name = "NAME")]
     pub master_instance_profile: Option<String>,
+    /// The agent instance profile from `connect aws` (the master gives it to the agents it launches).
+    #[arg(long, value_name = "NAME")]
+    pub agent_instance_profile: Option<String>,
+    /// The Determined release the master and its agents run (the tag of the determined-master and
+    /// determined-agent images).
+    #[arg(long, value_name = "VERSION")]
+    pub determined_version: Option<String>,
+    /// Where the Determined images come from: a Docker Hub organisation or a registry path
+    /// (default determinedai: determinedai/determined-master:VERSION).
+    #[arg(long, value_name = "PREFIX")]
+    pub image_prefix: Option<String>,
+    /// The compute pool's agent instance type (its GPUs are the slots), e.g. g4dn.xlarge.
+    #[arg(long, value_name = "TYPE")]
+    pub agent_instance_type: Option<String>,
+    /// The auxiliary pool's agent instance type (CPU-only tasks), e.g. t3.large.
+    #[arg(long, value_name = "TYPE")]
+    pub aux_agent_instance_type: Option<String>,
+    /// Agents each pool keeps running even when idle.
+    #[arg(long, value_name = "N")]
+    pub min_agents: Option<u32>,
+    /// Agents each pool may run at once.
+    #[arg(long, value_name = "N")]
+    pub max_agents: Option<u32>,
+    /// Launch agents as spot instances.
+    #[arg(long, conflicts_with = "no_spot")]
+    pub spot: bool,
+    /// Launch agents on demand (undoes an earlier --spot).
+    #[arg(long)]
+    pub no_spot: bool,
+    /// The highest hourly price of a spot agent in US dollars, e.g. 1.50 (with --spot; default:
+    /// the on-demand price).
+    #[arg(long, value_name = "PRICE")]
+    pub spot_max_price: Option<String>,
+    /// The agents' AMI (default: the region's entry in detcloud's table, shown by `cluster plan`).
+    #[arg(long, value_name = "AMI")]
+    pub agent_ami: Option<String>,
     /// A tag on every resource (repeatable): --tag team=ml.
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
@@ -319,6 +356,40 @@ impl SpecArgs {
         if let Some(p) = &self.master_instance_profile {
             spec.master_instance_profile = p.clone();
         }
+        if let Some(p) = &self.agent_instance_profile {
+            spec.agent_instance_profile = p.clone();
+        }
+        if let Some(v) = &self.determined_version {
+            spec.determined.version = v.clone();
+        }
+        if let Some(p) = &self.image_prefix {
+            spec.determined.image_prefix = p.clone();
+        }
+        if let Some(t) = &self.agent_instance_type {
+            spec.agents.instance_type = t.clone();
+        }
+        if let Some(t) = &self.aux_agent_instance_type {
+            spec.agents.aux_instance_type = t.clone();
+        }
+        if let Some(n) = self.min_agents {
+            spec.agents.min_instances = n;
+        }
+        if let Some(n) = self.max_agents {
+            spec.agents.max_instances = n;
+        }
+        if self.spot {
+            spec.agents.spot = true;
+        }
+        if self.no_spot {
+            spec.agents.spot = false;
+            spec.agents.spot_max_price = None;
+        }
+        if let Some(p) = &self.spot_max_price {
+            spec.agents.spot_max_price = Some(p.clone());
+        }
+        if let Some(a) = &self.agent_ami {
+            spec.agents.ami = Some(a.clone());
+        }
         for (k, v) in &self.default_tags {
             spec.tags.entry(k.clone()).or_insert_with(|| v.clone());
         }
@@ -353,6 +424,15 @@ impl SpecArgs {
             "log_retention_days" => self.log_retention_days.is_some(),
             "kms_key_id" => self.kms_key_id.is_some(),
             "master_instance_profile" => self.master_instance_profile.is_some(),
+            "agent_instance_profile" => self.agent_instance_profile.is_some(),
+            "determined.version" => self.determined_version.is_some(),
+            "determined.image_prefix" => self.image_prefix.is_some(),
+            "agents.instance_type" => self.agent_instance_type.is_some(),
+            "agents.aux_instance_type" => self.aux_agent_instance_type.is_some(),
+            "agents.min_instances" => self.min_agents.is_some(),
+            "agents.max_instances" => self.max_agents.is_some(),
+            "agents.spot_max_price" => self.spot_max_price.is_some(),
+            "agents.ami" => self.agent_ami.is_some(),
             "tags" => !self.tags.is_empty(),
             _ => false,
         }
@@ -383,6 +463,15 @@ fn flag_for(field: &str) -> String {
         "log_retention_days" => "--log-retention-days",
         "kms_key_id" => "--kms-key-id",
         "master_instance_profile" => "--master-instance-profile",
+        "agent_instance_profile" => "--agent-instance-profile",
+        "determined.version" => "--determined-version",
+        "determined.image_prefix" => "--image-prefix",
+        "agents.instance_type" => "--agent-instance-type",
+        "agents.aux_instance_type" => "--aux-agent-instance-type",
+        "agents.min_instances" => "--min-agents",
+        "agents.max_instances" => "--max-agents",
+        "agents.spot_max_price" => "--spot-max-price",
+        "agents.ami" => "--agent-ami",
         "tags" => "--tag",
         other => return format!("--spec field {other}"),
     };
@@ -503,6 +592,16 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                         let health = if st.healthy { "healthy" } else { "UNHEALTHY" };
                         let color = if st.healthy { Color::Green } else { Color::Red };
                         println!("Cluster {} in {}: {}", st.name, st.region, color.paint(health, term.stdout_color));
+                        if let Some(m) = &st.master {
+                            let version = m.version.as_ref().map(|v| format!(" (Determined {v})")).unwrap_or_default();
+                            let detail = m.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default();
+                            println!(
+                                "  master {}: {}{version}{detail}; {}",
+                                m.instance_id,
+                                m.health,
+                                m.url.as_deref().unwrap_or("no public address")
+                            );
+                        }
                         if term.stdout_tty {
                             let mut table = Table::with_header(&["", "RESOURCE", "ID", "STATE", "DETAIL"]);
                             for r in &st.resources {
@@ -634,11 +733,20 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 let mut prepared = detcloud_cluster::prepare(cloud.as_ref(), &spec, &account).await?;
                 // Only what was given changes; a spec file gives everything.
                 let file = args.spec.spec.is_some();
+                let a = &args.spec;
                 let explicit = detcloud_cluster::operate::Explicit {
-                    instance_type: file || args.spec.master_instance_type.is_some(),
-                    inbound_cidrs: file || !args.spec.inbound_cidrs.is_empty(),
-                    backup_retention: file || args.spec.backup_retention_days.is_some(),
-                    log_retention: file || args.spec.log_retention_days.is_some(),
+                    instance_type: file || a.master_instance_type.is_some(),
+                    inbound_cidrs: file || !a.inbound_cidrs.is_empty(),
+                    backup_retention: file || a.backup_retention_days.is_some(),
+                    log_retention: file || a.log_retention_days.is_some(),
+                    determined_version: file || a.determined_version.is_some(),
+                    image_prefix: file || a.image_prefix.is_some(),
+                    agent_instance_type: file || a.agent_instance_type.is_some(),
+                    aux_instance_type: file || a.aux_agent_instance_type.is_some(),
+                    min_agents: file || a.min_agents.is_some(),
+                    max_agents: file || a.max_agents.is_some(),
+                    spot: file || a.spot || a.no_spot || a.spot_max_price.is_some(),
+                    agent_ami: file || a.agent_ami.is_some(),
                 };
                 detcloud_cluster::operate::keep_current(&mut prepared, &explicit);
                 let changes = detcloud_cluster::operate::modify_plan(&prepared);
@@ -921,6 +1029,21 @@ fn print_plan(format: OutputFormat, p: &detcloud_cluster::Prepared) {
                 "vpc_cidr": p.vpc_cidr.to_string(),
                 "zones": p.zones,
                 "ami": p.ami,
+                "ami_source": p.ami_source,
+                "agent_ami": p.agent_ami.id,
+                "agent_ami_source": p.agent_ami.source,
+                "determined": {
+                    "master_image": p.spec.determined.master_image(),
+                    "agent_image": p.spec.determined.agent_image(),
+                },
+                "agents": {
+                    "instance_type": p.spec.agents.instance_type,
+                    "aux_instance_type": p.spec.agents.aux_instance_type,
+                    "min_instances": p.spec.agents.min_instances,
+                    "max_instances": p.spec.agents.max_instances,
+                    "spot": p.spec.agents.spot,
+                    "spot_max_price": p.spec.agents.spot_max_price,
+                },
                 "resources": rows.iter().map(|(r, e)| json!({"resource": r, "action": if *e { "ensure" } else { "create" }})).collect::<Vec<_>>(),
                 "warnings": p.warnings,
             });
@@ -936,6 +1059,27 @@ fn print_plan(format: OutputFormat, p: &detcloud_cluster::Prepared) {
                 p.zones.join(", "),
                 p.spec.master.instance_type,
                 p.ami
+            );
+            let a = &p.spec.agents;
+            println!("  master image: {} ({})", p.ami, p.ami_source);
+            println!("  agent image:  {} ({})", p.agent_ami.id, p.agent_ami.source);
+            println!(
+                "  Determined:   {} (agents {})",
+                p.spec.determined.master_image(),
+                p.spec.determined.agent_image()
+            );
+            println!(
+                "  agents:       compute pool {} ({} GPU each), auxiliary pool {}; {} to {} each, {}",
+                a.instance_type,
+                p.compute_gpus,
+                a.aux_instance_type,
+                a.min_instances,
+                a.max_instances,
+                match (&a.spot, &a.spot_max_price) {
+                    (true, Some(price)) => format!("spot up to ${price}/h"),
+                    (true, None) => "spot".to_string(),
+                    (false, _) => "on demand".to_string(),
+                }
             );
             for (r, e) in &rows {
                 println!("  {} {r}", if *e { "= (exists, checked)" } else { "+ create" });
@@ -1013,17 +1157,29 @@ async fn create(
                 "created": report.created.iter().map(|n| n.key()).collect::<Vec<_>>(),
                 "existing": report.existing.iter().map(|n| n.key()).collect::<Vec<_>>(),
                 "resources": ids,
+                "master": {
+                    "public_ip": report.ids.get(&detcloud_cluster::Node::MasterAddress),
+                    "url": report.ids.get(&detcloud_cluster::Node::MasterAddress)
+                        .map(|ip| format!("http://{ip}:{}", detcloud_cluster::bootstrap::MASTER_PORT)),
+                    "readiness": report.master,
+                },
             });
             crate::output::print_json(&v);
         }
         OutputFormat::Text => {
             let ip = report.ids.get(&detcloud_cluster::Node::MasterAddress).cloned().unwrap_or_default();
-            println!(
-                "Cluster {} is ready: {} created, {} already there. Master: {ip} (https://{ip}:8080)",
-                spec.name,
-                report.created.len(),
-                report.existing.len()
-            );
+            let url = format!("http://{ip}:{}", detcloud_cluster::bootstrap::MASTER_PORT);
+            let counts = format!("{} created, {} already there", report.created.len(), report.existing.len());
+            match &report.master {
+                Some(detcloud_cluster::create::Readiness::Ready { version }) => {
+                    println!("Cluster {} is ready: Determined {version} answers at {url} ({counts}).", spec.name)
+                }
+                Some(detcloud_cluster::create::Readiness::Unverified { reason }) => println!(
+                    "Cluster {} is created ({counts}); its master at {url} was not checked: {reason}.",
+                    spec.name
+                ),
+                None => println!("Cluster {} is created ({counts}); master at {url}.", spec.name),
+            }
         }
     }
     Ok(())

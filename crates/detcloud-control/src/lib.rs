@@ -1,0 +1,20 @@
+//! The detcloud control plane: what `detcloud serve` keeps converged.
+//!
+//! - [`store`]: the desired state (accounts and their declared clusters), the observed status,
+//!   the append-only event log, account leases and API tokens, in embedded SQLite or in
+//!   PostgreSQL, behind one [`Store`] interface.
+//! - [`token`]: API tokens, kept only as hashes.
+//!
+//! Replicas share the fleet by leases on accounts: each account is reconciled by at most one
+//! replica at a time, and a replica that stops renewing loses its accounts to the others when the
+//! lease's time runs out ([`Store::claim_leases`]).
+
+pub mod store;
+pub mod token;
+
+pub use store::{SqlStore, Store, StoreError};
+
+/// The README's examples, compiled as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

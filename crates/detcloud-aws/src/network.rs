@@ -556,6 +556,20 @@ impl Network for AwsNetwork {
         Ok(())
     }
 
+    async fn replace_route(&self, route_table_id: &str, destination_cidr: &str, target: &RouteTarget) -> Result<()> {
+        let mut call =
+            self.client.replace_route().route_table_id(route_table_id).destination_cidr_block(destination_cidr);
+        call = match target {
+            RouteTarget::Local => return Err(Error::invalid("the local route of a VPC cannot be replaced")),
+            RouteTarget::InternetGateway(id) => call.gateway_id(id),
+            RouteTarget::NatGateway(id) => call.nat_gateway_id(id),
+            RouteTarget::Peering(id) => call.vpc_peering_connection_id(id),
+            RouteTarget::NetworkInterface(id) => call.network_interface_id(id),
+        };
+        call.send().await.map_err(|e| map(e, about("route", &format!("{destination_cidr} in {route_table_id}"))))?;
+        Ok(())
+    }
+
     async fn associate_route_table(&self, route_table_id: &str, subnet_id: &str) -> Result<String> {
         let out = self
             .client

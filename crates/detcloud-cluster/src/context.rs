@@ -96,6 +96,9 @@ pub struct Inventory {
     pub addresses: Vec<Address>,
     /// NAT gateways (tagged, not deleted).
     pub nat_gateways: Vec<NatGateway>,
+    /// How many tagged NAT gateways were deleted, are being deleted or failed: a replacement
+    /// needs a client token of its own (AWS answers a used token with the gateway it made).
+    pub replaced_nat_gateways: usize,
     /// Route tables (tagged).
     pub route_tables: Vec<RouteTable>,
     /// The VPC's default security group.
@@ -112,7 +115,7 @@ pub struct Inventory {
     pub restored_db_clusters: Vec<DbCluster>,
 }
 
-fn has_key(tags: &Tags, node: Node) -> bool {
+pub(crate) fn has_key(tags: &Tags, node: Node) -> bool {
     tags.get(RESOURCE).is_some_and(|k| *k == node.key())
 }
 
@@ -145,12 +148,15 @@ impl Inventory {
         };
         let internet_gateways = net.describe_internet_gateways(&filter).await?;
         let addresses = net.describe_addresses(&filter).await?;
-        let nat_gateways = net
-            .describe_nat_gateways(&filter)
-            .await?
-            .into_iter()
-            .filter(|n| n.state != NatGatewayState::Deleted)
-            .collect();
+        let all_nat_gateways = net.describe_nat_gateways(&filter).await?;
+        let replaced_nat_gateways = all_nat_gateways
+            .iter()
+            .filter(|n| {
+                has_key(&n.tags, Node::NatGateway)
+                    && matches!(n.state, NatGatewayState::Deleted | NatGatewayState::Deleting | NatGatewayState::Failed)
+            })
+            .count();
+        let nat_gateways = all_nat_gateways.into_iter().filter(|n| n.state != NatGatewayState::Deleted).collect();
         let compute = cloud.compute();
         let key_pair = match compute.describe_key_pairs(&Filter::id(&names.key_pair)).await {
             Ok(mut keys) => keys.pop(),
@@ -177,6 +183,7 @@ impl Inventory {
             internet_gateways,
             addresses,
             nat_gateways,
+            replaced_nat_gateways,
             route_tables,
             default_group,
             key_pair,
@@ -207,9 +214,13 @@ impl Inventory {
         self.internet_gateways.iter().find(|g| has_key(&g.tags, Node::InternetGateway))
     }
 
-    /// The NAT gateway (pending or available; failed ones too, so they can be replaced).
+    /// The NAT gateway: a pending or available one; else a failed one, so that it can be
+    /// replaced. One being deleted (by someone else) is gone for create's purposes.
     pub fn nat_gateway(&self) -> Option<&NatGateway> {
-        self.nat_gateways.iter().find(|n| has_key(&n.tags, Node::NatGateway))
+        let ours = || self.nat_gateways.iter().filter(|n| has_key(&n.tags, Node::NatGateway));
+        ours()
+            .find(|n| matches!(n.state, NatGatewayState::Pending | NatGatewayState::Available))
+            .or_else(|| ours().find(|n| n.state == NatGatewayState::Failed))
     }
 
     /// The master instance.

@@ -20,7 +20,7 @@ use detcloud_provider::{
 use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::bootstrap::{self, Bootstrap, MasterInfo, MasterResources, ProbeOutput};
-use crate::context::{node_tags, RESOURCE};
+use crate::context::{has_key, node_tags, RESOURCE};
 use crate::graph::{Graph, Node};
 use crate::lock;
 use crate::preflight::Prepared;
@@ -336,11 +336,34 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
             let id = match existing {
                 Some(n) => n.id,
                 None => {
+                    // A NAT gateway of ours being deleted (behind our back) still holds the
+                    // elastic IP: its replacement would fail until it is gone.
+                    let deleting: Vec<String> = inv
+                        .nat_gateways
+                        .iter()
+                        .filter(|n| n.state == NatGatewayState::Deleting && has_key(&n.tags, node))
+                        .map(|n| n.id.clone())
+                        .collect();
+                    for old in deleting {
+                        run.emit(node, Phase::Waiting(format!("{old} deleting")));
+                        wait_for(&format!("NAT gateway {old} to be deleted"), run.options.timeout, || async {
+                            let found = net.describe_nat_gateways(&Filter::id(&old)).await;
+                            match found {
+                                Ok(list) => Ok(list.iter().all(|n| n.state == NatGatewayState::Deleted).then_some(())),
+                                Err(e) if e.is_not_found() => Ok(Some(())),
+                                Err(e) => Err(e),
+                            }
+                        })
+                        .await?;
+                    }
                     created = true;
                     net.create_nat_gateway(CreateNatGateway {
                         subnet_id: run.id(Node::PublicSubnet(0)),
                         allocation_id: run.id(Node::NatAddress),
-                        client_token: Some(format!("detcloud-{}-nat-{}", p.spec.name, p.account)),
+                        client_token: Some(match inv.replaced_nat_gateways {
+                            0 => format!("detcloud-{}-nat-{}", p.spec.name, p.account),
+                            n => format!("detcloud-{}-nat-{}-{n}", p.spec.name, p.account),
+                        }),
                         tags: run.tags(node),
                     })
                     .await?
@@ -375,8 +398,12 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
             } else {
                 RouteTarget::NatGateway(run.id(Node::NatGateway))
             };
-            if !table.routes.iter().any(|r| r.destination_cidr == "0.0.0.0/0" && r.target == target) {
-                ok_if_exists(net.create_route(&table.id, "0.0.0.0/0", &target).await)?;
+            match table.routes.iter().find(|r| r.destination_cidr == "0.0.0.0/0") {
+                Some(r) if r.target == target => {}
+                // The route table is ours: a default route elsewhere (a NAT gateway that was
+                // deleted and replaced) is pointed back.
+                Some(_) => net.replace_route(&table.id, "0.0.0.0/0", &target).await?,
+                None => ok_if_exists(net.create_route(&table.id, "0.0.0.0/0", &target).await)?,
             }
             for i in 0..p.spec.az_count as u8 {
                 let subnet = run.id(if public { Node::PublicSubnet(i) } else { Node::PrivateSubnet(i) });

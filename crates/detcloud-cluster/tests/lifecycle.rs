@@ -219,11 +219,44 @@ async fn the_lifecycle_uses_only_the_catalog_s_actions_and_the_report_is_a_fixtu
             used.iter().any(|u| u.eq_ignore_ascii_case(a.action))
                 // modify and backup, which use these, are not part of this run.
                 || a.action == "ec2:RevokeSecurityGroupIngress"
-                || a.action == "rds:DescribeDBClusterSnapshots",
+                || a.action == "rds:DescribeDBClusterSnapshots"
+                // Only the repair of a NAT gateway deleted behind our back (tested below).
+                || a.action == "ec2:ReplaceRoute",
             "{} is in ADDITIONS but the lifecycle does not use it",
             a.action
         );
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nat_gateway_deleted_behind_our_back_is_replaced_and_the_private_route_follows() {
+    let (cloud, xacct) = connected().await;
+    let spec = spec();
+    let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    let first = create(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
+    let old = first.ids[&Node::NatGateway].clone();
+    // The account's administrator deletes it; the elastic IP stays with it until it is gone.
+    cloud.network().delete_nat_gateway(&old).await.unwrap();
+    let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    let again = create(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
+    let new = again.ids[&Node::NatGateway].clone();
+    assert_ne!(new, old, "a replacement, not the deleted one (its client token is new)");
+    assert!(again.created.contains(&Node::NatGateway));
+    let tables = cloud.network().describe_route_tables(&cluster_filter(&spec.name)).await.unwrap();
+    let nat_routes: Vec<_> = tables
+        .iter()
+        .flat_map(|t| &t.routes)
+        .filter_map(|r| match &r.target {
+            detcloud_provider::RouteTarget::NatGateway(id) => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(nat_routes, [new], "the default route was pointed at the replacement");
+    assert!(status(xacct.as_ref(), &spec.name, &spec.region, CUSTOMER).await.unwrap().healthy);
+    // A third run changes nothing.
+    let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    let third = create(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
+    assert!(third.created.is_empty(), "{:?}", third.created);
 }
 
 #[tokio::test(start_paused = true)]

@@ -61,6 +61,10 @@ pub const ADDITIONS: &[Addition] = &[
         reason: "delete cancels those spot requests so nothing relaunches after the cluster is gone",
     },
     Addition {
+        action: "ec2:ReplaceRoute",
+        reason: "the control plane repairs a cluster whose NAT gateway was deleted behind its back: the private route table's default route must point at the replacement",
+    },
+    Addition {
         action: "ec2:RevokeSecurityGroupIngress",
         reason: "modify removes inbound CIDRs that are no longer in the spec",
     },

@@ -1146,7 +1146,16 @@ fn create_route_table(w: &mut World, at: At<'_>, vpc_id: &str, tags: &Tags) -> R
     Ok(out)
 }
 
-fn create_route(w: &mut World, at: At<'_>, table_id: &str, destination: &str, target: &RouteTarget) -> Result<()> {
+/// `ec2:CreateRoute`, or with `replace` `ec2:ReplaceRoute` (the route must exist; its target
+/// changes).
+fn create_route(
+    w: &mut World,
+    at: At<'_>,
+    table_id: &str,
+    destination: &str,
+    target: &RouteTarget,
+    replace: bool,
+) -> Result<()> {
     let t = w.timings;
     let region = w.region(at.account(), at.region);
     let ec2 = &region.ec2;
@@ -1208,10 +1217,15 @@ fn create_route(w: &mut World, at: At<'_>, table_id: &str, destination: &str, ta
         )));
     }
     let canonical = block.to_string();
-    if table.routes.iter().any(|r| r.destination_cidr == canonical) {
+    let exists = table.routes.iter().any(|r| r.destination_cidr == canonical);
+    if exists && !replace {
         return Err(Error::already_exists("route", format!("{canonical} in {table_id}")));
     }
+    if !exists && replace {
+        return Err(Error::not_found("route", format!("{canonical} in {table_id}")));
+    }
     let table = w.region_mut(at.account(), at.region).ec2.route_tables.get_mut(table_id).expect("checked above");
+    table.routes.retain(|r| r.destination_cidr != canonical);
     table.routes.push(RouteRec { destination_cidr: canonical, target: target_rec(target) });
     Ok(())
 }
@@ -1843,7 +1857,16 @@ impl Network for FakeCloud {
         self.regional(
             "ec2:CreateRoute",
             |w, at| on(w, at, route_table_id),
-            |w, at| create_route(w, at, route_table_id, destination_cidr, target),
+            |w, at| create_route(w, at, route_table_id, destination_cidr, target, false),
+        )
+        .await
+    }
+
+    async fn replace_route(&self, route_table_id: &str, destination_cidr: &str, target: &RouteTarget) -> Result<()> {
+        self.regional(
+            "ec2:ReplaceRoute",
+            |w, at| on(w, at, route_table_id),
+            |w, at| create_route(w, at, route_table_id, destination_cidr, target, true),
         )
         .await
     }

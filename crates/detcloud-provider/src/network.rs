@@ -375,6 +375,9 @@ pub trait Network: Send + Sync + fmt::Debug + 'static {
     async fn create_route_table(&self, vpc_id: &str, tags: &Tags) -> Result<RouteTable>;
     /// `ec2:CreateRoute`; an existing route to the same destination fails with AlreadyExists.
     async fn create_route(&self, route_table_id: &str, destination_cidr: &str, target: &RouteTarget) -> Result<()>;
+    /// `ec2:ReplaceRoute`: points the existing route to `destination_cidr` at `target` (NotFound
+    /// when there is no such route).
+    async fn replace_route(&self, route_table_id: &str, destination_cidr: &str, target: &RouteTarget) -> Result<()>;
     /// `ec2:AssociateRouteTable`; returns the association id.
     async fn associate_route_table(&self, route_table_id: &str, subnet_id: &str) -> Result<String>;
     /// `ec2:DisassociateRouteTable`.

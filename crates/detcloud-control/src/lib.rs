@@ -3,12 +3,15 @@
 //! - [`store`]: the desired state (accounts and their declared clusters), the observed status,
 //!   the append-only event log, account leases and API tokens, in embedded SQLite or in
 //!   PostgreSQL, behind one [`Store`] interface.
+//! - [`reconcile`]: the reconciler, which converges each leased account's clusters with the
+//!   cluster engines, acting as the account's cross-account role.
 //! - [`token`]: API tokens, kept only as hashes.
 //!
 //! Replicas share the fleet by leases on accounts: each account is reconciled by at most one
 //! replica at a time, and a replica that stops renewing loses its accounts to the others when the
 //! lease's time runs out ([`Store::claim_leases`]).
 
+pub mod reconcile;
 pub mod store;
 pub mod token;
 

@@ -1,0 +1,452 @@
+//! The reconciler: makes each leased account's clusters what the store declares.
+//!
+//! One [`Reconciler::sweep`] sends this replica's heartbeat, renews and claims its share of the
+//! account leases (the accounts divided by the live replicas), and then, per leased account,
+//! assumes the account's cross-account role with its external id and converges every cluster:
+//!
+//! | declared | observed | action |
+//! | --- | --- | --- |
+//! | deletion requested | anything | `delete` (data kept unless purge), then the row goes |
+//! | a generation not yet observed | anything | `create` (which completes or converges), then status |
+//! | observed | a resource missing or unhealthy | `create` again, which recreates what is gone; a `DriftRepaired` event names it |
+//! | observed | healthy | nothing (status refreshed) |
+//!
+//! A cluster whose step fails is retried after an exponential backoff (30 s doubling to 15
+//! minutes), shown in its status (`Failed`, `last_error`, `next_attempt`); one account's failure
+//! never stops the others. Every write is fenced by the account's lease, so a replica that lost
+//! its lease mid-step writes nothing and leaves the account to its new holder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use detcloud_cluster::status::ClusterStatus as Observed;
+use detcloud_cluster::{create, delete, prepare, status, ClusterSpec, CreateOptions, DeleteOptions};
+use detcloud_provider::{AssumeRoleRequest, Cloud};
+
+use crate::store::{
+    Account, ClusterStatus, ClusterView, Condition, Fence, Lease, MasterEndpoint, Millis, NewEvent, Phase,
+    ResourceState, Store, StoreError,
+};
+
+/// How the reconciler works.
+#[derive(Debug, Clone)]
+pub struct ReconcileOptions {
+    /// This replica's id (unique among the replicas sharing a store).
+    pub replica: String,
+    /// How long a lease lasts unless renewed.
+    pub lease_ttl: Duration,
+    /// The SSH public key installed on masters the control plane creates.
+    pub ssh_public_key: String,
+    /// The first retry's delay after a failure; it doubles with each failure in a row.
+    pub backoff_base: Duration,
+    /// The longest delay between retries.
+    pub backoff_max: Duration,
+    /// How long one resource may take (create and delete).
+    pub resource_timeout: Duration,
+    /// How long a new master may take to answer.
+    pub ready_timeout: Duration,
+}
+
+impl ReconcileOptions {
+    /// Defaults: 30 s leases, backoff from 30 s to 15 minutes, the engines' timeouts.
+    pub fn new(replica: impl Into<String>, ssh_public_key: impl Into<String>) -> Self {
+        let create = CreateOptions::new("");
+        ReconcileOptions {
+            replica: replica.into(),
+            lease_ttl: Duration::from_secs(30),
+            ssh_public_key: ssh_public_key.into(),
+            backoff_base: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(15 * 60),
+            resource_timeout: create.timeout,
+            ready_timeout: create.ready_timeout,
+        }
+    }
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Accounts this replica held and reconciled.
+    pub accounts: usize,
+    /// Clusters looked at.
+    pub clusters: usize,
+    /// Clusters created or converged to a new generation.
+    pub converged: usize,
+    /// Clusters whose drift was repaired.
+    pub repaired: usize,
+    /// Clusters deleted (and forgotten).
+    pub deleted: usize,
+    /// Clusters whose step failed (retried later).
+    pub failed: usize,
+    /// Clusters skipped: backing off, or their account paused.
+    pub skipped: usize,
+    /// Accounts whose role could not be assumed.
+    pub unreachable_accounts: usize,
+}
+
+/// The reconciler of one replica.
+#[derive(Debug)]
+pub struct Reconciler {
+    store: Arc<dyn Store>,
+    vendor: Arc<dyn Cloud>,
+    options: ReconcileOptions,
+}
+
+/// What happened to one cluster.
+enum Outcome {
+    Converged,
+    Repaired,
+    Deleted,
+    Unchanged,
+    Failed,
+}
+
+impl Reconciler {
+    /// A reconciler acting from `vendor` (the control plane's own credentials), which assumes
+    /// each account's cross-account role.
+    pub fn new(store: Arc<dyn Store>, vendor: Arc<dyn Cloud>, options: ReconcileOptions) -> Self {
+        Reconciler { store, vendor, options }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn ttl_ms(&self) -> Millis {
+        Millis::try_from(self.options.lease_ttl.as_millis()).unwrap_or(Millis::MAX)
+    }
+
+    /// One pass over this replica's share of the fleet (see the module's documentation).
+    pub async fn sweep(&self) -> Result<SweepReport, StoreError> {
+        let replicas = self.store.heartbeat(&self.options.replica, self.ttl_ms()).await?;
+        let accounts = self.store.accounts().await?;
+        let share = accounts.len().div_ceil(replicas.max(1)).max(1);
+        let leases = self.store.claim_leases(&self.options.replica, self.ttl_ms(), share).await?;
+        // Creating a cluster takes longer than a lease lasts: renew the leases held (and claim
+        // no more) every third of their time while the sweep runs.
+        let renewal = {
+            let (store, replica, ttl, held) =
+                (Arc::clone(&self.store), self.options.replica.clone(), self.ttl_ms(), leases.len());
+            let every = self.options.lease_ttl / 3;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    if let Err(e) = store.claim_leases(&replica, ttl, held).await {
+                        tracing::warn!(error = %e, "cannot renew the leases");
+                    }
+                }
+            })
+        };
+        let result = self.reconcile_leased(&accounts, leases).await;
+        renewal.abort();
+        result
+    }
+
+    async fn reconcile_leased(&self, accounts: &[Account], leases: Vec<Lease>) -> Result<SweepReport, StoreError> {
+        let mut report = SweepReport::default();
+        for lease in leases {
+            let Some(account) = accounts.iter().find(|a| a.id == lease.account_id) else { continue };
+            report.accounts += 1;
+            match self.reconcile_account(account, &lease, &mut report).await {
+                Ok(()) => {}
+                Err(StoreError::LeaseLost { account, .. }) => {
+                    tracing::warn!(%account, "lease lost mid-sweep: leaving the account to its new holder");
+                }
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => tracing::warn!(account = %account.id, error = %e, "account not reconciled"),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Releases this replica's leases (a graceful stop).
+    pub async fn release(&self) -> Result<(), StoreError> {
+        self.store.release_leases(&self.options.replica).await
+    }
+
+    async fn reconcile_account(
+        &self,
+        account: &Account,
+        lease: &Lease,
+        report: &mut SweepReport,
+    ) -> Result<(), StoreError> {
+        let fence = lease.fence();
+        let mut clusters = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.store.clusters(&account.id, after.as_deref(), 500).await?;
+            clusters.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        report.clusters += clusters.len();
+        if account.paused {
+            report.skipped += clusters.len();
+            return Ok(());
+        }
+        // Clusters backing off after a failure wait for their time (and cost no call).
+        let now = self.store.now();
+        let (clusters, waiting): (Vec<_>, Vec<_>) = clusters.into_iter().partition(|v| !backing_off(v, now));
+        report.skipped += waiting.len();
+        if clusters.is_empty() {
+            return Ok(());
+        }
+        let cloud = match self.assume(account).await {
+            Ok(cloud) => cloud,
+            Err(e) => {
+                report.unreachable_accounts += 1;
+                let message = format!("cannot assume {}: {e}", account.role_arn);
+                for view in &clusters {
+                    self.fail(&fence, view, &message).await?;
+                }
+                report.failed += clusters.len();
+                return Ok(());
+            }
+        };
+        for view in &clusters {
+            let outcome = self.reconcile_cluster(cloud.as_ref(), account, &fence, view).await?;
+            match outcome {
+                Outcome::Converged => report.converged += 1,
+                Outcome::Repaired => report.repaired += 1,
+                Outcome::Deleted => report.deleted += 1,
+                Outcome::Failed => report.failed += 1,
+                Outcome::Unchanged => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn assume(&self, account: &Account) -> Result<Arc<dyn Cloud>, detcloud_provider::Error> {
+        let session = format!("detcloud-control-{}", self.options.replica);
+        let session: String =
+            session.chars().filter(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(*c)).take(64).collect();
+        self.vendor
+            .assume_role(AssumeRoleRequest {
+                role_arn: account.role_arn.clone(),
+                session_name: session,
+                external_id: Some(account.external_id.clone()),
+                duration: None,
+            })
+            .await
+    }
+
+    async fn reconcile_cluster(
+        &self,
+        cloud: &dyn Cloud,
+        account: &Account,
+        fence: &Fence,
+        view: &ClusterView,
+    ) -> Result<Outcome, StoreError> {
+        let record = &view.record;
+        if record.deletion_requested {
+            return self.delete(cloud, account, fence, view).await;
+        }
+        let spec = match cluster_spec(view) {
+            Ok(spec) => spec,
+            Err(message) => {
+                self.fail(fence, view, &message).await?;
+                return Ok(Outcome::Failed);
+            }
+        };
+        let name = &record.name;
+        let converge = view.status.observed_generation != record.generation || view.status.phase != Phase::Ready;
+        let mut drifted = Vec::new();
+        if !converge {
+            match status(cloud, name, &record.region, &account.id).await {
+                Ok(observed) if observed.healthy => {
+                    self.store.put_status(fence, name, &self.observed(view, &observed, Phase::Ready, None)).await?;
+                    return Ok(Outcome::Unchanged);
+                }
+                Ok(observed) => {
+                    drifted = observed
+                        .resources
+                        .iter()
+                        .filter(|r| !r.healthy)
+                        .map(|r| format!("{} {}", r.resource, r.state))
+                        .collect();
+                    let degraded = self.observed(view, &observed, Phase::Degraded, None);
+                    self.store.put_status(fence, name, &degraded).await?;
+                }
+                Err(e) => {
+                    self.fail(fence, view, &format!("status: {e}")).await?;
+                    return Ok(Outcome::Failed);
+                }
+            }
+        } else {
+            let mut creating = view.status.clone();
+            creating.phase = Phase::Creating;
+            self.store.put_status(fence, name, &creating).await?;
+        }
+        let options = CreateOptions {
+            timeout: self.options.resource_timeout,
+            ready_timeout: self.options.ready_timeout,
+            ..CreateOptions::new(self.options.ssh_public_key.clone())
+        };
+        let created = match prepare(cloud, &spec, &account.id).await {
+            Ok(prepared) => create(cloud, &prepared, &options).await.map_err(|e| e.to_string()),
+            Err(e) => Err(format!("preflight: {e}")),
+        };
+        if let Err(message) = created {
+            self.fail(fence, view, &message).await?;
+            return Ok(Outcome::Failed);
+        }
+        let observed = match status(cloud, name, &record.region, &account.id).await {
+            Ok(observed) => observed,
+            Err(e) => {
+                self.fail(fence, view, &format!("status after create: {e}")).await?;
+                return Ok(Outcome::Failed);
+            }
+        };
+        let phase = if observed.healthy { Phase::Ready } else { Phase::Degraded };
+        self.store.put_status(fence, name, &self.observed(view, &observed, phase, None)).await?;
+        let (reason, message, outcome) = if drifted.is_empty() {
+            let message = format!("cluster {name} converged to generation {} ({phase})", record.generation);
+            ("ClusterConverged", message, Outcome::Converged)
+        } else {
+            let message = format!("cluster {name}: drift repaired: {}", drifted.join(", "));
+            ("DriftRepaired", message, Outcome::Repaired)
+        };
+        self.store.append_events(fence, vec![self.event(view, reason, message)]).await?;
+        Ok(outcome)
+    }
+
+    async fn delete(
+        &self,
+        cloud: &dyn Cloud,
+        account: &Account,
+        fence: &Fence,
+        view: &ClusterView,
+    ) -> Result<Outcome, StoreError> {
+        let record = &view.record;
+        let mut deleting = view.status.clone();
+        deleting.phase = Phase::Deleting;
+        deleting.observed_generation = record.generation;
+        self.store.put_status(fence, &record.name, &deleting).await?;
+        let options =
+            DeleteOptions { purge: record.purge, timeout: self.options.resource_timeout, ..DeleteOptions::default() };
+        match delete(cloud, &record.name, &record.region, &account.id, &options).await {
+            Ok(report) => {
+                let kept =
+                    if report.kept.is_empty() { String::new() } else { format!("; kept: {}", report.kept.join(", ")) };
+                let message = format!("cluster {} deleted ({} resources){kept}", record.name, report.deleted.len());
+                self.store.remove_cluster(fence, &record.name, self.event(view, "ClusterDeleted", message)).await?;
+                Ok(Outcome::Deleted)
+            }
+            Err(e) => {
+                let mut failed = self.backoff(view, &format!("delete: {e}"));
+                failed.phase = Phase::Deleting;
+                self.store.put_status(fence, &record.name, &failed).await?;
+                Ok(Outcome::Failed)
+            }
+        }
+    }
+
+    /// Records a failure with its backoff and an event.
+    async fn fail(&self, fence: &Fence, view: &ClusterView, message: &str) -> Result<(), StoreError> {
+        let status = self.backoff(view, message);
+        self.store.put_status(fence, &view.record.name, &status).await?;
+        let event = self.event(view, "ReconcileFailed", format!("cluster {}: {message}", view.record.name));
+        self.store.append_events(fence, vec![event]).await
+    }
+
+    fn backoff(&self, view: &ClusterView, message: &str) -> ClusterStatus {
+        let failures = view.status.failures.saturating_add(1);
+        let base = self.options.backoff_base.as_millis() as u64;
+        let delay =
+            base.saturating_mul(1u64 << (failures - 1).min(20)).min(self.options.backoff_max.as_millis() as u64);
+        let now = self.store.now();
+        let mut status = view.status.clone();
+        status.phase = Phase::Failed;
+        status.observed_generation = view.record.generation;
+        status.last_error = Some(message.to_string());
+        status.failures = failures;
+        status.next_attempt = Some(now.saturating_add(Millis::try_from(delay).unwrap_or(Millis::MAX)));
+        status.last_reconciled = Some(now);
+        status.conditions = vec![self.condition(view, "Ready", "False", "ReconcileFailed", message)];
+        status
+    }
+
+    fn observed(&self, view: &ClusterView, observed: &Observed, phase: Phase, error: Option<String>) -> ClusterStatus {
+        let message = match (&phase, &observed.master) {
+            (Phase::Ready, Some(m)) => format!("every resource is healthy; the master is {}", m.health),
+            (Phase::Ready, None) => "every resource is healthy".to_string(),
+            _ => {
+                let bad: Vec<_> =
+                    observed.resources.iter().filter(|r| !r.healthy).map(|r| r.resource.as_str()).collect();
+                format!("unhealthy: {}", bad.join(", "))
+            }
+        };
+        let (status, reason) = if phase == Phase::Ready { ("True", "Converged") } else { ("False", "Drifted") };
+        ClusterStatus {
+            observed_generation: view.record.generation,
+            phase,
+            conditions: vec![self.condition(view, "Ready", status, reason, &message)],
+            resources: observed
+                .resources
+                .iter()
+                .map(|r| ResourceState {
+                    kind: r.resource.clone(),
+                    id: r.id.clone().unwrap_or_default(),
+                    state: r.state.clone(),
+                    healthy: r.healthy,
+                })
+                .collect(),
+            master: observed
+                .master
+                .as_ref()
+                .map(|m| MasterEndpoint { public_ip: m.public_ip.clone(), url: m.url.clone() }),
+            last_reconciled: Some(self.store.now()),
+            last_error: error,
+            next_attempt: None,
+            failures: 0,
+        }
+    }
+
+    /// A condition, keeping its `since` when its status did not change.
+    fn condition(&self, view: &ClusterView, kind: &str, status: &str, reason: &str, message: &str) -> Condition {
+        let since = view
+            .status
+            .conditions
+            .iter()
+            .find(|c| c.kind == kind && c.status == status)
+            .map_or_else(|| self.store.now(), |c| c.since);
+        Condition { kind: kind.into(), status: status.into(), reason: reason.into(), message: message.into(), since }
+    }
+
+    fn event(&self, view: &ClusterView, reason: &str, message: String) -> NewEvent {
+        NewEvent {
+            account_id: Some(view.record.account_id.clone()),
+            cluster: Some(view.record.name.clone()),
+            reason: reason.into(),
+            message,
+            actor: format!("replica:{}", self.options.replica),
+        }
+    }
+}
+
+/// True while a cluster waits out its backoff: it failed at this generation and its next
+/// attempt is later (a new generation, i.e. a changed spec or a deletion, is tried at once).
+fn backing_off(view: &ClusterView, now: Millis) -> bool {
+    view.status.next_attempt.is_some_and(|t| t > now) && view.status.observed_generation == view.record.generation
+}
+
+/// The declared spec as the cluster engine's type, validated; the message names the field.
+pub fn cluster_spec(view: &ClusterView) -> Result<ClusterSpec, String> {
+    let mut value = view.record.spec.clone();
+    if let Some(object) = value.as_object_mut() {
+        object.entry("name").or_insert_with(|| view.record.name.clone().into());
+        object.entry("region").or_insert_with(|| view.record.region.clone().into());
+    }
+    let spec: ClusterSpec = serde_json::from_value(value).map_err(|e| format!("spec: {e}"))?;
+    if spec.name != view.record.name {
+        return Err(format!("spec.name: {} must be the cluster's name, {}", spec.name, view.record.name));
+    }
+    if spec.region != view.record.region {
+        return Err(format!("spec.region: {} must be the cluster's region, {}", spec.region, view.record.region));
+    }
+    spec.validate().map_err(|e| e.to_string())?;
+    Ok(spec)
+}

@@ -1,0 +1,197 @@
+//! The reconciler on the fake, as the customer's cross-account role (with exactly its policy),
+//! on tokio's paused clock, with the store on a SQLite file: a declared cluster becomes Ready, a
+//! resource deleted behind its back is recreated within one sweep with an event, a deletion
+//! removes the cluster (keeping its bucket unless purged), an account whose role cannot be
+//! assumed backs off without stalling the others, and two replicas share the accounts.
+
+mod common;
+
+use std::sync::Arc;
+
+use detcloud_connect::{apply, plan, Catalog, Component, ConnectOptions, Planned};
+use detcloud_control::reconcile::{ReconcileOptions, Reconciler};
+use detcloud_control::store::{AccountInput, ClusterInput, Phase};
+use detcloud_control::{Store, StoreError};
+use detcloud_fake::FakeCloud;
+use detcloud_provider::{Cloud, RouteTarget};
+use serde_json::json;
+
+const CUSTOMER: &str = "123456789012";
+const VENDOR: &str = "arn:aws:iam::544296492693:role/det-cloud-internal-global-mgmt-role";
+const SSH_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl detcloud-test";
+
+/// The customer's account connected with `connect aws` (external id `tenant-1`).
+async fn connected() -> FakeCloud {
+    let cloud = FakeCloud::new(CUSTOMER);
+    let options = ConnectOptions { external_id: Some("tenant-1".into()), ..ConnectOptions::default() };
+    let catalog = Catalog::new(&options, CUSTOMER);
+    let Planned::Ready(p) = plan(&cloud, catalog, false).await.unwrap() else { panic!("connect is blocked") };
+    apply(&cloud, &p).await.unwrap();
+    cloud
+}
+
+fn account(id: &str, external_id: &str) -> AccountInput {
+    AccountInput {
+        role_arn: Catalog::new(&ConnectOptions::default(), id).role(Component::Xacct).role_arn.clone(),
+        external_id: external_id.into(),
+        regions: vec!["us-west-2".into()],
+        paused: false,
+    }
+}
+
+fn cluster(name: &str) -> ClusterInput {
+    ClusterInput {
+        region: "us-west-2".into(),
+        spec: json!({"name": name, "master": {"inbound_cidrs": ["203.0.113.0/24"]}}),
+    }
+}
+
+struct Setup {
+    world: FakeCloud,
+    store: Arc<dyn Store>,
+    reconciler: Reconciler,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let world = connected().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::RealTime::open(dir.path().join("control.db").to_str().unwrap()).await;
+    store.put_account(CUSTOMER, &account(CUSTOMER, "tenant-1"), "token:ops").await.unwrap();
+    let vendor: Arc<dyn Cloud> = Arc::new(world.as_principal(VENDOR));
+    let reconciler = Reconciler::new(Arc::clone(&store), vendor, ReconcileOptions::new("a", SSH_KEY));
+    Setup { world, store, reconciler, _dir: dir }
+}
+
+fn reasons(events: &[detcloud_control::store::Event]) -> Vec<&str> {
+    events.iter().map(|e| e.reason.as_str()).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_declared_cluster_becomes_ready_and_a_second_sweep_changes_nothing() {
+    let s = setup().await;
+    s.store.put_cluster(CUSTOMER, "ml-demo", &cluster("ml-demo"), None, "token:ops").await.unwrap();
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!((report.accounts, report.clusters, report.converged, report.failed), (1, 1, 1, 0), "{report:?}");
+    let view = s.store.cluster(CUSTOMER, "ml-demo").await.unwrap();
+    assert_eq!(view.status.phase, Phase::Ready, "{:?}", view.status);
+    assert_eq!(view.status.observed_generation, 1);
+    let url = view.status.master.as_ref().and_then(|m| m.url.clone()).unwrap();
+    assert!(url.starts_with("http://") && url.ends_with(":8080"), "{url}");
+    assert!(view.status.resources.iter().any(|r| r.kind == "NAT gateway" && r.healthy), "{:?}", view.status.resources);
+    assert!(view.status.conditions.iter().any(|c| c.kind == "Ready" && c.status == "True"));
+    // Everything exists: the next sweep only reads.
+    let creates_before = s.world.calls().iter().filter(|c| c.action.contains(":Create")).count();
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!((report.converged, report.repaired, report.failed), (0, 0, 0), "{report:?}");
+    let creates_after = s.world.calls().iter().filter(|c| c.action.contains(":Create")).count();
+    assert_eq!(creates_before, creates_after, "a converged cluster gets no create call");
+    let events = s.store.events(0, 100).await.unwrap();
+    assert_eq!(reasons(&events), ["AccountRegistered", "ClusterDeclared", "ClusterConverged"]);
+    assert_eq!(events[2].actor, "replica:a");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resource_deleted_behind_its_back_is_recreated_within_one_sweep_with_an_event() {
+    let s = setup().await;
+    s.store.put_cluster(CUSTOMER, "ml-demo", &cluster("ml-demo"), None, "t").await.unwrap();
+    s.reconciler.sweep().await.unwrap();
+    // The customer's administrator deletes the cluster's NAT gateway.
+    let before = s.store.cluster(CUSTOMER, "ml-demo").await.unwrap();
+    let nat = before.status.resources.iter().find(|r| r.kind == "NAT gateway").unwrap().id.clone();
+    s.world.network().delete_nat_gateway(&nat).await.unwrap();
+    let report = s.reconciler.sweep().await.unwrap();
+    let failed = s.store.cluster(CUSTOMER, "ml-demo").await.unwrap().status.last_error;
+    assert_eq!(report.repaired, 1, "{report:?} {failed:?}");
+    let view = s.store.cluster(CUSTOMER, "ml-demo").await.unwrap();
+    assert_eq!(view.status.phase, Phase::Ready, "{:?}", view.status);
+    let new_nat = view.status.resources.iter().find(|r| r.kind == "NAT gateway").unwrap();
+    assert!(new_nat.id != nat && new_nat.healthy, "a new NAT gateway: {new_nat:?}");
+    let tables = s.world.network().describe_route_tables(&detcloud_provider::Filter::default()).await.unwrap();
+    let targets: Vec<_> = tables.iter().flat_map(|t| &t.routes).map(|r| r.target.clone()).collect();
+    assert!(targets.contains(&RouteTarget::NatGateway(new_nat.id.clone())), "the private route goes to the new one");
+    assert!(!targets.contains(&RouteTarget::NatGateway(nat.clone())), "no route is left to the deleted one");
+    let events = s.store.events(0, 100).await.unwrap();
+    let repaired = events.iter().find(|e| e.reason == "DriftRepaired").expect("a DriftRepaired event");
+    assert!(repaired.message.contains("NAT gateway"), "{}", repaired.message);
+}
+
+#[tokio::test(start_paused = true)]
+async fn deletion_removes_the_cluster_and_keeps_its_bucket_unless_purged() {
+    let s = setup().await;
+    for name in ["keep", "purge"] {
+        s.store.put_cluster(CUSTOMER, name, &cluster(name), None, "t").await.unwrap();
+    }
+    s.reconciler.sweep().await.unwrap();
+    s.store.request_deletion(CUSTOMER, "keep", false, "t").await.unwrap();
+    s.store.request_deletion(CUSTOMER, "purge", true, "t").await.unwrap();
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!(report.deleted, 2, "{report:?}");
+    for name in ["keep", "purge"] {
+        assert!(matches!(s.store.cluster(CUSTOMER, name).await, Err(StoreError::NotFound { .. })));
+    }
+    let vpcs = s.world.network().describe_vpcs(&detcloud_provider::Filter::default()).await.unwrap();
+    assert!(vpcs.iter().all(|v| v.tags.get("detcloud:cluster").is_none()), "no cluster VPC is left");
+    let bucket = |name: &str| format!("detcloud-{name}-{CUSTOMER}-us-west-2");
+    assert!(s.world.storage().describe_bucket(&bucket("keep")).await.is_ok(), "the bucket is kept");
+    assert!(s.world.storage().describe_bucket(&bucket("purge")).await.is_err(), "the purged bucket is gone");
+    let events = s.store.events(0, 100).await.unwrap();
+    let deleted: Vec<_> = events.iter().filter(|e| e.reason == "ClusterDeleted").collect();
+    assert_eq!(deleted.len(), 2);
+    assert!(deleted.iter().any(|e| e.cluster.as_deref() == Some("keep") && e.message.contains("kept")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_account_that_cannot_be_assumed_backs_off_and_the_others_still_converge() {
+    let s = setup().await;
+    // The same role with a wrong external id: the trust policy refuses it.
+    s.store.put_account("210987654321", &account("210987654321", "wrong"), "t").await.unwrap();
+    s.store.put_cluster("210987654321", "lost", &cluster("lost"), None, "t").await.unwrap();
+    s.store.put_cluster(CUSTOMER, "ml-demo", &cluster("ml-demo"), None, "t").await.unwrap();
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!((report.accounts, report.unreachable_accounts, report.converged), (2, 1, 1), "{report:?}");
+    let lost = s.store.cluster("210987654321", "lost").await.unwrap();
+    assert_eq!(lost.status.phase, Phase::Failed);
+    assert_eq!(lost.status.failures, 1);
+    assert!(lost.status.last_error.as_deref().unwrap().contains("cannot assume"), "{:?}", lost.status.last_error);
+    let next = lost.status.next_attempt.unwrap();
+    assert!(next > s.store.now(), "a retry is scheduled later");
+    assert_eq!(s.store.cluster(CUSTOMER, "ml-demo").await.unwrap().status.phase, Phase::Ready);
+    // Within the backoff, the next sweep leaves it alone.
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!(report.skipped, 1, "{report:?}");
+    assert_eq!(s.store.cluster("210987654321", "lost").await.unwrap().status.failures, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_spec_fails_with_its_field_and_creates_nothing() {
+    let s = setup().await;
+    let bad = ClusterInput { region: "us-west-2".into(), spec: json!({"name": "ml-demo", "az_count": 9}) };
+    s.store.put_cluster(CUSTOMER, "ml-demo", &bad, None, "t").await.unwrap();
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!(report.failed, 1);
+    let view = s.store.cluster(CUSTOMER, "ml-demo").await.unwrap();
+    assert!(view.status.last_error.as_deref().unwrap().contains("az_count"), "{:?}", view.status.last_error);
+    assert!(!s.world.calls().iter().any(|c| c.action.starts_with("ec2:Create")), "nothing was created");
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_replicas_share_the_accounts_and_each_reconciles_only_its_own() {
+    let s = setup().await;
+    s.store.put_account("210987654321", &account("210987654321", "wrong"), "t").await.unwrap();
+    let vendor: Arc<dyn Cloud> = Arc::new(s.world.as_principal(VENDOR));
+    let b = Reconciler::new(Arc::clone(&s.store), vendor, ReconcileOptions::new("b", SSH_KEY));
+    // Both are alive before either claims, so each takes its share (one account each).
+    s.store.heartbeat("a", 30_000).await.unwrap();
+    s.store.heartbeat("b", 30_000).await.unwrap();
+    let ra = s.reconciler.sweep().await.unwrap();
+    let rb = b.sweep().await.unwrap();
+    assert_eq!((ra.accounts, rb.accounts), (1, 1), "{ra:?} {rb:?}");
+    let holders: Vec<_> = s.store.leases().await.unwrap().into_iter().map(|l| l.holder).collect();
+    assert_eq!(holders.len(), 2);
+    assert!(holders.contains(&"a".to_string()) && holders.contains(&"b".to_string()));
+    // a stops gracefully; b takes its account on its next sweep.
+    s.reconciler.release().await.unwrap();
+    let rb = b.sweep().await.unwrap();
+    assert_eq!(rb.accounts, 2, "{rb:?}");
+}

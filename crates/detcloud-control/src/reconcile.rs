@@ -90,6 +90,19 @@ pub struct Reconciler {
     store: Arc<dyn Store>,
     vendor: Arc<dyn Cloud>,
     options: ReconcileOptions,
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+/// Asks a [`Reconciler::run`] to stop: it finishes the cluster step in flight, releases its
+/// leases and returns (what `detcloud serve` does on SIGTERM).
+#[derive(Debug, Clone)]
+pub struct StopHandle(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl StopHandle {
+    /// Stops the reconciler after its step in flight.
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
 }
 
 /// What happened to one cluster.
@@ -105,7 +118,40 @@ impl Reconciler {
     /// A reconciler acting from `vendor` (the control plane's own credentials), which assumes
     /// each account's cross-account role.
     pub fn new(store: Arc<dyn Store>, vendor: Arc<dyn Cloud>, options: ReconcileOptions) -> Self {
-        Reconciler { store, vendor, options }
+        Reconciler { store, vendor, options, stop: Arc::new(tokio::sync::watch::channel(false).0) }
+    }
+
+    /// A handle that stops [`run`](Self::run) (and a sweep in progress) after the step in flight.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(Arc::clone(&self.stop))
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Sweeps every `interval` (jittered by up to a tenth either way, so that replicas started
+    /// together spread out), and at once when `wake` is notified (a spec changed), until stopped
+    /// through [`stop_handle`](Self::stop_handle); then releases the leases, so that other
+    /// replicas take the accounts at once. A sweep that fails (the store unreachable) is logged
+    /// and tried again at the next interval.
+    pub async fn run(&self, interval: Duration, wake: Arc<tokio::sync::Notify>) -> Result<(), StoreError> {
+        let mut stop = self.stop.subscribe();
+        while !self.stopping() {
+            match self.sweep().await {
+                Ok(report) => tracing::info!(?report, "sweep"),
+                Err(e) => tracing::warn!(error = %e, "sweep failed"),
+            }
+            if self.stopping() {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(jittered(interval)) => {}
+                _ = wake.notified() => {}
+                _ = stop.changed() => {}
+            }
+        }
+        self.release().await
     }
 
     /// The store.
@@ -146,6 +192,9 @@ impl Reconciler {
     async fn reconcile_leased(&self, accounts: &[Account], leases: Vec<Lease>) -> Result<SweepReport, StoreError> {
         let mut report = SweepReport::default();
         for lease in leases {
+            if self.stopping() {
+                break;
+            }
             let Some(account) = accounts.iter().find(|a| a.id == lease.account_id) else { continue };
             report.accounts += 1;
             match self.reconcile_account(account, &lease, &mut report).await {
@@ -207,6 +256,9 @@ impl Reconciler {
             }
         };
         for view in &clusters {
+            if self.stopping() {
+                break;
+            }
             let outcome = self.reconcile_cluster(cloud.as_ref(), account, &fence, view).await?;
             match outcome {
                 Outcome::Converged => report.converged += 1,
@@ -425,6 +477,17 @@ impl Reconciler {
             actor: format!("replica:{}", self.options.replica),
         }
     }
+}
+
+/// `interval`, up to a tenth longer or shorter, at random.
+fn jittered(interval: Duration) -> Duration {
+    let mut byte = [0u8; 2];
+    let r = if getrandom::fill(&mut byte).is_ok() {
+        f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX)
+    } else {
+        0.5
+    };
+    interval.mul_f64(0.9 + 0.2 * r)
 }
 
 /// True while a cluster waits out its backoff: it failed at this generation and its next

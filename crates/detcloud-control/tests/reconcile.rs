@@ -195,3 +195,31 @@ async fn two_replicas_share_the_accounts_and_each_reconciles_only_its_own() {
     let rb = b.sweep().await.unwrap();
     assert_eq!(rb.accounts, 2, "{rb:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn run_sweeps_on_its_interval_wakes_on_a_change_and_stops_cleanly_releasing_its_leases() {
+    let s = setup().await;
+    let reconciler = Arc::new(s.reconciler);
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let stop = reconciler.stop_handle();
+    let running = {
+        let (r, w) = (Arc::clone(&reconciler), Arc::clone(&wake));
+        tokio::spawn(async move { r.run(std::time::Duration::from_secs(3600), w).await })
+    };
+    // The first sweep finds nothing; a declared cluster wakes it long before the hour is over.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    s.store.put_cluster(CUSTOMER, "ml-demo", &cluster("ml-demo"), None, "t").await.unwrap();
+    wake.notify_one();
+    let started = tokio::time::Instant::now();
+    loop {
+        if s.store.cluster(CUSTOMER, "ml-demo").await.unwrap().status.phase == Phase::Ready {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(3000), "not Ready within the hour");
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    }
+    assert_eq!(s.store.leases().await.unwrap().len(), 1, "held while running");
+    stop.stop();
+    running.await.unwrap().unwrap();
+    assert!(s.store.leases().await.unwrap().is_empty(), "released at the stop");
+}

@@ -155,29 +155,32 @@ impl SqlStore {
                 tx
             }
         };
-        let found = sqlx::query("SELECT MAX(version) AS v FROM schema_migrations")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get::<Option<i64>, _>("v")?
-            .unwrap_or(0);
-        let known = migrations::latest();
-        if found > known {
-            return Err(StoreError::SchemaTooNew { found, known });
-        }
-        for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
-            for statement in migration.statements(self.dialect) {
-                sqlx::query(&statement).execute(&mut *tx).await?;
+        let result: Result<()> = async {
+            let found = sqlx::query("SELECT MAX(version) AS v FROM schema_migrations")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get::<Option<i64>, _>("v")?
+                .unwrap_or(0);
+            let known = migrations::latest();
+            if found > known {
+                return Err(StoreError::SchemaTooNew { found, known });
             }
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(migration.version)
-                .bind(migration.name)
-                .bind(self.now())
-                .execute(&mut *tx)
-                .await?;
-            tracing::info!(version = migration.version, name = migration.name, "store migrated");
+            for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
+                for statement in migration.statements(self.dialect) {
+                    sqlx::query(&statement).execute(&mut *tx).await?;
+                }
+                sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                    .bind(migration.version)
+                    .bind(migration.name)
+                    .bind(self.now())
+                    .execute(&mut *tx)
+                    .await?;
+                tracing::info!(version = migration.version, name = migration.name, "store migrated");
+            }
+            Ok(())
         }
-        tx.commit().await?;
-        Ok(())
+        .await;
+        finish(tx, result).await
     }
 
     /// A write transaction (see the module's documentation).
@@ -260,6 +263,24 @@ impl SqlStore {
         .fetch_optional(&mut **tx)
         .await?;
         row.map(|r| cluster_view(&r).map(|v| v.record)).transpose()
+    }
+}
+
+/// Commits `tx` when `result` is Ok, else rolls it back at once. (A transaction merely dropped
+/// would be rolled back only when its connection is next used: until then, on PostgreSQL, it
+/// would keep its row locks, and claims that skip locked rows would pass over them.)
+async fn finish<T>(tx: Transaction<'static, Any>, result: Result<T>) -> Result<T> {
+    match result {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rollback failed; the connection is discarded");
+            }
+            Err(e)
+        }
     }
 }
 
@@ -411,28 +432,29 @@ impl Store for SqlStore {
 
     async fn put_account(&self, id: &str, input: &AccountInput, actor: &str) -> Result<(Account, bool)> {
         let mut tx = self.write().await?;
-        let now = self.now();
-        let lock = match self.dialect {
-            Dialect::Sqlite => "SELECT * FROM accounts WHERE id = $1",
-            Dialect::Postgres => "SELECT * FROM accounts WHERE id = $1 FOR UPDATE",
-        };
-        let existing =
-            sqlx::query(lock).bind(id).fetch_optional(&mut *tx).await?.map(|r| account_row(&r)).transpose()?;
-        let regions = json_text(&input.regions);
-        let (account, created) = match existing {
-            Some(old) => {
-                let account = Account {
-                    role_arn: input.role_arn.clone(),
-                    external_id: input.external_id.clone(),
-                    regions: input.regions.clone(),
-                    paused: input.paused,
-                    updated_at: now,
-                    ..old.clone()
-                };
-                if account == (Account { updated_at: now, ..old.clone() }) {
-                    return Ok((old, false));
-                }
-                sqlx::query(
+        let result: Result<_> = async {
+            let now = self.now();
+            let lock = match self.dialect {
+                Dialect::Sqlite => "SELECT * FROM accounts WHERE id = $1",
+                Dialect::Postgres => "SELECT * FROM accounts WHERE id = $1 FOR UPDATE",
+            };
+            let existing =
+                sqlx::query(lock).bind(id).fetch_optional(&mut *tx).await?.map(|r| account_row(&r)).transpose()?;
+            let regions = json_text(&input.regions);
+            let (account, created) = match existing {
+                Some(old) => {
+                    let account = Account {
+                        role_arn: input.role_arn.clone(),
+                        external_id: input.external_id.clone(),
+                        regions: input.regions.clone(),
+                        paused: input.paused,
+                        updated_at: now,
+                        ..old.clone()
+                    };
+                    if account == (Account { updated_at: now, ..old.clone() }) {
+                        return Ok((old, false));
+                    }
+                    sqlx::query(
                     "UPDATE accounts SET role_arn = $2, external_id = $3, regions = $4, paused = $5, updated_at = $6 \
                      WHERE id = $1",
                 )
@@ -444,73 +466,75 @@ impl Store for SqlStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                let mut changes = Vec::new();
-                if old.role_arn != account.role_arn {
-                    changes.push(format!("role {} -> {}", old.role_arn, account.role_arn));
+                    let mut changes = Vec::new();
+                    if old.role_arn != account.role_arn {
+                        changes.push(format!("role {} -> {}", old.role_arn, account.role_arn));
+                    }
+                    if old.external_id != account.external_id {
+                        changes.push("external id changed".to_string());
+                    }
+                    if old.regions != account.regions {
+                        changes.push(format!("regions {} -> {}", old.regions.join(","), account.regions.join(",")));
+                    }
+                    if old.paused != account.paused {
+                        changes.push(if account.paused { "paused" } else { "resumed" }.to_string());
+                    }
+                    let event = NewEvent {
+                        account_id: Some(id.into()),
+                        cluster: None,
+                        reason: "AccountUpdated".into(),
+                        message: format!("account {id}: {}", changes.join("; ")),
+                        actor: actor.into(),
+                    };
+                    self.append(&mut tx, &event).await?;
+                    (account, false)
                 }
-                if old.external_id != account.external_id {
-                    changes.push("external id changed".to_string());
-                }
-                if old.regions != account.regions {
-                    changes.push(format!("regions {} -> {}", old.regions.join(","), account.regions.join(",")));
-                }
-                if old.paused != account.paused {
-                    changes.push(if account.paused { "paused" } else { "resumed" }.to_string());
-                }
-                let event = NewEvent {
-                    account_id: Some(id.into()),
-                    cluster: None,
-                    reason: "AccountUpdated".into(),
-                    message: format!("account {id}: {}", changes.join("; ")),
-                    actor: actor.into(),
-                };
-                self.append(&mut tx, &event).await?;
-                (account, false)
-            }
-            None => {
-                let inserted = sqlx::query(
-                    "INSERT INTO accounts (id, role_arn, external_id, regions, paused, created_at, updated_at) \
+                None => {
+                    let inserted = sqlx::query(
+                        "INSERT INTO accounts (id, role_arn, external_id, regions, paused, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(id)
-                .bind(&input.role_arn)
-                .bind(&input.external_id)
-                .bind(&regions)
-                .bind(flag(input.paused))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                if inserted.rows_affected() == 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "account {id} was registered at the same moment by another request: retry"
-                    )));
-                }
-                sqlx::query("INSERT INTO leases (account_id, holder, epoch, expires_at) VALUES ($1, NULL, 0, 0)")
+                    )
                     .bind(id)
+                    .bind(&input.role_arn)
+                    .bind(&input.external_id)
+                    .bind(&regions)
+                    .bind(flag(input.paused))
+                    .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                let event = NewEvent {
-                    account_id: Some(id.into()),
-                    cluster: None,
-                    reason: "AccountRegistered".into(),
-                    message: format!("account {id} registered with role {}", input.role_arn),
-                    actor: actor.into(),
-                };
-                self.append(&mut tx, &event).await?;
-                let account = Account {
-                    id: id.into(),
-                    role_arn: input.role_arn.clone(),
-                    external_id: input.external_id.clone(),
-                    regions: input.regions.clone(),
-                    paused: input.paused,
-                    created_at: now,
-                    updated_at: now,
-                };
-                (account, true)
-            }
-        };
-        tx.commit().await?;
-        Ok((account, created))
+                    if inserted.rows_affected() == 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "account {id} was registered at the same moment by another request: retry"
+                        )));
+                    }
+                    sqlx::query("INSERT INTO leases (account_id, holder, epoch, expires_at) VALUES ($1, NULL, 0, 0)")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let event = NewEvent {
+                        account_id: Some(id.into()),
+                        cluster: None,
+                        reason: "AccountRegistered".into(),
+                        message: format!("account {id} registered with role {}", input.role_arn),
+                        actor: actor.into(),
+                    };
+                    self.append(&mut tx, &event).await?;
+                    let account = Account {
+                        id: id.into(),
+                        role_arn: input.role_arn.clone(),
+                        external_id: input.external_id.clone(),
+                        regions: input.regions.clone(),
+                        paused: input.paused,
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    (account, true)
+                }
+            };
+            Ok((account, created))
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn account(&self, id: &str) -> Result<Account> {
@@ -528,29 +552,32 @@ impl Store for SqlStore {
 
     async fn delete_account(&self, id: &str, actor: &str) -> Result<()> {
         let mut tx = self.write().await?;
-        self.lock_account(&mut tx, id).await?;
-        let remaining: i64 = sqlx::query("SELECT COUNT(*) AS n FROM clusters WHERE account_id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
-        if remaining > 0 {
-            return Err(StoreError::Conflict(format!(
-                "account {id} still has {remaining} cluster(s): delete them first"
-            )));
+        let result: Result<_> = async {
+            self.lock_account(&mut tx, id).await?;
+            let remaining: i64 = sqlx::query("SELECT COUNT(*) AS n FROM clusters WHERE account_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+            if remaining > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "account {id} still has {remaining} cluster(s): delete them first"
+                )));
+            }
+            sqlx::query("DELETE FROM leases WHERE account_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM accounts WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            let event = NewEvent {
+                account_id: Some(id.into()),
+                cluster: None,
+                reason: "AccountRemoved".into(),
+                message: format!("account {id} removed"),
+                actor: actor.into(),
+            };
+            self.append(&mut tx, &event).await?;
+            Ok(())
         }
-        sqlx::query("DELETE FROM leases WHERE account_id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM accounts WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        let event = NewEvent {
-            account_id: Some(id.into()),
-            cluster: None,
-            reason: "AccountRemoved".into(),
-            message: format!("account {id} removed"),
-            actor: actor.into(),
-        };
-        self.append(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(())
+        .await;
+        finish(tx, result).await
     }
 
     async fn put_cluster(
@@ -562,6 +589,7 @@ impl Store for SqlStore {
         actor: &str,
     ) -> Result<PutOutcome> {
         let mut tx = self.write().await?;
+        let result: Result<_> = async {
         self.lock_account(&mut tx, account).await?;
         let now = self.now();
         let existing = self.cluster_record(&mut tx, account, name).await?;
@@ -648,8 +676,10 @@ impl Store for SqlStore {
                 PutOutcome { record, created: true, changed: true }
             }
         };
-        tx.commit().await?;
         Ok(outcome)
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn cluster(&self, account: &str, name: &str) -> Result<ClusterView> {
@@ -691,42 +721,46 @@ impl Store for SqlStore {
 
     async fn request_deletion(&self, account: &str, name: &str, purge: bool, actor: &str) -> Result<ClusterRecord> {
         let mut tx = self.write().await?;
-        self.lock_account(&mut tx, account).await?;
-        let Some(old) = self.cluster_record(&mut tx, account, name).await? else {
-            return Err(StoreError::NotFound { what: format!("cluster {name} in account {account}") });
-        };
-        let purge = purge || old.purge;
-        if old.deletion_requested && old.purge == purge {
-            return Ok(old);
-        }
-        let now = self.now();
-        let generation = old.generation + 1;
-        sqlx::query(
-            "UPDATE clusters SET deletion_requested = 1, purge = $3, generation = $4, updated_at = $5 \
+        let result: Result<_> = async {
+            self.lock_account(&mut tx, account).await?;
+            let Some(old) = self.cluster_record(&mut tx, account, name).await? else {
+                return Err(StoreError::NotFound { what: format!("cluster {name} in account {account}") });
+            };
+            let purge = purge || old.purge;
+            if old.deletion_requested && old.purge == purge {
+                return Ok(old);
+            }
+            let now = self.now();
+            let generation = old.generation + 1;
+            sqlx::query(
+                "UPDATE clusters SET deletion_requested = 1, purge = $3, generation = $4, updated_at = $5 \
              WHERE account_id = $1 AND name = $2",
-        )
-        .bind(account)
-        .bind(name)
-        .bind(flag(purge))
-        .bind(generation)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let data = if purge { "its bucket and database purged too" } else { "its bucket and database retained" };
-        let event = NewEvent {
-            account_id: Some(account.into()),
-            cluster: Some(name.into()),
-            reason: "ClusterDeletionRequested".into(),
-            message: format!("cluster {name} in account {account} to be deleted, {data}"),
-            actor: actor.into(),
-        };
-        self.append(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(ClusterRecord { deletion_requested: true, purge, generation, updated_at: now, ..old })
+            )
+            .bind(account)
+            .bind(name)
+            .bind(flag(purge))
+            .bind(generation)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let data = if purge { "its bucket and database purged too" } else { "its bucket and database retained" };
+            let event = NewEvent {
+                account_id: Some(account.into()),
+                cluster: Some(name.into()),
+                reason: "ClusterDeletionRequested".into(),
+                message: format!("cluster {name} in account {account} to be deleted, {data}"),
+                actor: actor.into(),
+            };
+            self.append(&mut tx, &event).await?;
+            Ok(ClusterRecord { deletion_requested: true, purge, generation, updated_at: now, ..old })
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn put_status(&self, fence: &Fence, name: &str, status: &ClusterStatus) -> Result<()> {
         let mut tx = self.write().await?;
+        let result: Result<_> = async {
         self.check_fence(&mut tx, fence).await?;
         let exists = sqlx::query("SELECT name FROM clusters WHERE account_id = $1 AND name = $2")
             .bind(&fence.account_id)
@@ -757,35 +791,40 @@ impl Store for SqlStore {
         .bind(i64::from(status.failures))
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(())
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn remove_cluster(&self, fence: &Fence, name: &str, event: NewEvent) -> Result<()> {
         let mut tx = self.write().await?;
-        self.check_fence(&mut tx, fence).await?;
-        let account = &fence.account_id;
-        let Some(record) = self.cluster_record(&mut tx, account, name).await? else {
-            return Err(StoreError::NotFound { what: format!("cluster {name} in account {account}") });
-        };
-        if !record.deletion_requested {
-            return Err(StoreError::Conflict(format!(
-                "cluster {name} in account {account} was not asked to be deleted"
-            )));
+        let result: Result<_> = async {
+            self.check_fence(&mut tx, fence).await?;
+            let account = &fence.account_id;
+            let Some(record) = self.cluster_record(&mut tx, account, name).await? else {
+                return Err(StoreError::NotFound { what: format!("cluster {name} in account {account}") });
+            };
+            if !record.deletion_requested {
+                return Err(StoreError::Conflict(format!(
+                    "cluster {name} in account {account} was not asked to be deleted"
+                )));
+            }
+            sqlx::query("DELETE FROM cluster_status WHERE account_id = $1 AND name = $2")
+                .bind(account)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM clusters WHERE account_id = $1 AND name = $2")
+                .bind(account)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            self.append(&mut tx, &event).await?;
+            Ok(())
         }
-        sqlx::query("DELETE FROM cluster_status WHERE account_id = $1 AND name = $2")
-            .bind(account)
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM clusters WHERE account_id = $1 AND name = $2")
-            .bind(account)
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
-        self.append(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(())
+        .await;
+        finish(tx, result).await
     }
 
     async fn append_events(&self, fence: &Fence, events: Vec<NewEvent>) -> Result<()> {
@@ -793,12 +832,15 @@ impl Store for SqlStore {
             return Ok(());
         }
         let mut tx = self.write().await?;
-        self.check_fence(&mut tx, fence).await?;
-        for event in &events {
-            self.append(&mut tx, event).await?;
+        let result: Result<_> = async {
+            self.check_fence(&mut tx, fence).await?;
+            for event in &events {
+                self.append(&mut tx, event).await?;
+            }
+            Ok(())
         }
-        tx.commit().await?;
-        Ok(())
+        .await;
+        finish(tx, result).await
     }
 
     async fn events(&self, after: i64, page: usize) -> Result<Vec<Event>> {
@@ -826,80 +868,90 @@ impl Store for SqlStore {
 
     async fn heartbeat(&self, replica: &str, ttl_ms: Millis) -> Result<usize> {
         let mut tx = self.write().await?;
-        let now = self.now();
-        sqlx::query(
-            "INSERT INTO replicas (id, started_at, heartbeat_at) VALUES ($1, $2, $2) \
+        let result: Result<_> = async {
+            let now = self.now();
+            sqlx::query(
+                "INSERT INTO replicas (id, started_at, heartbeat_at) VALUES ($1, $2, $2) \
              ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
-        )
-        .bind(replica)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM replicas WHERE heartbeat_at <= $1").bind(now - ttl_ms).execute(&mut *tx).await?;
-        let alive: i64 = sqlx::query("SELECT COUNT(*) AS n FROM replicas").fetch_one(&mut *tx).await?.try_get("n")?;
-        tx.commit().await?;
-        Ok(usize::try_from(alive).unwrap_or(1).max(1))
+            )
+            .bind(replica)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM replicas WHERE heartbeat_at <= $1").bind(now - ttl_ms).execute(&mut *tx).await?;
+            let alive: i64 =
+                sqlx::query("SELECT COUNT(*) AS n FROM replicas").fetch_one(&mut *tx).await?.try_get("n")?;
+            Ok(usize::try_from(alive).unwrap_or(1).max(1))
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn claim_leases(&self, holder: &str, ttl_ms: Millis, wanted: usize) -> Result<Vec<Lease>> {
         let mut tx = self.write().await?;
-        let now = self.now();
-        let expires = now.saturating_add(ttl_ms);
-        // Renew what is still ours.
-        sqlx::query("UPDATE leases SET expires_at = $2 WHERE holder = $1 AND expires_at > $3")
-            .bind(holder)
-            .bind(expires)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let held: i64 = sqlx::query("SELECT COUNT(*) AS n FROM leases WHERE holder = $1 AND expires_at > $2")
-            .bind(holder)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
-        let room = limit(wanted).saturating_sub(held);
-        if room > 0 {
-            // Free or expired leases, the longest expired first; a lease that changes holder
-            // starts a new epoch, which fences off the previous holder's writes.
-            let skip_locked = match self.dialect {
-                Dialect::Sqlite => "",
-                Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-            };
-            sqlx::query(&format!(
-                "UPDATE leases SET holder = $1, expires_at = $2, \
+        let result: Result<_> = async {
+            let now = self.now();
+            let expires = now.saturating_add(ttl_ms);
+            // Renew what is still ours.
+            sqlx::query("UPDATE leases SET expires_at = $2 WHERE holder = $1 AND expires_at > $3")
+                .bind(holder)
+                .bind(expires)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let held: i64 = sqlx::query("SELECT COUNT(*) AS n FROM leases WHERE holder = $1 AND expires_at > $2")
+                .bind(holder)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+            let room = limit(wanted).saturating_sub(held);
+            if room > 0 {
+                // Free or expired leases, the longest expired first; a lease that changes holder
+                // starts a new epoch, which fences off the previous holder's writes.
+                let skip_locked = match self.dialect {
+                    Dialect::Sqlite => "",
+                    Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+                };
+                sqlx::query(&format!(
+                    "UPDATE leases SET holder = $1, expires_at = $2, \
                  epoch = CASE WHEN holder = $1 THEN epoch ELSE epoch + 1 END \
                  WHERE account_id IN (SELECT account_id FROM leases WHERE holder IS NULL OR expires_at <= $3 \
                  ORDER BY expires_at, account_id LIMIT $4{skip_locked})"
-            ))
-            .bind(holder)
-            .bind(expires)
-            .bind(now)
-            .bind(room)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let rows = sqlx::query(
-            "SELECT account_id, holder, epoch, expires_at FROM leases WHERE holder = $1 AND expires_at > $2 \
+                ))
+                .bind(holder)
+                .bind(expires)
+                .bind(now)
+                .bind(room)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let rows = sqlx::query(
+                "SELECT account_id, holder, epoch, expires_at FROM leases WHERE holder = $1 AND expires_at > $2 \
              ORDER BY account_id",
-        )
-        .bind(holder)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        rows.iter().map(lease_row).collect()
+            )
+            .bind(holder)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            rows.iter().map(lease_row).collect()
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn release_leases(&self, holder: &str) -> Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE leases SET holder = NULL, expires_at = 0 WHERE holder = $1")
-            .bind(holder)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM replicas WHERE id = $1").bind(holder).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        let result: Result<_> = async {
+            sqlx::query("UPDATE leases SET holder = NULL, expires_at = 0 WHERE holder = $1")
+                .bind(holder)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM replicas WHERE id = $1").bind(holder).execute(&mut *tx).await?;
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn leases(&self) -> Result<Vec<Lease>> {
@@ -915,31 +967,34 @@ impl Store for SqlStore {
 
     async fn create_token(&self, name: &str, hash: &str) -> Result<TokenInfo> {
         let mut tx = self.write().await?;
-        let now = self.now();
-        let inserted = sqlx::query(
-            "INSERT INTO tokens (name, hash, created_at, last_used_at) VALUES ($1, $2, $3, NULL) \
+        let result: Result<_> = async {
+            let now = self.now();
+            let inserted = sqlx::query(
+                "INSERT INTO tokens (name, hash, created_at, last_used_at) VALUES ($1, $2, $3, NULL) \
              ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "a token named {name} exists: revoke it first or choose another name"
-            )));
+            )
+            .bind(name)
+            .bind(hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "a token named {name} exists: revoke it first or choose another name"
+                )));
+            }
+            let event = NewEvent {
+                account_id: None,
+                cluster: None,
+                reason: "TokenCreated".into(),
+                message: format!("API token {name} created"),
+                actor: "cli".into(),
+            };
+            self.append(&mut tx, &event).await?;
+            Ok(TokenInfo { name: name.into(), created_at: now, last_used_at: None })
         }
-        let event = NewEvent {
-            account_id: None,
-            cluster: None,
-            reason: "TokenCreated".into(),
-            message: format!("API token {name} created"),
-            actor: "cli".into(),
-        };
-        self.append(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(TokenInfo { name: name.into(), created_at: now, last_used_at: None })
+        .await;
+        finish(tx, result).await
     }
 
     async fn authenticate(&self, hash: &str) -> Result<Option<String>> {
@@ -970,20 +1025,23 @@ impl Store for SqlStore {
 
     async fn revoke_token(&self, name: &str) -> Result<()> {
         let mut tx = self.write().await?;
-        let deleted = sqlx::query("DELETE FROM tokens WHERE name = $1").bind(name).execute(&mut *tx).await?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::NotFound { what: format!("token {name}") });
+        let result: Result<_> = async {
+            let deleted = sqlx::query("DELETE FROM tokens WHERE name = $1").bind(name).execute(&mut *tx).await?;
+            if deleted.rows_affected() == 0 {
+                return Err(StoreError::NotFound { what: format!("token {name}") });
+            }
+            let event = NewEvent {
+                account_id: None,
+                cluster: None,
+                reason: "TokenRevoked".into(),
+                message: format!("API token {name} revoked"),
+                actor: "cli".into(),
+            };
+            self.append(&mut tx, &event).await?;
+            Ok(())
         }
-        let event = NewEvent {
-            account_id: None,
-            cluster: None,
-            reason: "TokenRevoked".into(),
-            message: format!("API token {name} revoked"),
-            actor: "cli".into(),
-        };
-        self.append(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(())
+        .await;
+        finish(tx, result).await
     }
 }
 

@@ -88,6 +88,17 @@ fn cargo() -> Command {
     cmd
 }
 
+/// True when this process runs as root (`id -u` prints 0).
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// A free TCP port on the loopback interface (for the servers the tests start).
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
+    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
 /// Runs a command, echoing it, and fails with its name if it fails.
 fn run(step: &str, cmd: &mut Command) -> Result<(), String> {
     let started = Instant::now();

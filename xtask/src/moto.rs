@@ -1,7 +1,7 @@
 //! A moto server on a free loopback port, installed into a local venv when the machine has none.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ impl Server {
     /// Installs moto if needed and starts it with the AWS managed policies loaded.
     pub(crate) fn start(root: &Path) -> Result<Server, String> {
         let python = python_with_moto(root)?;
-        let port = free_port()?;
+        let port = crate::free_port()?;
         let log = root.join("target").join("moto.log");
         let log_file = std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         eprintln!("==> starting moto on 127.0.0.1:{port} (log: {})", log.display());
@@ -67,11 +67,6 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     response.starts_with("HTTP/").then_some(response)
-}
-
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
 fn has_moto(python: &Path) -> bool {

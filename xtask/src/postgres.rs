@@ -6,7 +6,6 @@
 //! server runs as the `postgres` system user, which Debian's packages create. Stopped and removed
 //! when dropped.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -26,11 +25,10 @@ impl Server {
     /// binaries are missing.
     pub(crate) fn start() -> Result<Server, String> {
         let bin = binaries()?;
-        let port = free_port()?;
+        let port = crate::free_port()?;
         let dir = std::env::temp_dir().join(format!("detcloud-postgres-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let is_root =
-            Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        let is_root = crate::is_root();
         let run_as = if is_root {
             let ok = Command::new("chown").args(["-R", "postgres:"]).arg(&dir).status().is_ok_and(|s| s.success());
             if !ok {
@@ -129,9 +127,4 @@ fn binaries() -> Result<PathBuf, String> {
          /usr/lib/postgresql/*/bin: apt-get install postgresql-15"
             .to_string()
     })
-}
-
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }

@@ -16,7 +16,7 @@ pub(crate) fn ensure() -> Result<(), String> {
         return Ok(());
     }
     eprintln!("==> shellcheck is missing: installing Debian's package");
-    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let is_root = crate::is_root();
     let apt = |args: &[&str]| {
         let mut cmd = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
         if !is_root {

@@ -24,7 +24,7 @@ use crate::context::{has_key, node_tags, RESOURCE};
 use crate::graph::{Graph, Node};
 use crate::lock;
 use crate::preflight::Prepared;
-use crate::wait::{wait_for, CATCH_UP};
+use crate::wait::{wait_for, wait_gone, CATCH_UP};
 use detcloud_retry::retry;
 
 /// What happened to a node, for progress display.
@@ -346,14 +346,13 @@ async fn ensure(run: &Run<'_>, node: Node) -> Result<(String, bool)> {
                         .collect();
                     for old in deleting {
                         run.emit(node, Phase::Waiting(format!("{old} deleting")));
-                        wait_for(&format!("NAT gateway {old} to be deleted"), run.options.timeout, || async {
-                            let found = net.describe_nat_gateways(&Filter::id(&old)).await;
-                            match found {
-                                Ok(list) => Ok(list.iter().all(|n| n.state == NatGatewayState::Deleted).then_some(())),
-                                Err(e) if e.is_not_found() => Ok(Some(())),
-                                Err(e) => Err(e),
-                            }
-                        })
+                        let filter = Filter::id(&old);
+                        wait_gone(
+                            &format!("NAT gateway {old} to be deleted"),
+                            run.options.timeout,
+                            || net.describe_nat_gateways(&filter),
+                            |list| list.iter().all(|n| n.state == NatGatewayState::Deleted),
+                        )
                         .await?;
                     }
                     created = true;

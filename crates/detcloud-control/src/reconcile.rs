@@ -309,7 +309,7 @@ impl Reconciler {
         if !converge {
             match status(cloud, name, &record.region, &account.id).await {
                 Ok(observed) if observed.healthy => {
-                    self.store.put_status(fence, name, &self.observed(view, &observed, Phase::Ready, None)).await?;
+                    self.store.put_status(fence, name, &self.observed(view, &observed, Phase::Ready)).await?;
                     return Ok(Outcome::Unchanged);
                 }
                 Ok(observed) => {
@@ -319,7 +319,7 @@ impl Reconciler {
                         .filter(|r| !r.healthy)
                         .map(|r| format!("{} {}", r.resource, r.state))
                         .collect();
-                    let degraded = self.observed(view, &observed, Phase::Degraded, None);
+                    let degraded = self.observed(view, &observed, Phase::Degraded);
                     self.store.put_status(fence, name, &degraded).await?;
                 }
                 Err(e) => {
@@ -353,7 +353,7 @@ impl Reconciler {
             }
         };
         let phase = if observed.healthy { Phase::Ready } else { Phase::Degraded };
-        self.store.put_status(fence, name, &self.observed(view, &observed, phase, None)).await?;
+        self.store.put_status(fence, name, &self.observed(view, &observed, phase)).await?;
         let (reason, message, outcome) = if drifted.is_empty() {
             let message = format!("cluster {name} converged to generation {} ({phase})", record.generation);
             ("ClusterConverged", message, Outcome::Converged)
@@ -421,7 +421,7 @@ impl Reconciler {
         status
     }
 
-    fn observed(&self, view: &ClusterView, observed: &Observed, phase: Phase, error: Option<String>) -> ClusterStatus {
+    fn observed(&self, view: &ClusterView, observed: &Observed, phase: Phase) -> ClusterStatus {
         let message = match (&phase, &observed.master) {
             (Phase::Ready, Some(m)) => format!("every resource is healthy; the master is {}", m.health),
             (Phase::Ready, None) => "every resource is healthy".to_string(),
@@ -451,7 +451,7 @@ impl Reconciler {
                 .as_ref()
                 .map(|m| MasterEndpoint { public_ip: m.public_ip.clone(), url: m.url.clone() }),
             last_reconciled: Some(self.store.now()),
-            last_error: error,
+            last_error: None,
             next_attempt: None,
             failures: 0,
         }

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::ConnectOptions as _;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
 
 use super::migrations::{self, MIGRATIONS};
 use super::{
@@ -254,16 +254,21 @@ impl SqlStore {
         account: &str,
         name: &str,
     ) -> Result<Option<ClusterRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {CLUSTER_COLUMNS} FROM clusters c LEFT JOIN cluster_status s \
-             ON s.account_id = c.account_id AND s.name = c.name WHERE c.account_id = $1 AND c.name = $2"
-        ))
-        .bind(account)
-        .bind(name)
-        .fetch_optional(&mut **tx)
-        .await?;
-        row.map(|r| cluster_view(&r).map(|v| v.record)).transpose()
+        Ok(fetch_cluster(tx, account, name).await?.map(|v| v.record))
     }
+}
+
+/// The cluster `name` of `account` with its status, on `conn` (the pool's or a transaction's).
+async fn fetch_cluster(conn: &mut AnyConnection, account: &str, name: &str) -> Result<Option<ClusterView>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CLUSTER_COLUMNS} FROM clusters c LEFT JOIN cluster_status s \
+         ON s.account_id = c.account_id AND s.name = c.name WHERE c.account_id = $1 AND c.name = $2"
+    ))
+    .bind(account)
+    .bind(name)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| cluster_view(&r)).transpose()
 }
 
 /// Commits `tx` when `result` is Ok, else rolls it back at once. (A transaction merely dropped
@@ -683,18 +688,10 @@ impl Store for SqlStore {
     }
 
     async fn cluster(&self, account: &str, name: &str) -> Result<ClusterView> {
-        let row = sqlx::query(&format!(
-            "SELECT {CLUSTER_COLUMNS} FROM clusters c LEFT JOIN cluster_status s \
-             ON s.account_id = c.account_id AND s.name = c.name WHERE c.account_id = $1 AND c.name = $2"
-        ))
-        .bind(account)
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(r) => cluster_view(&r),
-            None => Err(StoreError::NotFound { what: format!("cluster {name} in account {account}") }),
-        }
+        let mut conn = self.pool.acquire().await?;
+        fetch_cluster(&mut conn, account, name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { what: format!("cluster {name} in account {account}") })
     }
 
     async fn clusters(&self, account: &str, after: Option<&str>, page: usize) -> Result<Page<ClusterView>> {

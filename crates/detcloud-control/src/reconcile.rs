@@ -175,17 +175,28 @@ impl Reconciler {
             let (store, replica, ttl, held) =
                 (Arc::clone(&self.store), self.options.replica.clone(), self.ttl_ms(), leases.len());
             let every = self.options.lease_ttl / 3;
-            tokio::spawn(async move {
+            let (done, mut finished) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(async move {
                 loop {
-                    tokio::time::sleep(every).await;
+                    tokio::select! {
+                        _ = &mut finished => break,
+                        _ = tokio::time::sleep(every) => {}
+                    }
                     if let Err(e) = store.claim_leases(&replica, ttl, held).await {
                         tracing::warn!(error = %e, "cannot renew the leases");
                     }
                 }
-            })
+            });
+            (done, task)
         };
         let result = self.reconcile_leased(&accounts, leases).await;
-        renewal.abort();
+        // Stop the renewal and wait for it: a renewal still in flight when the sweep returns
+        // could otherwise land after a graceful release and take the leases back.
+        let (done, task) = renewal;
+        let _ = done.send(());
+        if let Err(e) = task.await {
+            tracing::warn!(error = %e, "the lease renewal task failed");
+        }
         result
     }
 

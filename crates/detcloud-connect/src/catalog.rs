@@ -68,6 +68,10 @@ pub const ADDITIONS: &[Addition] = &[
         action: "ec2:RevokeSecurityGroupIngress",
         reason: "modify removes inbound CIDRs that are no longer in the spec",
     },
+    Addition {
+        action: "logs:DescribeLogGroups",
+        reason: "the control plane reads every cluster's log retention (one call per account and sweep) to notice a retention changed behind its back and set it back",
+    },
     Addition { action: "s3:ListBucket", reason: "delete --purge empties the checkpoint bucket before deleting it" },
     Addition { action: "s3:DeleteObject", reason: "delete --purge empties the checkpoint bucket before deleting it" },
 ];

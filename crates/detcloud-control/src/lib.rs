@@ -6,11 +6,14 @@
 //! - [`reconcile`]: the reconciler, which converges each leased account's clusters with the
 //!   cluster engines, acting as the account's cross-account role.
 //! - [`token`]: API tokens, kept only as hashes.
+//! - [`api`]: the HTTP API (axum) over the store; [`metrics`]: what `GET /metrics` shows.
 //!
 //! Replicas share the fleet by leases on accounts: each account is reconciled by at most one
 //! replica at a time, and a replica that stops renewing loses its accounts to the others when the
 //! lease's time runs out ([`Store::claim_leases`]).
 
+pub mod api;
+pub mod metrics;
 pub mod reconcile;
 pub mod store;
 pub mod token;

@@ -448,6 +448,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn cluster(&self, account: &str, name: &str) -> Result<ClusterView>;
     /// A page of an account's clusters, by name, after the cursor `after`.
     async fn clusters(&self, account: &str, after: Option<&str>, limit: usize) -> Result<Page<ClusterView>>;
+    /// How many declared clusters are in each phase (a cluster never observed is `Pending`).
+    async fn phase_counts(&self) -> Result<Vec<(Phase, u64)>>;
     /// Asks for a cluster's deletion (a new generation); `purge` deletes its data too. Asking
     /// again is a no-op, except that it can turn `purge` on.
     async fn request_deletion(&self, account: &str, name: &str, purge: bool, actor: &str) -> Result<ClusterRecord>;

@@ -716,6 +716,26 @@ impl Store for SqlStore {
         Ok(Page { items, next })
     }
 
+    async fn phase_counts(&self) -> Result<Vec<(Phase, u64)>> {
+        let rows = sqlx::query(
+            "SELECT COALESCE(s.phase, 'Pending') AS phase, COUNT(*) AS n FROM clusters c LEFT JOIN cluster_status s \
+             ON s.account_id = c.account_id AND s.name = c.name GROUP BY COALESCE(s.phase, 'Pending')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts: Vec<(Phase, u64)> = Phase::ALL.iter().map(|p| (*p, 0)).collect();
+        for row in &rows {
+            let name: String = row.try_get("phase")?;
+            let n: i64 = row.try_get("n")?;
+            let phase = Phase::parse(&name)
+                .ok_or_else(|| StoreError::Corrupt { what: "cluster phase".into(), reason: format!("{name:?}") })?;
+            if let Some(slot) = counts.iter_mut().find(|(p, _)| *p == phase) {
+                slot.1 = u64::try_from(n).unwrap_or(0);
+            }
+        }
+        Ok(counts)
+    }
+
     async fn request_deletion(&self, account: &str, name: &str, purge: bool, actor: &str) -> Result<ClusterRecord> {
         let mut tx = self.write().await?;
         let result: Result<_> = async {

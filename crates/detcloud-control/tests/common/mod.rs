@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use detcloud_control::store::{
     Account, AccountInput, ClusterInput, ClusterRecord, ClusterStatus, ClusterView, Dialect, Event, Fence, Lease,
-    Millis, NewEvent, Page, PutOutcome, Result, TokenInfo,
+    Millis, NewEvent, Page, Phase, PutOutcome, Result, TokenInfo,
 };
 use detcloud_control::{SqlStore, Store};
 
@@ -88,6 +88,9 @@ impl Store for RealTime {
     async fn clusters(&self, account: &str, after: Option<&str>, limit: usize) -> Result<Page<ClusterView>> {
         let (account, after) = (account.to_string(), after.map(str::to_string));
         real!(self, |s| async move { s.clusters(&account, after.as_deref(), limit).await })
+    }
+    async fn phase_counts(&self) -> Result<Vec<(Phase, u64)>> {
+        real!(self, |s| async move { s.phase_counts().await })
     }
     async fn request_deletion(&self, account: &str, name: &str, purge: bool, actor: &str) -> Result<ClusterRecord> {
         let (account, name, actor) = (account.to_string(), name.to_string(), actor.to_string());

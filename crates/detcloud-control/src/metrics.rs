@@ -216,6 +216,6 @@ mod tests {
         }
         let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
         assert_eq!(types, text.lines().filter(|l| l.starts_with("# HELP ")).count());
-        assert_eq!(types, 10);
+        assert_eq!(types, 11);
     }
 }

@@ -19,6 +19,8 @@ pub(crate) const SANDBOX_ACCOUNT_ID: &str = "123456789012";
 /// throttling, 5xx and timeouts ([`Retrying`]).
 pub(crate) struct Backend {
     pub(crate) cloud: Arc<dyn Cloud>,
+    /// The same cloud without the retrying wrapper (for callers that wrap calls themselves).
+    raw: Arc<dyn Cloud>,
     sandbox: Option<(FakeCloud, PathBuf)>,
 }
 
@@ -43,7 +45,7 @@ impl Backend {
                 Some(arn) => Arc::new(fake.as_principal(&arn)),
                 None => Arc::new(fake.clone()),
             };
-            Ok(Backend { cloud: Arc::new(Retrying::new(cloud)), sandbox: Some((fake, path)) })
+            Ok(Backend { cloud: Arc::new(Retrying::new(Arc::clone(&cloud))), raw: cloud, sandbox: Some((fake, path)) })
         } else {
             if global.sandbox_caller.is_some() {
                 return Err(CliError::usage("--sandbox-caller: only applies with --sandbox"));
@@ -65,8 +67,18 @@ impl Backend {
                 max_attempts: Some(1),
             };
             let cloud: Arc<dyn Cloud> = Arc::new(AwsCloud::load(&options).await);
-            Ok(Backend { cloud: Arc::new(Retrying::new(cloud)), sandbox: None })
+            Ok(Backend { cloud: Arc::new(Retrying::new(Arc::clone(&cloud))), raw: cloud, sandbox: None })
         }
+    }
+
+    /// The sandbox's fake, when this is the sandbox.
+    pub(crate) fn sandbox_fake(&self) -> Option<&FakeCloud> {
+        self.sandbox.as_ref().map(|(fake, _)| fake)
+    }
+
+    /// The cloud without retries.
+    pub(crate) fn unretried(&self) -> Arc<dyn Cloud> {
+        Arc::clone(&self.raw)
     }
 
     /// Saves the sandbox state (whatever the command's outcome: the state is what happened).

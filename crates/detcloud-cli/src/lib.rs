@@ -126,6 +126,16 @@ pub enum Command {
     /// Create, inspect and delete Determined clusters in the account.
     #[command(subcommand)]
     Cluster(Box<commands::cluster::ClusterCommand>),
+    /// Run the control plane: keep declared clusters converged, with an HTTP API and metrics.
+    ///
+    /// Desired state (accounts, cluster specs) lives in a database: SQLite by default, PostgreSQL
+    /// with --database postgres://... for replicas that share the fleet through account leases.
+    /// Every sweep (each --interval, and at once when a spec changes) creates what is missing,
+    /// repairs drift with an event naming it, and deletes what was asked, acting in each account
+    /// as its cross-account role with its external id. SIGTERM or Ctrl-C finishes the step in
+    /// flight, releases the leases and exits 0. `serve token create --name NAME` makes the bearer
+    /// token the API needs. See the README, "Control plane".
+    Serve(commands::serve::ServeArgs),
     /// Print a shell completion script: `detcloud completions bash > /etc/bash_completion.d/detcloud`.
     Completions {
         /// The shell.
@@ -225,6 +235,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
             Command::Disconnect(DisconnectCommand::Aws(args)) => commands::disconnect::run(&cli.global, args).await,
             Command::Policy(command) => commands::policy::run(&cli.global, command),
             Command::Cluster(command) => commands::cluster::run(&cli.global, command).await,
+            Command::Serve(args) => commands::serve::run(&cli.global, args).await,
             Command::Completions { shell } => {
                 let mut cmd = <Cli as clap::CommandFactory>::command();
                 clap_complete::generate(*shell, &mut cmd, "detcloud", &mut std::io::stdout());

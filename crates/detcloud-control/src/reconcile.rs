@@ -22,6 +22,9 @@ use std::time::Duration;
 use detcloud_cluster::status::ClusterStatus as Observed;
 use detcloud_cluster::{create, delete, prepare, status, ClusterSpec, CreateOptions, DeleteOptions};
 use detcloud_provider::{AssumeRoleRequest, Cloud};
+use detcloud_retry::Retrying;
+
+use crate::metrics::Metrics;
 
 use crate::store::{
     Account, ClusterStatus, ClusterView, Condition, Fence, Lease, MasterEndpoint, Millis, NewEvent, Phase,
@@ -45,6 +48,8 @@ pub struct ReconcileOptions {
     pub resource_timeout: Duration,
     /// How long a new master may take to answer.
     pub ready_timeout: Duration,
+    /// Accounts reconciled at the same time (each account's clusters go one after another).
+    pub concurrency: usize,
 }
 
 impl ReconcileOptions {
@@ -59,6 +64,7 @@ impl ReconcileOptions {
             backoff_max: Duration::from_secs(15 * 60),
             resource_timeout: create.timeout,
             ready_timeout: create.ready_timeout,
+            concurrency: 16,
         }
     }
 }
@@ -84,6 +90,19 @@ pub struct SweepReport {
     pub unreachable_accounts: usize,
 }
 
+impl SweepReport {
+    fn add(&mut self, other: &SweepReport) {
+        self.accounts += other.accounts;
+        self.clusters += other.clusters;
+        self.converged += other.converged;
+        self.repaired += other.repaired;
+        self.deleted += other.deleted;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+        self.unreachable_accounts += other.unreachable_accounts;
+    }
+}
+
 /// The reconciler of one replica.
 #[derive(Debug)]
 pub struct Reconciler {
@@ -91,6 +110,7 @@ pub struct Reconciler {
     vendor: Arc<dyn Cloud>,
     options: ReconcileOptions,
     stop: Arc<tokio::sync::watch::Sender<bool>>,
+    metrics: Arc<Metrics>,
 }
 
 /// Asks a [`Reconciler::run`] to stop: it finishes the cluster step in flight, releases its
@@ -118,7 +138,18 @@ impl Reconciler {
     /// A reconciler acting from `vendor` (the control plane's own credentials), which assumes
     /// each account's cross-account role.
     pub fn new(store: Arc<dyn Store>, vendor: Arc<dyn Cloud>, options: ReconcileOptions) -> Self {
-        Reconciler { store, vendor, options, stop: Arc::new(tokio::sync::watch::channel(false).0) }
+        Reconciler {
+            store,
+            vendor,
+            options,
+            stop: Arc::new(tokio::sync::watch::channel(false).0),
+            metrics: Arc::default(),
+        }
+    }
+
+    /// What this reconciler counts (`GET /metrics` shows it).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// A handle that stops [`run`](Self::run) (and a sweep in progress) after the step in flight.
@@ -138,9 +169,16 @@ impl Reconciler {
     pub async fn run(&self, interval: Duration, wake: Arc<tokio::sync::Notify>) -> Result<(), StoreError> {
         let mut stop = self.stop.subscribe();
         while !self.stopping() {
+            let started = tokio::time::Instant::now();
             match self.sweep().await {
-                Ok(report) => tracing::info!(?report, "sweep"),
-                Err(e) => tracing::warn!(error = %e, "sweep failed"),
+                Ok(report) => {
+                    self.metrics.sweep_done(started.elapsed(), true);
+                    tracing::info!(?report, "sweep");
+                }
+                Err(e) => {
+                    self.metrics.sweep_done(started.elapsed(), false);
+                    tracing::warn!(error = %e, "sweep failed");
+                }
             }
             if self.stopping() {
                 break;
@@ -201,23 +239,46 @@ impl Reconciler {
     }
 
     async fn reconcile_leased(&self, accounts: &[Account], leases: Vec<Lease>) -> Result<SweepReport, StoreError> {
-        let mut report = SweepReport::default();
-        for lease in leases {
-            if self.stopping() {
-                break;
-            }
-            let Some(account) = accounts.iter().find(|a| a.id == lease.account_id) else { continue };
-            report.accounts += 1;
-            match self.reconcile_account(account, &lease, &mut report).await {
-                Ok(()) => {}
-                Err(StoreError::LeaseLost { account, .. }) => {
-                    tracing::warn!(%account, "lease lost mid-sweep: leaving the account to its new holder");
-                }
-                Err(e) if e.is_transient() => return Err(e),
-                Err(e) => tracing::warn!(account = %account.id, error = %e, "account not reconciled"),
+        use futures::StreamExt;
+        let work: Vec<(&Account, Lease)> = leases
+            .into_iter()
+            .filter_map(|lease| accounts.iter().find(|a| a.id == lease.account_id).map(|a| (a, lease)))
+            .collect();
+        // Accounts go side by side, at most `concurrency` at a time; one account's failure is
+        // its own (logged), except a store that cannot be reached, which ends the sweep.
+        let steps: Vec<futures::future::BoxFuture<'_, Result<SweepReport, StoreError>>> = work
+            .into_iter()
+            .map(|(account, lease)| {
+                Box::pin(async move {
+                    if self.stopping() {
+                        return Ok(SweepReport::default());
+                    }
+                    let mut report = SweepReport { accounts: 1, ..SweepReport::default() };
+                    match self.reconcile_account(account, &lease, &mut report).await {
+                        Ok(()) => {}
+                        Err(StoreError::LeaseLost { account, .. }) => {
+                            tracing::warn!(%account, "lease lost mid-sweep: leaving the account to its new holder");
+                        }
+                        Err(e) if e.is_transient() => return Err(e),
+                        Err(e) => tracing::warn!(account = %account.id, error = %e, "account not reconciled"),
+                    }
+                    Ok(report)
+                }) as futures::future::BoxFuture<'_, _>
+            })
+            .collect();
+        let mut results = futures::stream::iter(steps).buffer_unordered(self.options.concurrency.max(1));
+        let mut total = SweepReport::default();
+        let mut failure = None;
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(r) => total.add(&r),
+                Err(e) => failure = Some(e),
             }
         }
-        Ok(report)
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(total),
+        }
     }
 
     /// Releases this replica's leases (a graceful stop).
@@ -254,39 +315,68 @@ impl Reconciler {
         if clusters.is_empty() {
             return Ok(());
         }
-        let cloud = match self.assume(account).await {
+        // Every call in the account goes through one retrying wrapper: retried when throttled or
+        // failing transiently, and counted for `/metrics`.
+        let counted = Retrying::new(Arc::clone(&self.vendor));
+        let result = self.reconcile_clusters(&counted, account, &fence, &clusters, report).await;
+        self.metrics.calls(&account.id, counted.stats().calls);
+        result
+    }
+
+    async fn reconcile_clusters(
+        &self,
+        vendor: &Retrying,
+        account: &Account,
+        fence: &Fence,
+        clusters: &[ClusterView],
+        report: &mut SweepReport,
+    ) -> Result<(), StoreError> {
+        let fence = fence.clone();
+        let cloud = match self.assume(vendor, account).await {
             Ok(cloud) => cloud,
             Err(e) => {
                 report.unreachable_accounts += 1;
                 let message = format!("cannot assume {}: {e}", account.role_arn);
-                for view in &clusters {
+                for view in clusters {
                     self.fail(&fence, view, &message).await?;
                 }
                 report.failed += clusters.len();
                 return Ok(());
             }
         };
-        for view in &clusters {
+        for view in clusters {
             if self.stopping() {
                 break;
             }
             let outcome = self.reconcile_cluster(cloud.as_ref(), account, &fence, view).await?;
             match outcome {
-                Outcome::Converged => report.converged += 1,
-                Outcome::Repaired => report.repaired += 1,
-                Outcome::Deleted => report.deleted += 1,
-                Outcome::Failed => report.failed += 1,
+                Outcome::Converged => {
+                    report.converged += 1;
+                    self.metrics.converged();
+                }
+                Outcome::Repaired => {
+                    report.repaired += 1;
+                    self.metrics.drift_repaired();
+                }
+                Outcome::Deleted => {
+                    report.deleted += 1;
+                    self.metrics.deleted();
+                }
+                Outcome::Failed => {
+                    report.failed += 1;
+                    self.metrics.reconcile_error();
+                }
                 Outcome::Unchanged => {}
             }
         }
         Ok(())
     }
 
-    async fn assume(&self, account: &Account) -> Result<Arc<dyn Cloud>, detcloud_provider::Error> {
+    async fn assume(&self, vendor: &Retrying, account: &Account) -> Result<Arc<dyn Cloud>, detcloud_provider::Error> {
         let session = format!("detcloud-control-{}", self.options.replica);
         let session: String =
             session.chars().filter(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(*c)).take(64).collect();
-        self.vendor
+        vendor
             .assume_role(AssumeRoleRequest {
                 role_arn: account.role_arn.clone(),
                 session_name: session,

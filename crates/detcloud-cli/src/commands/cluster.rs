@@ -925,7 +925,7 @@ where
     result
 }
 
-fn read_public_key(path: &Path) -> Result<String, CliError> {
+pub(crate) fn read_public_key(path: &Path) -> Result<String, CliError> {
     let text = crate::commands::read_input_file("--ssh-public-key", path)?;
     let line = text.trim().to_string();
     let ok = ["ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ", "ecdsa-sha2-nistp521 "]

@@ -5,6 +5,7 @@ pub(crate) mod cluster;
 pub(crate) mod connect;
 pub(crate) mod disconnect;
 pub(crate) mod policy;
+pub(crate) mod serve;
 pub(crate) mod verify;
 
 use std::io::Read;

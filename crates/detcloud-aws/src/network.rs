@@ -570,6 +570,17 @@ impl Network for AwsNetwork {
         Ok(())
     }
 
+    async fn delete_route(&self, route_table_id: &str, destination_cidr: &str) -> Result<()> {
+        self.client
+            .delete_route()
+            .route_table_id(route_table_id)
+            .destination_cidr_block(destination_cidr)
+            .send()
+            .await
+            .map_err(|e| map(e, about("route", &format!("{destination_cidr} in {route_table_id}"))))?;
+        Ok(())
+    }
+
     async fn associate_route_table(&self, route_table_id: &str, subnet_id: &str) -> Result<String> {
         let out = self
             .client

@@ -34,6 +34,9 @@ pub struct Names {
     pub key_pair: String,
 }
 
+/// The prefix of every cluster's log group (`/detcloud/<cluster>`).
+pub const LOG_GROUP_PREFIX: &str = "/detcloud/";
+
 impl Names {
     /// The names for a cluster in an account.
     pub fn new(spec: &ClusterSpec, account: &str) -> Names {
@@ -41,7 +44,7 @@ impl Names {
         let prefixed = ["detcloud-", n].concat();
         Names {
             bucket: [&prefixed, "-", account, "-", &spec.region].concat(),
-            log_group: ["/detcloud/", n].concat(),
+            log_group: [LOG_GROUP_PREFIX, n].concat(),
             password_parameter: ["/detcloud/", n, "/db-password"].concat(),
             db_cluster: prefixed.clone(),
             db_instance: [&prefixed, "-1"].concat(),

@@ -209,23 +209,29 @@ pub fn tls_only_policy(bucket: &str) -> PolicyDocument {
 /// The master's ingress rules: SSH, HTTPS and the Determined API from the inbound CIDRs; the
 /// Determined API and PostgreSQL from inside the VPC.
 pub fn ingress_rules(p: &Prepared) -> Vec<SecurityRule> {
+    ingress_rules_for(&p.spec, &p.vpc_cidr.to_string())
+}
+
+/// The inbound rules the cluster `spec` needs on its VPC's default group, the VPC's addresses
+/// being `vpc_cidr`: SSH, HTTPS and the Determined API from the spec's CIDRs, and the API and
+/// PostgreSQL from inside the VPC.
+pub fn ingress_rules_for(spec: &crate::ClusterSpec, vpc_cidr: &str) -> Vec<SecurityRule> {
     let rule = |port: i32, cidr: &str, what: &str| SecurityRule {
         protocol: "tcp".into(),
         from_port: port,
         to_port: port,
         cidr: Some(cidr.to_string()),
         source_group_id: None,
-        description: Some(format!("detcloud {}: {what}", p.spec.name)),
+        description: Some(format!("detcloud {}: {what}", spec.name)),
     };
     let mut rules = vec![];
-    for cidr in &p.spec.master.inbound_cidrs {
+    for cidr in &spec.master.inbound_cidrs {
         rules.push(rule(22, cidr, "SSH"));
         rules.push(rule(443, cidr, "HTTPS"));
         rules.push(rule(8080, cidr, "Determined API"));
     }
-    let vpc = p.vpc_cidr.to_string();
-    rules.push(rule(8080, &vpc, "Determined API from the VPC"));
-    rules.push(rule(5432, &vpc, "PostgreSQL from the VPC"));
+    rules.push(rule(8080, vpc_cidr, "Determined API from the VPC"));
+    rules.push(rule(5432, vpc_cidr, "PostgreSQL from the VPC"));
     rules
 }
 

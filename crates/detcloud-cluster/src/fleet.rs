@@ -20,8 +20,8 @@ use std::time::{Duration, SystemTime};
 
 use detcloud_provider::tags::{CLUSTER, MANAGED_BY, MANAGED_BY_VALUE};
 use detcloud_provider::{
-    Address, Cloud, DbCluster, DbInstance, Filter, Instance, InstanceStatus, InternetGateway, MetricQuery, NatGateway,
-    NatGatewayState, Result, Subnet, Tags, Vpc,
+    Address, Cloud, DbCluster, DbInstance, Filter, Instance, InstanceStatus, InternetGateway, LogGroup, MetricQuery,
+    NatGateway, NatGatewayState, Result, RouteTable, SecurityGroup, Subnet, Tags, Vpc,
 };
 use futures::StreamExt;
 use tokio::time::Instant;
@@ -127,6 +127,12 @@ pub struct ClusterResources {
     pub db_clusters: Vec<DbCluster>,
     /// Aurora instances.
     pub db_instances: Vec<DbInstance>,
+    /// Route tables (read for drift only: [`AccountReading::read_for_drift`]).
+    pub route_tables: Vec<RouteTable>,
+    /// The default security group of its VPC (read for drift only).
+    pub security_groups: Vec<SecurityGroup>,
+    /// Its log group, when read (for drift only, and where the role may list log groups).
+    pub log_groups: Vec<LogGroup>,
 }
 
 /// Everything of detcloud's in one account and region that a status shows, grouped by cluster.
@@ -140,6 +146,13 @@ pub struct AccountReading {
     pub instance_status: HashMap<String, InstanceStatus>,
     /// Average CPU of the clusters' masters over the last 10 minutes, by instance id.
     pub cpu: HashMap<String, f64>,
+    /// True when the reading holds route tables, default security groups and log groups
+    /// ([`read_for_drift`](Self::read_for_drift)).
+    pub drift_read: bool,
+    /// True when the log groups could be listed (the role's policy grants
+    /// `logs:DescribeLogGroups` since it was added; accounts connected before lack it until
+    /// `connect aws` runs again).
+    pub log_groups_read: bool,
 }
 
 fn cluster_of(tags: &Tags) -> Option<&String> {
@@ -234,7 +247,8 @@ impl AccountReading {
     }
 
     /// [`read`](Self::read), with the CPU figures of earlier readings: one GetMetricData call asks
-    /// for the CPU of at most `cpu_per_call` masters (clamped to 1..=[`METRIC_QUERIES_PER_CALL`]),
+    /// for the CPU of at most `cpu_per_call` masters (at most [`METRIC_QUERIES_PER_CALL`]; 0 reads
+    /// no CPU and makes no call for it),
     /// those `memory` has never read first, then the least recently read. The others keep the
     /// figure `memory` holds from an earlier reading, so with N masters every figure is at most
     /// ⌈N / `cpu_per_call`⌉ readings old and the calls stay the same whatever N is.
@@ -273,15 +287,24 @@ impl AccountReading {
         let masters: Vec<String> = clusters.values().filter_map(|c| c.master().map(|m| m.id.clone())).collect();
         // Status checks of every instance read: the masters and the agents they launched.
         let instances: Vec<String> = clusters.values().flat_map(|c| c.instances.iter().map(|i| i.id.clone())).collect();
-        let mut reading =
-            AccountReading { region: cloud.region(), clusters, instance_status: HashMap::new(), cpu: HashMap::new() };
+        let mut reading = AccountReading {
+            region: cloud.region(),
+            clusters,
+            instance_status: HashMap::new(),
+            cpu: HashMap::new(),
+            drift_read: false,
+            log_groups_read: false,
+        };
         if masters.is_empty() && instances.is_empty() {
             return Ok(reading);
         }
         let ids: &[String] = if instances.len() <= STATUS_IDS_PER_CALL { &instances } else { &[] };
         let end = SystemTime::now();
         let start = end - Duration::from_secs(600);
-        let asked = lock(memory).choose(&masters, cpu_per_call.clamp(1, METRIC_QUERIES_PER_CALL));
+        let asked = match cpu_per_call {
+            0 => vec![],
+            n => lock(memory).choose(&masters, n.min(METRIC_QUERIES_PER_CALL)),
+        };
         let queries: Vec<MetricQuery> =
             asked.iter().enumerate().map(|(i, id)| cpu_query(format!("m{i}"), id)).collect();
         let metrics = cloud.metrics();
@@ -301,6 +324,57 @@ impl AccountReading {
         });
         reading.instance_status = checks?.into_iter().map(|s| (s.instance_id.clone(), s)).collect();
         reading.cpu = lock(memory).remember(&masters, &asked, fresh);
+        Ok(reading)
+    }
+
+    /// [`read_with`](Self::read_with) without the CPU (the control plane needs none), plus what drift detection compares with the specs: the route tables, the
+    /// default security groups of detcloud's VPCs and the clusters' log groups. Three calls more
+    /// than a status, whatever the number of clusters.
+    pub async fn read_for_drift(
+        cloud: &dyn Cloud,
+        filter: &Filter,
+        bucket: Option<&TokenBucket>,
+        memory: &Mutex<CpuMemory>,
+    ) -> Result<AccountReading> {
+        let net = cloud.network();
+        let logs = cloud.logs();
+        let everything = Filter::all();
+        let (reading, route_tables, groups, log_groups) = futures::join!(
+            Self::read_with(cloud, filter, bucket, memory, 0),
+            limited(bucket, net.describe_route_tables(filter)),
+            limited(bucket, net.describe_security_groups(&everything)),
+            limited(bucket, logs.describe_log_groups(crate::context::LOG_GROUP_PREFIX)),
+        );
+        let mut reading = reading?;
+        group(route_tables?, |t| &t.tags, &mut reading.clusters, |c| &mut c.route_tables);
+        let by_vpc: HashMap<String, String> = reading
+            .clusters
+            .iter()
+            .flat_map(|(name, c)| c.vpcs.iter().map(move |v| (v.id.clone(), name.clone())))
+            .collect();
+        for g in groups?.into_iter().filter(|g| g.name == "default") {
+            if let Some(name) = by_vpc.get(&g.vpc_id) {
+                if let Some(c) = reading.clusters.get_mut(name) {
+                    c.security_groups.push(g);
+                }
+            }
+        }
+        match log_groups {
+            Ok(found) => {
+                reading.log_groups_read = true;
+                for g in found {
+                    let name = g.name.strip_prefix(crate::context::LOG_GROUP_PREFIX).unwrap_or_default().to_string();
+                    if let Some(c) = reading.clusters.get_mut(&name) {
+                        c.log_groups.push(g);
+                    }
+                }
+            }
+            // Accounts connected before the role could list log groups: retention is set at
+            // each repair but not compared.
+            Err(detcloud_provider::Error::AccessDenied { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        reading.drift_read = true;
         Ok(reading)
     }
 
@@ -331,8 +405,8 @@ pub struct FleetOptions {
     pub concurrency: usize,
     /// Each account's request rate (the sweep waits rather than exceed it).
     pub rate: RateLimit,
-    /// The masters whose CPU a sweep reads in each account (one GetMetricData call; clamped to
-    /// 1..=[`METRIC_QUERIES_PER_CALL`]). An account with more masters gets the others' CPU from
+    /// The masters whose CPU a sweep reads in each account (one GetMetricData call; at most
+    /// [`METRIC_QUERIES_PER_CALL`], and 0 reads none). An account with more masters gets the others' CPU from
     /// earlier sweeps, least recently read first: every figure is at most ⌈masters /
     /// `cpu_per_sweep`⌉ sweeps old, and the sweep's calls stay the same.
     pub cpu_per_sweep: usize,

@@ -26,6 +26,7 @@ pub mod cidr;
 pub mod context;
 pub mod create;
 pub mod delete;
+pub mod drift;
 pub mod fleet;
 pub mod graph;
 pub mod operate;

@@ -170,6 +170,14 @@ async fn the_lifecycle_uses_only_the_catalog_s_actions_and_the_report_is_a_fixtu
     let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
     let report = create(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
     status(xacct.as_ref(), "ml-prod", "us-west-2", CUSTOMER).await.unwrap();
+    // The control plane's reading of the account, for drift: a new cluster has none.
+    let memory = std::sync::Mutex::new(detcloud_cluster::fleet::CpuMemory::default());
+    let managed = Filter::tag("detcloud:managed-by", "detcloud");
+    let reading =
+        detcloud_cluster::fleet::AccountReading::read_for_drift(xacct.as_ref(), &managed, None, &memory).await.unwrap();
+    assert!(reading.drift_read && reading.log_groups_read);
+    let drift = detcloud_cluster::drift::detect(&spec, &reading.clusters["ml-prod"], true);
+    assert!(drift.is_empty(), "a new cluster has drifted: {drift:?}");
     // The master launches a spot agent for the cluster (tagged with it); delete must remove it.
     let mut tags = Tags::new();
     tags.insert("detcloud:managed-by".into(), "detcloud".into());

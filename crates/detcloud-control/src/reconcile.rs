@@ -19,9 +19,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use detcloud_cluster::fleet::{AccountReading, ClusterResources, CpuMemory};
 use detcloud_cluster::status::ClusterStatus as Observed;
-use detcloud_cluster::{create, delete, prepare, status, ClusterSpec, CreateOptions, DeleteOptions};
-use detcloud_provider::{AssumeRoleRequest, Cloud};
+use detcloud_cluster::{
+    create, delete, prepare, status, ClusterSpec, CreateOptions, DeleteOptions, RateLimit, TokenBucket,
+};
+use detcloud_provider::{tags, AssumeRoleRequest, Cloud, Filter};
 use detcloud_retry::Retrying;
 
 use crate::metrics::Metrics;
@@ -50,6 +53,8 @@ pub struct ReconcileOptions {
     pub ready_timeout: Duration,
     /// Accounts reconciled at the same time (each account's clusters go one after another).
     pub concurrency: usize,
+    /// Each account's rate of reads (the sweep's reading waits rather than exceed it).
+    pub rate: RateLimit,
 }
 
 impl ReconcileOptions {
@@ -65,6 +70,7 @@ impl ReconcileOptions {
             resource_timeout: create.timeout,
             ready_timeout: create.ready_timeout,
             concurrency: 16,
+            rate: RateLimit::EC2_DESCRIBE,
         }
     }
 }
@@ -111,6 +117,7 @@ pub struct Reconciler {
     options: ReconcileOptions,
     stop: Arc<tokio::sync::watch::Sender<bool>>,
     metrics: Arc<Metrics>,
+    buckets: std::sync::Mutex<std::collections::HashMap<String, Arc<TokenBucket>>>,
 }
 
 /// Asks a [`Reconciler::run`] to stop: it finishes the cluster step in flight, releases its
@@ -144,6 +151,7 @@ impl Reconciler {
             options,
             stop: Arc::new(tokio::sync::watch::channel(false).0),
             metrics: Arc::default(),
+            buckets: std::sync::Mutex::default(),
         }
     }
 
@@ -344,11 +352,44 @@ impl Reconciler {
                 return Ok(());
             }
         };
-        for view in clusters {
+        // One reading of the account, whatever its number of clusters; each cluster's status and
+        // drift come from it.
+        let region = cloud.region();
+        let (here, elsewhere): (Vec<&ClusterView>, Vec<&ClusterView>) =
+            clusters.iter().partition(|v| v.record.region == region);
+        for view in elsewhere {
+            let message = format!(
+                "this control plane works in {region} (its --region); cluster {} is in {}: run a replica with --region {}",
+                view.record.name, view.record.region, view.record.region
+            );
+            self.fail(&fence, view, &message).await?;
+            report.failed += 1;
+        }
+        if here.is_empty() {
+            return Ok(());
+        }
+        let reading = {
+            let bucket = self.bucket(&account.id);
+            let memory = std::sync::Mutex::new(CpuMemory::default());
+            let filter = Filter::tag(tags::MANAGED_BY, tags::MANAGED_BY_VALUE);
+            AccountReading::read_for_drift(cloud.as_ref(), &filter, Some(&bucket), &memory).await
+        };
+        let reading = match reading {
+            Ok(reading) => reading,
+            Err(e) => {
+                let message = format!("reading the account: {e}");
+                for view in &here {
+                    self.fail(&fence, view, &message).await?;
+                }
+                report.failed += here.len();
+                return Ok(());
+            }
+        };
+        for view in here {
             if self.stopping() {
                 break;
             }
-            let outcome = self.reconcile_cluster(cloud.as_ref(), account, &fence, view).await?;
+            let outcome = self.reconcile_cluster(cloud.as_ref(), account, &fence, view, &reading).await?;
             match outcome {
                 Outcome::Converged => {
                     report.converged += 1;
@@ -392,6 +433,7 @@ impl Reconciler {
         account: &Account,
         fence: &Fence,
         view: &ClusterView,
+        reading: &AccountReading,
     ) -> Result<Outcome, StoreError> {
         let record = &view.record;
         if record.deletion_requested {
@@ -408,26 +450,32 @@ impl Reconciler {
         let converge = view.status.observed_generation != record.generation || view.status.phase != Phase::Ready;
         let mut drifted = Vec::new();
         if !converge {
-            match status(cloud, name, &record.region, &account.id).await {
-                Ok(observed) if observed.healthy => {
-                    self.store.put_status(fence, name, &self.observed(view, &observed, Phase::Ready)).await?;
-                    return Ok(Outcome::Unchanged);
-                }
-                Ok(observed) => {
-                    drifted = observed
-                        .resources
-                        .iter()
-                        .filter(|r| !r.healthy)
-                        .map(|r| format!("{} {}", r.resource, r.state))
-                        .collect();
-                    let degraded = self.observed(view, &observed, Phase::Degraded);
-                    self.store.put_status(fence, name, &degraded).await?;
-                }
+            let observed = match reading.status(name) {
+                Ok(observed) => observed,
                 Err(e) => {
                     self.fail(fence, view, &format!("status: {e}")).await?;
                     return Ok(Outcome::Failed);
                 }
+            };
+            let empty = ClusterResources::default();
+            let resources = reading.clusters.get(name).unwrap_or(&empty);
+            let drift = detcloud_cluster::drift::detect(&spec, resources, reading.log_groups_read);
+            if observed.healthy && drift.is_empty() {
+                let ready = self.observed(view, &observed, Phase::Ready, &[]);
+                if !same_observation(&view.status, &ready, self.store.now()) {
+                    self.store.put_status(fence, name, &ready).await?;
+                }
+                return Ok(Outcome::Unchanged);
             }
+            drifted = observed
+                .resources
+                .iter()
+                .filter(|r| !r.healthy)
+                .map(|r| format!("{} {}", r.resource, r.state))
+                .chain(drift.iter().map(ToString::to_string))
+                .collect();
+            let degraded = self.observed(view, &observed, Phase::Degraded, &drifted);
+            self.store.put_status(fence, name, &degraded).await?;
         } else {
             let mut creating = view.status.clone();
             creating.phase = Phase::Creating;
@@ -438,11 +486,16 @@ impl Reconciler {
             ready_timeout: self.options.ready_timeout,
             ..CreateOptions::new(self.options.ssh_public_key.clone())
         };
-        let created = match prepare(cloud, &spec, &account.id).await {
-            Ok(prepared) => create(cloud, &prepared, &options).await.map_err(|e| e.to_string()),
+        // A cluster that exists converges through modify (retentions, rules, the master's type,
+        // then everything create does); a new one is created.
+        let converged = match prepare(cloud, &spec, &account.id).await {
+            Ok(prepared) if prepared.inventory.vpc.is_some() => {
+                detcloud_cluster::drift::repair(cloud, &prepared, &options).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+            Ok(prepared) => create(cloud, &prepared, &options).await.map(|_| ()).map_err(|e| e.to_string()),
             Err(e) => Err(format!("preflight: {e}")),
         };
-        if let Err(message) = created {
+        if let Err(message) = converged {
             self.fail(fence, view, &message).await?;
             return Ok(Outcome::Failed);
         }
@@ -454,16 +507,22 @@ impl Reconciler {
             }
         };
         let phase = if observed.healthy { Phase::Ready } else { Phase::Degraded };
-        self.store.put_status(fence, name, &self.observed(view, &observed, phase)).await?;
+        self.store.put_status(fence, name, &self.observed(view, &observed, phase, &[])).await?;
         let (reason, message, outcome) = if drifted.is_empty() {
             let message = format!("cluster {name} converged to generation {} ({phase})", record.generation);
             ("ClusterConverged", message, Outcome::Converged)
         } else {
-            let message = format!("cluster {name}: drift repaired: {}", drifted.join(", "));
+            let message = format!("cluster {name}: drift repaired: {}", drifted.join("; "));
             ("DriftRepaired", message, Outcome::Repaired)
         };
         self.store.append_events(fence, vec![self.event(view, reason, message)]).await?;
         Ok(outcome)
+    }
+
+    /// The token bucket of an account's reads, kept from sweep to sweep.
+    fn bucket(&self, account: &str) -> Arc<TokenBucket> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(buckets.entry(account.to_string()).or_insert_with(|| Arc::new(TokenBucket::new(self.options.rate))))
     }
 
     async fn delete(
@@ -522,10 +581,13 @@ impl Reconciler {
         status
     }
 
-    fn observed(&self, view: &ClusterView, observed: &Observed, phase: Phase) -> ClusterStatus {
+    fn observed(&self, view: &ClusterView, observed: &Observed, phase: Phase, drifted: &[String]) -> ClusterStatus {
         let message = match (&phase, &observed.master) {
-            (Phase::Ready, Some(m)) => format!("every resource is healthy; the master is {}", m.health),
-            (Phase::Ready, None) => "every resource is healthy".to_string(),
+            (Phase::Ready, Some(m)) if m.health != "not checked" => {
+                format!("every resource is healthy; the master is {}", m.health)
+            }
+            (Phase::Ready, _) => "every resource is healthy".to_string(),
+            _ if !drifted.is_empty() => format!("drifted: {}", drifted.join("; ")),
             _ => {
                 let bad: Vec<_> =
                     observed.resources.iter().filter(|r| !r.healthy).map(|r| r.resource.as_str()).collect();
@@ -578,6 +640,26 @@ impl Reconciler {
             actor: format!("replica:{}", self.options.replica),
         }
     }
+}
+
+/// How long a status that did not change stays unwritten (`last_reconciled` is at most this old).
+const QUIET_WRITES_MS: Millis = 10 * 60 * 1000;
+
+/// True when `next` says what `stored` says (the times of conditions and of the reconcile
+/// aside), and `stored` was written recently: a sweep of a fleet that did not change writes
+/// nothing.
+fn same_observation(stored: &ClusterStatus, next: &ClusterStatus, now: Millis) -> bool {
+    let conditions = |s: &ClusterStatus| -> Vec<(String, String, String, String)> {
+        s.conditions.iter().map(|c| (c.kind.clone(), c.status.clone(), c.reason.clone(), c.message.clone())).collect()
+    };
+    stored.phase == next.phase
+        && stored.observed_generation == next.observed_generation
+        && stored.resources == next.resources
+        && stored.master == next.master
+        && stored.last_error == next.last_error
+        && stored.failures == next.failures
+        && conditions(stored) == conditions(next)
+        && stored.last_reconciled.is_some_and(|t| now.saturating_sub(t) < QUIET_WRITES_MS)
 }
 
 /// `interval`, up to a tenth longer or shorter, at random.

@@ -117,6 +117,132 @@ async fn a_resource_deleted_behind_its_back_is_recreated_within_one_sweep_with_a
 }
 
 #[tokio::test(start_paused = true)]
+async fn drift_status_cannot_see_is_repaired_within_one_sweep_naming_each_change() {
+    let s = setup().await;
+    s.store.put_cluster(CUSTOMER, "ml-demo", &cluster("ml-demo"), None, "t").await.unwrap();
+    s.reconciler.sweep().await.unwrap();
+    let net = s.world.network();
+    let all = detcloud_provider::Filter::default();
+    let tagged = detcloud_provider::Filter::tag("detcloud:cluster", "ml-demo");
+    let tables = net.describe_route_tables(&tagged).await.unwrap();
+    let public =
+        tables.iter().find(|t| t.tags.get("detcloud:resource").map(String::as_str) == Some("public-routes")).unwrap();
+    let vpc = net.describe_vpcs(&tagged).await.unwrap().remove(0);
+    let group = net
+        .describe_security_groups(&all)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.vpc_id == vpc.id && g.name == "default")
+        .unwrap();
+    let db = "detcloud-ml-demo".to_string();
+    // Behind the control plane's back, the customer's administrator: deletes the public default
+    // route, opens PostgreSQL to the world, keeps logs for a day and backups for one day.
+    net.delete_route(&public.id, "0.0.0.0/0").await.unwrap();
+    let open = detcloud_provider::SecurityRule {
+        protocol: "tcp".into(),
+        from_port: 5432,
+        to_port: 5432,
+        cidr: Some("0.0.0.0/0".into()),
+        source_group_id: None,
+        description: Some("debugging".into()),
+    };
+    net.authorize_ingress(&group.id, std::slice::from_ref(&open)).await.unwrap();
+    s.world.logs().put_retention_policy("/detcloud/ml-demo", 1).await.unwrap();
+    s.world
+        .database()
+        .modify_db_cluster(detcloud_provider::ModifyDbCluster {
+            id: db.clone(),
+            backup_retention_days: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Status sees none of it: the cluster stays healthy to a status read.
+    assert!(detcloud_cluster::status(&s.world, "ml-demo", "us-west-2", CUSTOMER).await.unwrap().healthy);
+
+    let report = s.reconciler.sweep().await.unwrap();
+    let view = s.store.cluster(CUSTOMER, "ml-demo").await.unwrap();
+    assert_eq!(report.repaired, 1, "{report:?} {:?}", view.status.last_error);
+    assert_eq!(view.status.phase, Phase::Ready, "{:?}", view.status);
+    let events = s.store.events(0, 100).await.unwrap();
+    let repaired = events.iter().find(|e| e.reason == "DriftRepaired").expect("a DriftRepaired event");
+    for what in [
+        "default route 0.0.0.0/0 missing",
+        "inbound rule tcp 5432 from 0.0.0.0/0 is not in the spec",
+        "logs kept 1 days, not 30 days",
+        "backups kept 1 days, not 7",
+    ] {
+        assert!(repaired.message.contains(what), "{what} not in {}", repaired.message);
+    }
+    // Repaired: the route, the rule revoked, both retentions.
+    let tables = net.describe_route_tables(&tagged).await.unwrap();
+    let public = tables.iter().find(|t| t.id == public.id).unwrap();
+    assert!(public.routes.iter().any(|r| r.destination_cidr == "0.0.0.0/0"), "{:?}", public.routes);
+    let group = net.describe_security_groups(&detcloud_provider::Filter::id(&group.id)).await.unwrap().remove(0);
+    assert!(!group.ingress.iter().any(|r| r.cidr.as_deref() == Some("0.0.0.0/0")), "{:?}", group.ingress);
+    assert!(
+        group.ingress.iter().any(|r| r.from_port == 22 && r.cidr.as_deref() == Some("203.0.113.0/24")),
+        "the spec's rules stay"
+    );
+    let logs = s.world.logs().describe_log_groups("/detcloud/").await.unwrap();
+    assert_eq!(logs[0].retention_days, Some(30));
+    let dbc = s.world.database().describe_db_clusters(&detcloud_provider::Filter::id(&db)).await.unwrap();
+    assert_eq!(dbc[0].backup_retention_days, 7);
+
+    // Converged again: the next sweep reads the account and writes nothing.
+    let calls_before = s.world.calls().len();
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!((report.repaired, report.converged, report.failed), (0, 0, 0), "{report:?}");
+    let calls: Vec<_> = s.world.calls().into_iter().skip(calls_before).collect();
+    let writes: Vec<_> = calls
+        .iter()
+        .filter(|c| {
+            !c.action.contains(":Describe")
+                && !c.action.contains(":Get")
+                && !c.action.contains(":List")
+                && c.action != "sts:AssumeRole"
+        })
+        .map(|c| c.action)
+        .collect();
+    assert!(writes.is_empty(), "a converged account gets no write: {writes:?}");
+    assert!(
+        calls.len() <= 13,
+        "one assume and one reading per account: {} calls: {:?}",
+        calls.len(),
+        calls.iter().map(|c| &c.action).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_changed_spec_is_applied_to_the_running_cluster() {
+    let s = setup().await;
+    s.store.put_cluster(CUSTOMER, "ml-demo", &cluster("ml-demo"), None, "t").await.unwrap();
+    s.reconciler.sweep().await.unwrap();
+    let spec = json!({"name": "ml-demo", "master": {"inbound_cidrs": ["198.51.100.0/24"]}, "database": {"backup_retention_days": 14}, "log_retention_days": 90});
+    let input = ClusterInput { region: "us-west-2".into(), spec };
+    let put = s.store.put_cluster(CUSTOMER, "ml-demo", &input, Some(1), "t").await.unwrap();
+    assert_eq!(put.record.generation, 2);
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!(report.converged, 1, "{report:?}");
+    let view = s.store.cluster(CUSTOMER, "ml-demo").await.unwrap();
+    assert_eq!((view.status.phase, view.status.observed_generation), (Phase::Ready, 2), "{:?}", view.status);
+    let dbc =
+        s.world.database().describe_db_clusters(&detcloud_provider::Filter::id("detcloud-ml-demo")).await.unwrap();
+    assert_eq!(dbc[0].backup_retention_days, 14);
+    assert_eq!(s.world.logs().describe_log_groups("/detcloud/").await.unwrap()[0].retention_days, Some(90));
+    let net = s.world.network();
+    let vpc =
+        net.describe_vpcs(&detcloud_provider::Filter::tag("detcloud:cluster", "ml-demo")).await.unwrap().remove(0);
+    let groups = net.describe_security_groups(&detcloud_provider::Filter::default()).await.unwrap();
+    let group = groups.iter().find(|g| g.vpc_id == vpc.id && g.name == "default").unwrap();
+    let cidrs: Vec<_> = group.ingress.iter().filter(|r| r.from_port == 22).filter_map(|r| r.cidr.clone()).collect();
+    assert_eq!(cidrs, ["198.51.100.0/24"], "the old CIDR is revoked, the new one allowed");
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!((report.converged, report.repaired), (0, 0), "{report:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn deletion_removes_the_cluster_and_keeps_its_bucket_unless_purged() {
     let s = setup().await;
     for name in ["keep", "purge"] {

@@ -1230,6 +1230,25 @@ fn create_route(
     Ok(())
 }
 
+fn delete_route(w: &mut World, at: At<'_>, table_id: &str, destination: &str) -> Result<()> {
+    let block = Cidr::parse(destination).ok_or_else(|| invalid_cidr(destination, "destinationCidrBlock"))?;
+    let canonical = block.to_string();
+    let ec2 = &w.region(at.account(), at.region).ec2;
+    let table = ec2.route_table(table_id)?;
+    let vpc = ec2.vpc(&table.vpc_id)?;
+    if vpc.cidr == canonical {
+        return Err(Error::invalid(format!(
+            "InvalidParameterValue: cannot remove local route {canonical} in route table {table_id}"
+        )));
+    }
+    if !table.routes.iter().any(|r| r.destination_cidr == canonical) {
+        return Err(Error::not_found("route", format!("{canonical} in {table_id}")));
+    }
+    let table = w.region_mut(at.account(), at.region).ec2.route_tables.get_mut(table_id).expect("checked above");
+    table.routes.retain(|r| r.destination_cidr != canonical);
+    Ok(())
+}
+
 fn associate_route_table(w: &mut World, at: At<'_>, table_id: &str, subnet_id: &str) -> Result<String> {
     let ec2 = &w.region(at.account(), at.region).ec2;
     let table = ec2.route_table(table_id)?;
@@ -1867,6 +1886,15 @@ impl Network for FakeCloud {
             "ec2:ReplaceRoute",
             |w, at| on(w, at, route_table_id),
             |w, at| create_route(w, at, route_table_id, destination_cidr, target, true),
+        )
+        .await
+    }
+
+    async fn delete_route(&self, route_table_id: &str, destination_cidr: &str) -> Result<()> {
+        self.regional(
+            "ec2:DeleteRoute",
+            |w, at| on(w, at, route_table_id),
+            |w, at| delete_route(w, at, route_table_id, destination_cidr),
         )
         .await
     }

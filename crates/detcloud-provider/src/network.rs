@@ -378,6 +378,9 @@ pub trait Network: Send + Sync + fmt::Debug + 'static {
     /// `ec2:ReplaceRoute`: points the existing route to `destination_cidr` at `target` (NotFound
     /// when there is no such route).
     async fn replace_route(&self, route_table_id: &str, destination_cidr: &str, target: &RouteTarget) -> Result<()>;
+    /// `ec2:DeleteRoute`: removes the route to `destination_cidr` (NotFound when there is none;
+    /// the `local` route cannot be deleted).
+    async fn delete_route(&self, route_table_id: &str, destination_cidr: &str) -> Result<()>;
     /// `ec2:AssociateRouteTable`; returns the association id.
     async fn associate_route_table(&self, route_table_id: &str, subnet_id: &str) -> Result<String>;
     /// `ec2:DisassociateRouteTable`.

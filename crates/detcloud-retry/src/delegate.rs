@@ -264,6 +264,9 @@ impl Network for Retrying {
     async fn replace_route(&self, route_table_id: &str, destination_cidr: &str, target: &RouteTarget) -> Result<()> {
         self.call(|| self.inner.network().replace_route(route_table_id, destination_cidr, target)).await
     }
+    async fn delete_route(&self, route_table_id: &str, destination_cidr: &str) -> Result<()> {
+        self.call(|| self.inner.network().delete_route(route_table_id, destination_cidr)).await
+    }
     async fn associate_route_table(&self, route_table_id: &str, subnet_id: &str) -> Result<String> {
         self.call(|| self.inner.network().associate_route_table(route_table_id, subnet_id)).await
     }

@@ -349,3 +349,72 @@ async fn run_sweeps_on_its_interval_wakes_on_a_change_and_stops_cleanly_releasin
     running.await.unwrap().unwrap();
     assert!(s.store.leases().await.unwrap().is_empty(), "released at the stop");
 }
+
+/// A replica killed (its sweep dropped, no release) in the middle of a create: its lease runs
+/// out, another replica takes the account and completes the same cluster, with one of each
+/// resource. On SQLite, and on PostgreSQL when the test server is there.
+#[tokio::test(start_paused = true)]
+async fn a_replica_killed_mid_create_leaves_the_account_to_another_which_completes_it_once() {
+    for place in common::places("killed_mid_create").await {
+        let world = connected().await;
+        let hand = common::Hand::new();
+        let store = common::RealTime::open_with_clock(&place.url, hand.clock()).await;
+        store.put_account(CUSTOMER, &account(CUSTOMER, "tenant-1"), "t").await.unwrap();
+        store.put_cluster(CUSTOMER, "ml-demo", &cluster("ml-demo"), None, "t").await.unwrap();
+        let replica = |id: &str| {
+            let vendor: Arc<dyn Cloud> = Arc::new(world.as_principal(VENDOR));
+            Reconciler::new(Arc::clone(&store), vendor, ReconcileOptions::new(id, SSH_KEY))
+        };
+        let (a, b) = (Arc::new(replica("a")), replica("b"));
+        let vpcs = |w: &FakeCloud| {
+            let w = w.clone();
+            async move {
+                let filter = detcloud_provider::Filter::tag("detcloud:cluster", "ml-demo");
+                w.network().describe_vpcs(&filter).await.unwrap().len()
+            }
+        };
+        // a is killed once the network exists and its database is being created.
+        let running = {
+            let a = Arc::clone(&a);
+            tokio::spawn(async move { a.sweep().await })
+        };
+        let db_filter = detcloud_provider::Filter::tag("detcloud:cluster", "ml-demo");
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            assert!(!running.is_finished(), "{}: the create finished before the kill", place.url);
+            if !world.database().describe_db_clusters(&db_filter).await.unwrap().is_empty() {
+                break;
+            }
+        }
+        running.abort();
+        assert!(running.await.unwrap_err().is_cancelled());
+        assert_eq!(vpcs(&world).await, 1, "a got as far as the VPC");
+        assert_eq!(store.cluster(CUSTOMER, "ml-demo").await.unwrap().status.phase, Phase::Creating);
+        // While a's lease lasts, b leaves the account alone.
+        let rb = b.sweep().await.unwrap();
+        assert_eq!(rb.accounts, 0, "{}: b took a live lease: {rb:?}", place.url);
+        // The lease runs out (a renewed it last just before the kill); b takes over and finishes.
+        hand.advance(31_000);
+        let rb = b.sweep().await.unwrap();
+        assert_eq!((rb.accounts, rb.converged, rb.failed), (1, 1, 0), "{}: {rb:?}", place.url);
+        let view = store.cluster(CUSTOMER, "ml-demo").await.unwrap();
+        assert_eq!(view.status.phase, Phase::Ready, "{:?}", view.status);
+        let leases = store.leases().await.unwrap();
+        assert_eq!(leases.len(), 1);
+        assert_eq!((leases[0].holder.as_str(), leases[0].epoch > 1), ("b", true), "{leases:?}");
+        // One of each: VPC, NAT gateway, master, Aurora cluster.
+        assert_eq!(vpcs(&world).await, 1, "VPCs");
+        let filter = detcloud_provider::Filter::tag("detcloud:cluster", "ml-demo");
+        let nats = world.network().describe_nat_gateways(&filter).await.unwrap();
+        let live = nats.iter().filter(|n| n.state != detcloud_provider::NatGatewayState::Deleted).count();
+        assert_eq!(live, 1, "NAT gateways: {nats:?}");
+        let instances = world.compute().describe_instances(&filter).await.unwrap();
+        assert_eq!(instances.iter().filter(|i| !i.state.is_gone()).count(), 1, "instances");
+        let dbs = world.database().describe_db_clusters(&filter).await.unwrap();
+        assert_eq!(dbs.len(), 1, "Aurora clusters");
+        // a, back from the dead with its old lease, can write nothing.
+        let stale = detcloud_control::store::Fence { account_id: CUSTOMER.into(), holder: "a".into(), epoch: 1 };
+        let err = store.put_status(&stale, "ml-demo", &view.status).await.unwrap_err();
+        assert!(matches!(err, StoreError::LeaseLost { .. }), "{err}");
+    }
+}

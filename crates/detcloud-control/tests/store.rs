@@ -2,65 +2,16 @@
 //! names a server (`cargo xtask ci` starts one; `DETCLOUD_REQUIRE_POSTGRES=1` makes its absence
 //! a failure). Each test gets a database of its own: a new file, or a new PostgreSQL database.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use detcloud_control::store::{
-    AccountInput, Clock, ClusterInput, ClusterStatus, Condition, Dialect, MasterEndpoint, NewEvent, Phase,
-    ResourceState,
+    AccountInput, ClusterInput, ClusterStatus, Condition, Dialect, MasterEndpoint, NewEvent, Phase, ResourceState,
 };
 use detcloud_control::{SqlStore, Store, StoreError};
 use serde_json::json;
 
-/// A clock the test moves by hand.
-#[derive(Clone)]
-struct Hand(Arc<AtomicI64>);
-
-impl Hand {
-    fn new() -> Hand {
-        Hand(Arc::new(AtomicI64::new(1_800_000_000_000)))
-    }
-    fn clock(&self) -> Clock {
-        let t = Arc::clone(&self.0);
-        Arc::new(move || t.load(Ordering::SeqCst))
-    }
-    fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-/// A place for one test's store: a SQLite file in a temp dir, or a new database on the server.
-struct Place {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn places(test: &str) -> Vec<Place> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut out = vec![Place { url: format!("sqlite://{}", dir.path().join("control.db").display()), _dir: Some(dir) }];
-    match std::env::var("DETCLOUD_TEST_POSTGRES_URL") {
-        Ok(admin) if !admin.is_empty() => out.push(Place { url: postgres_database(&admin, test).await, _dir: None }),
-        _ => assert!(
-            std::env::var_os("DETCLOUD_REQUIRE_POSTGRES").is_none(),
-            "DETCLOUD_REQUIRE_POSTGRES is set but DETCLOUD_TEST_POSTGRES_URL names no server"
-        ),
-    }
-    out
-}
-
-/// A fresh database named after the test on the server at `admin` (dropped first if a previous
-/// run left it).
-async fn postgres_database(admin: &str, test: &str) -> String {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(admin).await.expect("the test PostgreSQL server answers");
-    let name = format!("detcloud_{test}");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
-    let (base, _) = admin.rsplit_once('/').expect("the URL names a database");
-    format!("{base}/{name}")
-}
+mod common;
+use common::{places, Hand};
 
 fn account_input() -> AccountInput {
     AccountInput {

@@ -6,6 +6,8 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub(crate) mod serve;
+
 /// Runs `detcloud --sandbox --sandbox-state STATE ARGS...` with `stdin`, HOME set to `home`
 /// (generated keys land there), and no AWS settings from the environment; returns the exit code,
 /// stdout and stderr.
@@ -39,4 +41,34 @@ pub(crate) fn sandbox_output<S: AsRef<OsStr>>(state: &Path, home: &Path, args: &
         .write_stdin(stdin)
         .output()
         .unwrap()
+}
+
+/// `detcloud --sandbox --sandbox-state STATE ARGS...` as a process to spawn, with the same
+/// environment as [`run_sandbox`] (XDG_STATE_HOME under `home`).
+pub(crate) fn sandbox_command(state: &Path, home: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("detcloud"));
+    cmd.arg("--sandbox")
+        .arg("--sandbox-state")
+        .arg(state)
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home.join("state"));
+    for var in [
+        "AWS_ENDPOINT_URL",
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "DETCLOUD_SANDBOX_STATE",
+        "XDG_CONFIG_HOME",
+        "DETCLOUD_CONFIG",
+        "DETCLOUD_OUTPUT",
+        "DETCLOUD_ACCOUNT_ID",
+        "DETCLOUD_EXTERNAL_ID",
+        "DETCLOUD_NAME_PREFIX",
+        "DETCLOUD_DATABASE",
+        "AWS_DEFAULT_REGION",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
 }

@@ -7,12 +7,13 @@
 //! and hands back the result: the engines see virtual time, the database real time.
 #![allow(dead_code)] // Each test file uses a part.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use detcloud_control::store::{
-    Account, AccountInput, ClusterInput, ClusterRecord, ClusterStatus, ClusterView, Dialect, Event, Fence, Lease,
-    Millis, NewEvent, Page, Phase, PutOutcome, Result, TokenInfo,
+    Account, AccountInput, Clock, ClusterInput, ClusterRecord, ClusterStatus, ClusterView, Dialect, Event, Fence,
+    Lease, Millis, NewEvent, Page, Phase, PutOutcome, Result, TokenInfo,
 };
 use detcloud_control::{SqlStore, Store};
 
@@ -21,6 +22,23 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a runtime")
     })
+}
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+pub(crate) struct Hand(Arc<AtomicI64>);
+
+impl Hand {
+    pub(crate) fn new() -> Hand {
+        Hand(Arc::new(AtomicI64::new(1_800_000_000_000)))
+    }
+    pub(crate) fn clock(&self) -> Clock {
+        let t = Arc::clone(&self.0);
+        Arc::new(move || t.load(Ordering::SeqCst))
+    }
+    pub(crate) fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
 }
 
 /// A store whose calls run on the real-time runtime.
@@ -34,6 +52,47 @@ impl RealTime {
         let store = runtime().spawn(async move { SqlStore::open(&path).await }).await.unwrap().unwrap();
         Arc::new(RealTime(Arc::new(store)))
     }
+
+    /// Opens the store at `url` with `clock` on the real-time runtime.
+    pub(crate) async fn open_with_clock(url: &str, clock: Clock) -> Arc<dyn Store> {
+        let url = url.to_string();
+        let store =
+            runtime().spawn(async move { SqlStore::open_with_clock(&url, clock).await }).await.unwrap().unwrap();
+        Arc::new(RealTime(Arc::new(store)))
+    }
+}
+
+/// A place for one test's store: a SQLite file in a temp dir, or a new database on the server.
+pub(crate) struct Place {
+    pub(crate) url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub(crate) async fn places(test: &str) -> Vec<Place> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = vec![Place { url: format!("sqlite://{}", dir.path().join("control.db").display()), _dir: Some(dir) }];
+    match std::env::var("DETCLOUD_TEST_POSTGRES_URL") {
+        Ok(admin) if !admin.is_empty() => out.push(Place { url: postgres_database(&admin, test).await, _dir: None }),
+        _ => assert!(
+            std::env::var_os("DETCLOUD_REQUIRE_POSTGRES").is_none(),
+            "DETCLOUD_REQUIRE_POSTGRES is set but DETCLOUD_TEST_POSTGRES_URL names no server"
+        ),
+    }
+    out
+}
+
+/// A fresh database named after the test on the server at `admin` (dropped first if a previous
+/// run left it).
+pub(crate) async fn postgres_database(admin: &str, test: &str) -> String {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(admin).await.expect("the test PostgreSQL server answers");
+    let name = format!("detcloud_{test}");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    let (base, _) = admin.rsplit_once('/').expect("the URL names a database");
+    format!("{base}/{name}")
 }
 
 /// Runs `$call` on the inner store, on the real-time runtime.

@@ -45,6 +45,7 @@ pub(crate) fn sandbox_output<S: AsRef<OsStr>>(state: &Path, home: &Path, args: &
 
 /// `detcloud --sandbox --sandbox-state STATE ARGS...` as a process to spawn, with the same
 /// environment as [`run_sandbox`] (XDG_STATE_HOME under `home`).
+#[allow(dead_code)] // Only the tests of `serve` spawn the binary.
 pub(crate) fn sandbox_command(state: &Path, home: &Path, args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("detcloud"));
     cmd.arg("--sandbox")

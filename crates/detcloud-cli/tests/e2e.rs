@@ -6,6 +6,10 @@
 //! because they share the endpoint's one account.
 
 use std::path::Path;
+use std::time::Duration;
+
+mod common;
+use common::serve::Served;
 
 use assert_cmd::Command;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
@@ -382,6 +386,7 @@ async fn connect_aws_against_the_endpoint() {
     } else {
         cluster_lifecycle(&ep, account).await;
         killed_mid_create_and_resumed(&ep, account).await;
+        control_plane(&ep, account).await;
     }
 
     // disconnect removes the default connection and nothing else.
@@ -676,4 +681,170 @@ fn decode_base64(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `detcloud ARGS` for the control plane against the endpoint, as the vendor (the endpoint's
+/// credentials), in us-west-2.
+fn vendor_command(ep: &Endpoint, home: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("detcloud"));
+    cmd.args(["--region", "us-west-2"])
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("AWS_ENDPOINT_URL", &ep.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent/detcloud-e2e")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/detcloud-e2e")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("DETCLOUD_CONFIG")
+        .env_remove("DETCLOUD_DATABASE")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// `detcloud serve` against the endpoint through its API: a cluster declared, its first replica
+/// killed (SIGKILL) mid-create and the second completing it once; drift made behind its back
+/// with an independent client and repaired; bad requests refused with nothing stored; deletion
+/// to 404 with nothing of the cluster left; SIGTERM ending it with exit 0.
+async fn control_plane(ep: &Endpoint, account: &str) {
+    let home = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", home.path().join("control.db").display());
+    let out = vendor_command(ep, home.path(), &["serve", "token", "create", "--name", "e2e", "--database", &db])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let replica = |id: &str| {
+        let args = ["serve", "--listen", "127.0.0.1:0", "--interval", "2", "--lease-ttl", "5", "--replica", id];
+        let mut cmd = vendor_command(ep, home.path(), &args);
+        cmd.args(["--database", &db]).stderr(std::process::Stdio::null());
+        Served::start(cmd)
+    };
+    let first = replica("r1");
+    let body = format!(
+        r#"{{"role_arn": "arn:aws:iam::{account}:role/det-cloud-customer-xacct-mgmt", "external_id": "e2e-tenant", "regions": ["us-west-2"]}}"#
+    );
+    first.json("PUT", &format!("/v1/accounts/{account}"), &token, Some(&body), 201);
+    let uri = format!("/v1/accounts/{account}/clusters/e2e-ctl");
+    first.json("PUT", &uri, &token, Some(r#"{"master": {"inbound_cidrs": ["203.0.113.0/24"]}}"#), 201);
+
+    // Killed once its VPC exists: the second replica takes the account when the lease runs out.
+    let ec2 = ec2_client(ep);
+    let ours = |tags: &[aws_sdk_ec2::types::Tag]| {
+        tags.iter().any(|t| t.key() == Some("detcloud:cluster") && t.value() == Some("e2e-ctl"))
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let vpcs = ec2.describe_vpcs().send().await.unwrap();
+        if vpcs.vpcs().iter().any(|v| ours(v.tags())) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no VPC a minute after the PUT");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    first.kill();
+    let second = replica("r2");
+    let ready =
+        second.wait_for(&uri, &token, Duration::from_secs(180), |s, v| s == 200 && v["status"]["phase"] == "Ready");
+    assert_eq!(ready["status"]["observed_generation"], 1, "{ready}");
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    let vpc = vpcs.vpcs().iter().filter(|v| ours(v.tags())).collect::<Vec<_>>();
+    assert_eq!(vpc.len(), 1, "VPCs");
+    let vpc_id = vpc[0].vpc_id().unwrap().to_string();
+    let nats = ec2.describe_nat_gateways().send().await.unwrap();
+    let live =
+        nats.nat_gateways().iter().filter(|n| ours(n.tags()) && n.state().is_some_and(|s| s.as_str() != "deleted"));
+    assert_eq!(live.count(), 1, "NAT gateways");
+    let reservations = ec2.describe_instances().send().await.unwrap();
+    let instances = reservations
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter(|i| ours(i.tags()) && i.state().and_then(|s| s.name()).is_some_and(|n| n.as_str() != "terminated"));
+    assert_eq!(instances.count(), 1, "instances");
+
+    // Drift behind its back: the public default route deleted, PostgreSQL opened to the world.
+    let tables = ec2.describe_route_tables().send().await.unwrap();
+    let public = tables
+        .route_tables()
+        .iter()
+        .find(|t| {
+            ours(t.tags())
+                && t.tags().iter().any(|g| g.key() == Some("detcloud:resource") && g.value() == Some("public-routes"))
+        })
+        .unwrap()
+        .route_table_id()
+        .unwrap()
+        .to_string();
+    ec2.delete_route().route_table_id(&public).destination_cidr_block("0.0.0.0/0").send().await.unwrap();
+    let groups = ec2.describe_security_groups().send().await.unwrap();
+    let group = groups
+        .security_groups()
+        .iter()
+        .find(|g| g.vpc_id() == Some(vpc_id.as_str()) && g.group_name() == Some("default"))
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_string();
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_protocol("tcp")
+        .from_port(5432)
+        .to_port(5432)
+        .cidr_ip("0.0.0.0/0")
+        .send()
+        .await
+        .unwrap();
+    let events = second.wait_for("/v1/events", &token, Duration::from_secs(120), |_, v| {
+        v["items"].as_array().is_some_and(|items| items.iter().any(|e| e["reason"] == "DriftRepaired"))
+    });
+    let repaired = events["items"].as_array().unwrap().iter().find(|e| e["reason"] == "DriftRepaired").unwrap();
+    let message = repaired["message"].as_str().unwrap();
+    assert!(message.contains("default route 0.0.0.0/0 missing"), "{message}");
+    assert!(message.contains("inbound rule tcp 5432 from 0.0.0.0/0 is not in the spec"), "{message}");
+    let tables = ec2.describe_route_tables().route_table_ids(&public).send().await.unwrap();
+    let routes = tables.route_tables()[0].routes();
+    assert!(routes.iter().any(|r| r.destination_cidr_block() == Some("0.0.0.0/0")), "the route is back: {routes:?}");
+    let groups = ec2.describe_security_groups().group_ids(&group).send().await.unwrap();
+    let open = groups.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .any(|p| p.from_port() == Some(5432) && p.ip_ranges().iter().any(|r| r.cidr_ip() == Some("0.0.0.0/0")));
+    assert!(!open, "the rule is revoked");
+    // Repaired once: the next sweeps find nothing to do.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let events = second.json("GET", "/v1/events", &token, None, 200);
+    let repairs = events["items"].as_array().unwrap().iter().filter(|e| e["reason"] == "DriftRepaired").count();
+    assert_eq!(repairs, 1, "drift repaired again and again: {events}");
+
+    // Bad requests store nothing.
+    let before = second.json("GET", "/v1/events", &token, None, 200)["items"].as_array().unwrap().len();
+    for (path, body) in [
+        (uri.clone(), r#"{"agents": {"max_instances": 0}}"#),
+        (format!("/v1/accounts/{account}/clusters/Bad_Name"), "{}"),
+        (
+            format!("/v1/accounts/{account}"),
+            r#"{"role_arn": "x", "external_id": "e2e-tenant", "regions": ["us-west-2"]}"#,
+        ),
+    ] {
+        let (status, text) = second.call("PUT", &path, Some(&token), Some(body));
+        assert_eq!(status, 400, "{path}: {text}");
+    }
+    let after = second.json("GET", "/v1/events", &token, None, 200)["items"].as_array().unwrap().len();
+    assert_eq!(before, after, "a refused request stored an event");
+
+    // Deleted (purged) to 404, with nothing of it left.
+    second.json("DELETE", &format!("{uri}?purge=true"), &token, None, 202);
+    second.wait_for(&uri, &token, Duration::from_secs(180), |s, _| s == 404);
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    assert!(!vpcs.vpcs().iter().any(|v| ours(v.tags())), "the VPC survived");
+    let buckets = s3_client(ep).list_buckets().send().await.unwrap();
+    assert!(
+        !buckets.buckets().iter().any(|b| b.name().is_some_and(|n| n.starts_with("detcloud-e2e-ctl-"))),
+        "the bucket survived the purge"
+    );
+    second.json("DELETE", &format!("/v1/accounts/{account}"), &token, None, 204);
+    assert_eq!(second.terminate().code(), Some(0));
 }

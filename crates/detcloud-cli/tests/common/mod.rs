@@ -1,4 +1,5 @@
 //! What the binary tests share: running `detcloud` on a sandbox state file.
+#![allow(dead_code)] // Each test file uses a part.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -45,7 +46,6 @@ pub(crate) fn sandbox_output<S: AsRef<OsStr>>(state: &Path, home: &Path, args: &
 
 /// `detcloud --sandbox --sandbox-state STATE ARGS...` as a process to spawn, with the same
 /// environment as [`run_sandbox`] (XDG_STATE_HOME under `home`).
-#[allow(dead_code)] // Only the tests of `serve` spawn the binary.
 pub(crate) fn sandbox_command(state: &Path, home: &Path, args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("detcloud"));
     cmd.arg("--sandbox")

@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: one release build of the benchmark and the CLI (the bench times
 //! `detcloud --help` and the AWS backend, so both share the build and the SDK compiles once), a
-//! moto server for the AWS backend's measures, then the benchmark.
+//! moto server for the AWS backend's measures, then the benchmark; then the control plane's
+//! benchmark (`detcloud-bench-control`) with a throwaway PostgreSQL for its replica measures,
+//! whose JSON goes to `target/bench/control.json`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,5 +35,30 @@ pub(crate) fn run(root: &Path, mut build: Command) -> Result<(), String> {
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN");
     }
-    crate::run("benchmarks", &mut bench)
+    crate::run("benchmarks", &mut bench)?;
+    drop(server);
+
+    let mut control = Command::new(target.join("release").join("detcloud-bench-control"));
+    control.current_dir(root);
+    let postgres = match crate::postgres::Server::start() {
+        Ok(server) => Some(server),
+        Err(e) => {
+            eprintln!("xtask: no PostgreSQL ({e}): the replicas are not measured");
+            None
+        }
+    };
+    if let Some(pg) = &postgres {
+        control.env("DETCLOUD_BENCH_POSTGRES_URL", pg.url());
+    }
+    eprintln!("==> control plane benchmark (10,000 clusters in 1,000 accounts, 50 ms per call)");
+    let out = control.output().map_err(|e| format!("detcloud-bench-control: {e}"))?;
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(dir.join("control.json"), &out.stdout).map_err(|e| format!("control.json: {e}"))?;
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    if !out.status.success() {
+        return Err(format!("the control plane benchmark failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    eprintln!("written: target/bench/control.json");
+    Ok(())
 }

@@ -113,3 +113,45 @@ pub async fn seed_cluster(cloud: &dyn Cloud, spec: &ClusterSpec, account: &str) 
     .await?;
     Ok(())
 }
+
+/// [`seed_cluster`], plus what [drift detection](crate::drift::detect) compares with the spec:
+/// both route tables with their default routes and subnet associations, the default group's
+/// inbound rules and the log group with its retention. A reconciler finds such a cluster exactly
+/// as declared (Ready, no drift), as it would one that `create` made.
+pub async fn seed_converged_cluster(cloud: &dyn Cloud, spec: &ClusterSpec, account: &str) -> Result<()> {
+    use detcloud_provider::{Error, RouteTarget};
+    seed_cluster(cloud, spec, account).await?;
+    let net = cloud.network();
+    let filter = crate::context::cluster_filter(&spec.name);
+    let vpc = net.describe_vpcs(&filter).await?.pop().ok_or_else(|| Error::not_found("vpc of", spec.name.clone()))?;
+    let subnets = net.describe_subnets(&filter).await?;
+    let igw = net
+        .describe_internet_gateways(&filter)
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found("igw of", spec.name.clone()))?;
+    let nat =
+        net.describe_nat_gateways(&filter).await?.pop().ok_or_else(|| Error::not_found("nat of", spec.name.clone()))?;
+    for (node, target, public) in [
+        (Node::PublicRoutes, RouteTarget::InternetGateway(igw.id.clone()), true),
+        (Node::PrivateRoutes, RouteTarget::NatGateway(nat.id.clone()), false),
+    ] {
+        let table = net.create_route_table(&vpc.id, &node_tags(spec, node)).await?;
+        net.create_route(&table.id, "0.0.0.0/0", &target).await?;
+        for i in 0..2u8 {
+            let kind = if public { Node::PublicSubnet(i) } else { Node::PrivateSubnet(i) };
+            if let Some(s) = subnets.iter().find(|s| crate::create::is_node(&s.tags, kind)) {
+                net.associate_route_table(&table.id, &s.id).await?;
+            }
+        }
+    }
+    let group = crate::context::default_group(cloud, &vpc.id)
+        .await?
+        .ok_or_else(|| Error::not_found("default security group of", vpc.id.clone()))?;
+    net.authorize_ingress(&group.id, &crate::create::ingress_rules_for(spec, &vpc.cidr)).await?;
+    let names = Names::new(spec, account);
+    let logs = cloud.logs();
+    logs.create_log_group(&names.log_group, &node_tags(spec, Node::LogGroup)).await?;
+    logs.put_retention_policy(&names.log_group, spec.log_retention_days).await?;
+    Ok(())
+}

@@ -134,7 +134,7 @@ pub enum Command {
     /// repairs drift with an event naming it, and deletes what was asked, acting in each account
     /// as its cross-account role with its external id. SIGTERM or Ctrl-C finishes the step in
     /// flight, releases the leases and exits 0. `serve token create --name NAME` makes the bearer
-    /// token the API needs. See the README, "Control plane".
+    /// token the API needs. See the README, "detcloud serve".
     Serve(commands::serve::ServeArgs),
     /// Print a shell completion script: `detcloud completions bash > /etc/bash_completion.d/detcloud`.
     Completions {

@@ -433,13 +433,7 @@ pub fn parse_time(text: &str) -> Result<Option<SystemTime>, String> {
     if !(1970..=9999).contains(&y) || !(1..=month_days).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return Err(rule());
     }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = detcloud_policy::time::days_from_civil(y, m, day);
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
     u64::try_from(secs).map(|s| Some(UNIX_EPOCH + Duration::from_secs(s))).map_err(|_| rule())
 }

@@ -178,37 +178,10 @@ pub(crate) fn truncate(t: SystemTime) -> SystemTime {
 // ---------------------------------------------------------------------------------------------
 // Timestamps as RFC 3339 text (`2025-01-31T12:00:00.000Z`).
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
-}
-
 /// `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub(crate) fn format(t: SystemTime) -> String {
     let ms = t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    let (secs, millis) = (ms.div_euclid(1000), ms.rem_euclid(1000));
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+    detcloud_policy::time::format_millis(ms)
 }
 
 /// `t` as AWS names automated snapshots: `YYYY-MM-DD-HH-MM`.
@@ -236,7 +209,7 @@ pub(crate) fn parse(text: &str) -> Option<SystemTime> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 59 || y < 1970 {
         return None;
     }
-    let days = u64::try_from(days_from_civil(y, m, d)).ok()?;
+    let days = u64::try_from(detcloud_policy::time::days_from_civil(y, i64::from(m), i64::from(d))).ok()?;
     Some(UNIX_EPOCH + Duration::from_millis(((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000) + millis))
 }
 

@@ -19,6 +19,7 @@ pub mod document;
 pub mod eval;
 pub mod lint;
 pub mod names;
+pub mod time;
 
 pub use arn::{Arn, ArnError};
 pub use document::{

@@ -339,14 +339,13 @@ impl Reconciler {
         clusters: &[ClusterView],
         report: &mut SweepReport,
     ) -> Result<(), StoreError> {
-        let fence = fence.clone();
         let cloud = match self.assume(vendor, account).await {
             Ok(cloud) => cloud,
             Err(e) => {
                 report.unreachable_accounts += 1;
                 let message = format!("cannot assume {}: {e}", account.role_arn);
                 for view in clusters {
-                    self.fail(&fence, view, &message).await?;
+                    self.fail(fence, view, &message).await?;
                 }
                 report.failed += clusters.len();
                 return Ok(());
@@ -362,7 +361,7 @@ impl Reconciler {
                 "this control plane works in {region} (its --region); cluster {} is in {}: run a replica with --region {}",
                 view.record.name, view.record.region, view.record.region
             );
-            self.fail(&fence, view, &message).await?;
+            self.fail(fence, view, &message).await?;
             report.failed += 1;
         }
         if here.is_empty() {
@@ -379,7 +378,7 @@ impl Reconciler {
             Err(e) => {
                 let message = format!("reading the account: {e}");
                 for view in &here {
-                    self.fail(&fence, view, &message).await?;
+                    self.fail(fence, view, &message).await?;
                 }
                 report.failed += here.len();
                 return Ok(());
@@ -389,26 +388,8 @@ impl Reconciler {
             if self.stopping() {
                 break;
             }
-            let outcome = self.reconcile_cluster(cloud.as_ref(), account, &fence, view, &reading).await?;
-            match outcome {
-                Outcome::Converged => {
-                    report.converged += 1;
-                    self.metrics.converged();
-                }
-                Outcome::Repaired => {
-                    report.repaired += 1;
-                    self.metrics.drift_repaired();
-                }
-                Outcome::Deleted => {
-                    report.deleted += 1;
-                    self.metrics.deleted();
-                }
-                Outcome::Failed => {
-                    report.failed += 1;
-                    self.metrics.reconcile_error();
-                }
-                Outcome::Unchanged => {}
-            }
+            let outcome = self.reconcile_cluster(cloud.as_ref(), account, fence, view, &reading).await?;
+            self.tally(outcome, report);
         }
         Ok(())
     }
@@ -517,6 +498,29 @@ impl Reconciler {
         };
         self.store.append_events(fence, vec![self.event(view, reason, message)]).await?;
         Ok(outcome)
+    }
+
+    /// Counts a cluster's outcome in the sweep's report and in the metrics.
+    fn tally(&self, outcome: Outcome, report: &mut SweepReport) {
+        match outcome {
+            Outcome::Converged => {
+                report.converged += 1;
+                self.metrics.converged();
+            }
+            Outcome::Repaired => {
+                report.repaired += 1;
+                self.metrics.drift_repaired();
+            }
+            Outcome::Deleted => {
+                report.deleted += 1;
+                self.metrics.deleted();
+            }
+            Outcome::Failed => {
+                report.failed += 1;
+                self.metrics.reconcile_error();
+            }
+            Outcome::Unchanged => {}
+        }
     }
 
     /// The token bucket of an account's reads, kept from sweep to sweep.

@@ -436,20 +436,8 @@ fn ssm_client(ep: &Endpoint) -> aws_sdk_ssm::Client {
 /// against the endpoint, with `home` as HOME and no AWS settings but the endpoint's.
 fn as_role(ep: &Endpoint, home: &Path, account: &str, args: &[&str]) -> std::process::Command {
     let role = format!("arn:aws:iam::{account}:role/det-cloud-customer-xacct-mgmt");
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("detcloud"));
-    cmd.args(["--region", "us-west-2"])
-        .args(args)
-        .args(["--role-arn", &role, "--external-id", "e2e-tenant"])
-        .env("HOME", home)
-        .env("AWS_ENDPOINT_URL", &ep.url)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/nonexistent/detcloud-e2e")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/detcloud-e2e")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("DETCLOUD_CONFIG")
-        .stdin(std::process::Stdio::null());
+    let mut cmd = vendor_command(ep, home, args);
+    cmd.args(["--role-arn", &role, "--external-id", "e2e-tenant"]);
     cmd
 }
 
@@ -683,8 +671,9 @@ fn decode_base64(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `detcloud ARGS` for the control plane against the endpoint, as the vendor (the endpoint's
-/// credentials), in us-west-2.
+/// `detcloud --region us-west-2 ARGS` against the endpoint with its credentials (the vendor's
+/// principal), `home` as HOME (and its `state/` as XDG_STATE_HOME), and no other AWS or detcloud
+/// settings from the environment.
 fn vendor_command(ep: &Endpoint, home: &Path, args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("detcloud"));
     cmd.args(["--region", "us-west-2"])

@@ -116,7 +116,34 @@ fn run(step: &str, cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// What a cold `cargo xtask ci` leaves in `target/` at its peak (measured; see BENCHMARKS.md).
+const CI_DISK_NEED_MIB: u64 = 8 * 1024;
+
+/// Free space (MiB) on the file system holding `dir`, from POSIX `df -Pk`.
+fn free_mib(dir: &Path) -> Option<u64> {
+    let out = Command::new("df").arg("-Pk").arg(dir).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let kib: u64 = text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+/// Says in one line, before the build starts, when the disk is likely too small for it (a build
+/// that runs out of space fails late, deep inside rustc's output).
+fn check_disk() {
+    let dir = root();
+    if let Some(free) = free_mib(&dir) {
+        if free < CI_DISK_NEED_MIB {
+            eprintln!(
+                "xtask: warning: {free} MiB free under {}; a cold CI build needs about {CI_DISK_NEED_MIB} MiB \
+                 (free space, or remove target/ from other checkouts)",
+                dir.display()
+            );
+        }
+    }
+}
+
 fn ci() -> Result<(), String> {
+    check_disk();
     run("cargo fmt --check", cargo().args(["fmt", "--all", "--", "--check"]))?;
     // CI builds once from a clean checkout: incremental caches would only cost time and about
     // 3 GB of disk.

@@ -20,12 +20,15 @@ use std::time::{Duration, SystemTime};
 
 use detcloud_provider::tags::{CLUSTER, MANAGED_BY, MANAGED_BY_VALUE};
 use detcloud_provider::{
-    Address, Cloud, DbCluster, DbInstance, Filter, Instance, InstanceStatus, InternetGateway, LogGroup, MetricQuery,
-    NatGateway, NatGatewayState, Result, RouteTable, SecurityGroup, Subnet, Tags, Vpc,
+    Address, Cloud, DbCluster, DbInstance, Filter, Instance, InstanceState, InstanceStatus, InternetGateway, LogGroup,
+    MetricQuery, NatGateway, NatGatewayState, Result, RouteTable, RouteTarget, SecurityGroup, Subnet, Tags, Vpc,
 };
 use futures::StreamExt;
 use tokio::time::Instant;
 
+use crate::context::RESOURCE;
+use crate::create::is_node;
+use crate::graph::Node;
 use crate::lock;
 use crate::status::ClusterStatus;
 
@@ -259,14 +262,43 @@ impl AccountReading {
         memory: &Mutex<CpuMemory>,
         cpu_per_call: usize,
     ) -> Result<AccountReading> {
+        Self::read_parts(cloud, filter, bucket, memory, cpu_per_call, true).await
+    }
+
+    /// [`read_with`](Self::read_with); without the internet gateways and elastic IPs unless
+    /// `gateways`.
+    async fn read_parts(
+        cloud: &dyn Cloud,
+        filter: &Filter,
+        bucket: Option<&TokenBucket>,
+        memory: &Mutex<CpuMemory>,
+        cpu_per_call: usize,
+        gateways: bool,
+    ) -> Result<AccountReading> {
         let net = cloud.network();
         let compute = cloud.compute();
         let db = cloud.database();
+        let (internet_gateways, addresses) = (
+            async {
+                if gateways {
+                    limited(bucket, net.describe_internet_gateways(filter)).await
+                } else {
+                    Ok(vec![])
+                }
+            },
+            async {
+                if gateways {
+                    limited(bucket, net.describe_addresses(filter)).await
+                } else {
+                    Ok(vec![])
+                }
+            },
+        );
         let (vpcs, subnets, internet_gateways, addresses, nat_gateways, instances, db_clusters, db_instances) = futures::try_join!(
             limited(bucket, net.describe_vpcs(filter)),
             limited(bucket, net.describe_subnets(filter)),
-            limited(bucket, net.describe_internet_gateways(filter)),
-            limited(bucket, net.describe_addresses(filter)),
+            internet_gateways,
+            addresses,
             limited(bucket, net.describe_nat_gateways(filter)),
             limited(bucket, compute.describe_instances(filter)),
             limited(bucket, db.describe_db_clusters(filter)),
@@ -327,9 +359,13 @@ impl AccountReading {
         Ok(reading)
     }
 
-    /// [`read_with`](Self::read_with) without the CPU (the control plane needs none), plus what drift detection compares with the specs: the route tables, the
-    /// default security groups of detcloud's VPCs and the clusters' log groups. Three calls more
-    /// than a status, whatever the number of clusters.
+    /// [`read_with`](Self::read_with) without the CPU (the control plane needs none), plus what
+    /// drift detection compares with the specs: the route tables, the default security groups of
+    /// detcloud's VPCs and the clusters' log groups.
+    ///
+    /// Ten calls when every cluster read is whole, whatever their number: the internet gateways
+    /// and elastic IPs are then known without describing them (see
+    /// [`imply_gateways`](Self::imply_gateways)). Otherwise two calls more describe them.
     pub async fn read_for_drift(
         cloud: &dyn Cloud,
         filter: &Filter,
@@ -340,7 +376,7 @@ impl AccountReading {
         let logs = cloud.logs();
         let everything = Filter::all();
         let (reading, route_tables, groups, log_groups) = futures::join!(
-            Self::read_with(cloud, filter, bucket, memory, 0),
+            Self::read_parts(cloud, filter, bucket, memory, 0, false),
             limited(bucket, net.describe_route_tables(filter)),
             limited(bucket, net.describe_security_groups(&everything)),
             limited(bucket, logs.describe_log_groups(crate::context::LOG_GROUP_PREFIX)),
@@ -374,8 +410,85 @@ impl AccountReading {
             Err(detcloud_provider::Error::AccessDenied { .. }) => {}
             Err(e) => return Err(e),
         }
+        if !reading.imply_gateways() {
+            let (internet_gateways, addresses) = futures::try_join!(
+                limited(bucket, net.describe_internet_gateways(filter)),
+                limited(bucket, net.describe_addresses(filter)),
+            )?;
+            group(internet_gateways, |g| &g.tags, &mut reading.clusters, |c| &mut c.internet_gateways);
+            group(addresses, |a| &a.tags, &mut reading.clusters, |c| &mut c.addresses);
+        }
         reading.drift_read = true;
         Ok(reading)
+    }
+
+    /// Fills in every cluster's internet gateway and master elastic IP from what else was read,
+    /// when each cluster shows them working; true if so, false (and nothing filled in) when one
+    /// cluster does not, so that they must be described.
+    ///
+    /// What shows them, on AWS's rules:
+    /// - an *active* default route of the cluster's public route table to an internet gateway:
+    ///   the gateway exists and is attached to that VPC (a route to a deleted or detached gateway
+    ///   is a `blackhole`, and a VPC has at most one gateway);
+    /// - a public IP on the cluster's running master: its elastic IP is associated with it
+    ///   (detcloud's subnets give instances no public IP of their own);
+    /// - an available NAT gateway: the elastic IP it holds exists (one in use cannot be
+    ///   released). The status shows no row for it, so nothing is filled in.
+    ///
+    /// A cluster partly made, drifted or being deleted fails one of these, and the next reading
+    /// describes both kinds, as a status does.
+    fn imply_gateways(&mut self) -> bool {
+        let mut implied = Vec::with_capacity(self.clusters.len());
+        for resources in self.clusters.values() {
+            let Some(vpc) = resources.vpcs.first() else { return false };
+            let public =
+                resources.route_tables.iter().find(|t| is_node(&t.tags, Node::PublicRoutes) && t.vpc_id == vpc.id);
+            let gateway = public.and_then(|t| {
+                t.routes.iter().find_map(|r| match &r.target {
+                    RouteTarget::InternetGateway(id) if r.destination_cidr == "0.0.0.0/0" && r.state == "active" => {
+                        Some((t, id))
+                    }
+                    _ => None,
+                })
+            });
+            let Some((table, gateway)) = gateway else { return false };
+            let nat_ok = resources
+                .nat_gateways
+                .iter()
+                .any(|n| is_node(&n.tags, Node::NatGateway) && n.state == NatGatewayState::Available);
+            let master = resources.master().filter(|m| m.state == InstanceState::Running);
+            let Some((master, public_ip)) = master.and_then(|m| m.public_ip.as_ref().map(|ip| (m, ip))) else {
+                return false;
+            };
+            if !nat_ok {
+                return false;
+            }
+            let tagged = |node: Node| {
+                let mut tags = table.tags.clone();
+                tags.insert(RESOURCE.to_string(), node.key());
+                tags
+            };
+            implied.push((
+                InternetGateway {
+                    id: gateway.clone(),
+                    attached_vpc_ids: vec![vpc.id.clone()],
+                    tags: tagged(Node::InternetGateway),
+                },
+                Address {
+                    allocation_id: String::new(),
+                    public_ip: public_ip.clone(),
+                    association_id: None,
+                    instance_id: Some(master.id.clone()),
+                    network_interface_id: None,
+                    tags: tagged(Node::MasterAddress),
+                },
+            ));
+        }
+        for (resources, (gateway, address)) in self.clusters.values_mut().zip(implied) {
+            resources.internet_gateways.push(gateway);
+            resources.addresses.push(address);
+        }
+        true
     }
 
     /// The status of the cluster `name` (every resource missing when nothing of it was read).

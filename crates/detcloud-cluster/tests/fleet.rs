@@ -222,3 +222,53 @@ fn seeding_raises_the_quotas_the_fake_enforces() {
     ];
     assert_eq!(codes, fake);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_drift_reading_of_whole_clusters_takes_ten_calls_and_shows_what_describing_shows() {
+    use detcloud_cluster::fleet::{AccountReading, CpuMemory};
+    use detcloud_provider::tags::{MANAGED_BY, MANAGED_BY_VALUE};
+    use detcloud_provider::Filter;
+
+    let world = FakeCloud::new(HOME);
+    let id = account(0);
+    let (admin, xacct) = connected(&world, &id, 3).await;
+    let names = ["c0", "c1", "c2"];
+    for name in names {
+        detcloud_cluster::seed::seed_converged_cluster(&admin, &spec(name), &id).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(1500)).await;
+    let managed = Filter::tag(MANAGED_BY, MANAGED_BY_VALUE);
+    let memory = std::sync::Mutex::new(CpuMemory::default());
+    let read = || async {
+        world.clear_calls();
+        let drift = AccountReading::read_for_drift(xacct.as_ref(), &managed, None, &memory).await.unwrap();
+        let calls = session_calls(&world)[&id];
+        let full = AccountReading::read_with(xacct.as_ref(), &managed, None, &memory, 0).await.unwrap();
+        for name in names {
+            let (a, b) = (drift.status(name).unwrap(), full.status(name).unwrap());
+            assert_eq!((&a.resources, &a.master, a.healthy), (&b.resources, &b.master, b.healthy), "{name}");
+        }
+        (drift, calls)
+    };
+    // Whole clusters: the gateways and elastic IPs follow from the routes, NAT gateways and
+    // masters, and the status is the one describing them gives.
+    let (reading, calls) = read().await;
+    assert_eq!(calls, 10);
+    assert!(reading.statuses().values().all(|s| s.as_ref().unwrap().healthy));
+
+    // One cluster's public default route deleted: nothing shows its gateway, so both kinds are
+    // described (two calls more) and the status is still the described one.
+    let tables = admin.network().describe_route_tables(&detcloud_cluster::context::cluster_filter("c1")).await.unwrap();
+    let public = tables.iter().find(|t| t.tags["detcloud:resource"] == "public-routes").unwrap();
+    admin.network().delete_route(&public.id, "0.0.0.0/0").await.unwrap();
+    let (reading, calls) = read().await;
+    assert_eq!(calls, 12);
+    assert!(reading.clusters["c1"].internet_gateways.iter().all(|g| g.id.starts_with("igw-")));
+    assert_eq!(reading.clusters["c1"].internet_gateways.len(), 1);
+
+    // A master no longer running (nothing shows its elastic IP) is described too.
+    let master = reading.clusters["c2"].master().unwrap().id.clone();
+    admin.compute().terminate_instances(&[master]).await.unwrap();
+    let (_, calls) = read().await;
+    assert_eq!(calls, 12);
+}

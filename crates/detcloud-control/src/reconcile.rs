@@ -118,6 +118,8 @@ pub struct Reconciler {
     stop: Arc<tokio::sync::watch::Sender<bool>>,
     metrics: Arc<Metrics>,
     buckets: std::sync::Mutex<std::collections::HashMap<String, Arc<TokenBucket>>>,
+    /// Each account's assumed session, kept across sweeps (see [`SESSION_REUSE`]).
+    sessions: std::sync::Mutex<std::collections::HashMap<String, Session>>,
 }
 
 /// Asks a [`Reconciler::run`] to stop: it finishes the cluster step in flight, releases its
@@ -141,6 +143,20 @@ enum Outcome {
     Failed,
 }
 
+/// How long an account's assumed session serves sweeps before the role is assumed again. Under
+/// the hour STS gives a session by default, so that no session in use expires; the AWS backend
+/// also renews its credentials itself.
+pub const SESSION_REUSE: Duration = Duration::from_secs(45 * 60);
+
+/// An account's assumed session, and what it was assumed with.
+#[derive(Debug)]
+struct Session {
+    role_arn: String,
+    external_id: String,
+    cloud: Arc<dyn Cloud>,
+    since: tokio::time::Instant,
+}
+
 impl Reconciler {
     /// A reconciler acting from `vendor` (the control plane's own credentials), which assumes
     /// each account's cross-account role.
@@ -152,6 +168,7 @@ impl Reconciler {
             stop: Arc::new(tokio::sync::watch::channel(false).0),
             metrics: Arc::default(),
             buckets: std::sync::Mutex::default(),
+            sessions: std::sync::Mutex::default(),
         }
     }
 
@@ -376,6 +393,7 @@ impl Reconciler {
         let reading = match reading {
             Ok(reading) => reading,
             Err(e) => {
+                self.forget_session(account);
                 let message = format!("reading the account: {e}");
                 for view in &here {
                     self.fail(fence, view, &message).await?;
@@ -394,18 +412,55 @@ impl Reconciler {
         Ok(())
     }
 
+    /// The account's cross-account session, through `vendor` (so that its calls are retried and
+    /// counted): the one assumed in an earlier sweep while it is younger than [`SESSION_REUSE`]
+    /// and the account's role and external id are the same, else a new one.
     async fn assume(&self, vendor: &Retrying, account: &Account) -> Result<Arc<dyn Cloud>, detcloud_provider::Error> {
+        let kept = {
+            let mut sessions = self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match sessions.get(&account.id) {
+                Some(s)
+                    if s.role_arn == account.role_arn
+                        && s.external_id == account.external_id
+                        && s.since.elapsed() < SESSION_REUSE =>
+                {
+                    Some(Arc::clone(&s.cloud))
+                }
+                Some(_) => {
+                    sessions.remove(&account.id);
+                    None
+                }
+                None => None,
+            }
+        };
+        if let Some(cloud) = kept {
+            return Ok(Arc::new(vendor.wrap(cloud)));
+        }
         let session = format!("detcloud-control-{}", self.options.replica);
         let session: String =
             session.chars().filter(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(*c)).take(64).collect();
-        vendor
-            .assume_role(AssumeRoleRequest {
+        let cloud = vendor
+            .assume_role_unwrapped(AssumeRoleRequest {
                 role_arn: account.role_arn.clone(),
                 session_name: session,
                 external_id: Some(account.external_id.clone()),
                 duration: None,
             })
-            .await
+            .await?;
+        let kept = Session {
+            role_arn: account.role_arn.clone(),
+            external_id: account.external_id.clone(),
+            cloud: Arc::clone(&cloud),
+            since: tokio::time::Instant::now(),
+        };
+        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(account.id.clone(), kept);
+        Ok(Arc::new(vendor.wrap(cloud)))
+    }
+
+    /// Forgets the account's session: the next sweep assumes the role again (after a reading
+    /// failed, perhaps because the customer changed the role's trust).
+    fn forget_session(&self, account: &Account) {
+        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&account.id);
     }
 
     async fn reconcile_cluster(

@@ -206,12 +206,38 @@ async fn drift_status_cannot_see_is_repaired_within_one_sweep_naming_each_change
         .map(|c| c.action)
         .collect();
     assert!(writes.is_empty(), "a converged account gets no write: {writes:?}");
-    assert!(
-        calls.len() <= 13,
-        "one assume and one reading per account: {} calls: {:?}",
+    // The session assumed by the sweeps before serves this one: ten reads, no assume.
+    assert_eq!(
+        calls.len(),
+        10,
+        "one reading per account: {} calls: {:?}",
         calls.len(),
         calls.iter().map(|c| &c.action).collect::<Vec<_>>()
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_account_s_session_serves_sweeps_until_it_ages_or_its_role_changes() {
+    let s = setup().await;
+    s.store.put_cluster(CUSTOMER, "ml-demo", &cluster("ml-demo"), None, "t").await.unwrap();
+    s.reconciler.sweep().await.unwrap();
+    let assumes = |world: &FakeCloud| world.calls().iter().filter(|c| c.action == "sts:AssumeRole").count();
+    let first = assumes(&s.world);
+    assert!(first >= 1);
+    s.reconciler.sweep().await.unwrap();
+    assert_eq!(assumes(&s.world), first, "a second sweep assumed the role again");
+    // Older than SESSION_REUSE: assumed again, before STS's hour runs out.
+    tokio::time::sleep(detcloud_control::reconcile::SESSION_REUSE).await;
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!(report.failed, 0, "{report:?}");
+    assert_eq!(assumes(&s.world), first + 1);
+    // A new external id: the kept session is dropped and the new one refused by the role's trust.
+    s.store.put_account(CUSTOMER, &account(CUSTOMER, "tenant-2"), "t").await.unwrap();
+    let report = s.reconciler.sweep().await.unwrap();
+    assert_eq!((report.unreachable_accounts, report.failed), (1, 1), "{report:?}");
+    assert_eq!(assumes(&s.world), first + 2);
+    let view = s.store.cluster(CUSTOMER, "ml-demo").await.unwrap();
+    assert!(view.status.last_error.as_deref().is_some_and(|e| e.contains("cannot assume")), "{:?}", view.status);
 }
 
 #[tokio::test(start_paused = true)]

@@ -201,6 +201,18 @@ impl Retrying {
         }
     }
 
+    /// Assumes a role as [`Cloud::assume_role`] does (the call retried and counted), but gives
+    /// the role's cloud as the backend made it, for the caller to keep and [`wrap`](Self::wrap)
+    /// each time it uses it.
+    pub async fn assume_role_unwrapped(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>> {
+        self.call(|| self.inner.assume_role(request.clone())).await
+    }
+
+    /// `inner` retried with this cloud's policy, its calls counted in this cloud's counters.
+    pub fn wrap(&self, inner: Arc<dyn Cloud>) -> Retrying {
+        Retrying { inner, policy: self.policy, counters: Arc::clone(&self.counters) }
+    }
+
     async fn call<T, F, Fut>(&self, call: F) -> Result<T>
     where
         F: FnMut() -> Fut,
@@ -271,8 +283,8 @@ impl Cloud for Retrying {
         self.inner.capabilities()
     }
     async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>> {
-        let inner = self.call(|| self.inner.assume_role(request.clone())).await?;
-        Ok(Arc::new(Retrying { inner, policy: self.policy, counters: Arc::clone(&self.counters) }))
+        let inner = self.assume_role_unwrapped(request).await?;
+        Ok(Arc::new(self.wrap(inner)))
     }
 }
 

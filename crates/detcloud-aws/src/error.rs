@@ -29,24 +29,11 @@ where
             let e = service.err();
             match e.code() {
                 Some(code) => from_code(code, e.message().unwrap_or(""), subject),
-                // A 404 or 501 without a code: no such route, the endpoint lacks the operation (or,
-                // as moto does for CloudWatch's RPC v2 CBOR protocol, the protocol).
-                None if matches!(service.raw().status().as_u16(), 404 | 501) => Error::Unsupported {
-                    operation: format!(
-                        "{} (HTTP {} without an AWS error code)",
-                        subject.kind,
-                        service.raw().status().as_u16()
-                    ),
-                },
-                // Emulators answer operations they lack with an HTML 500 and no error code.
-                None => Error::Unavailable {
-                    message: format!(
-                        "HTTP {} without an AWS error code (the endpoint may not implement this operation)",
-                        service.raw().status().as_u16()
-                    ),
-                },
+                None => without_code(service.raw().status().as_u16(), subject, None),
             }
         }
+        // A body the SDK could not parse at all: the status still says what happened.
+        SdkError::ResponseError(response) => without_code(response.raw().status().as_u16(), subject, Some(chain(&err))),
         SdkError::TimeoutError(_) => Error::Timeout { message: chain(&err) },
         SdkError::DispatchFailure(failure) => {
             let text = chain(&err);
@@ -58,7 +45,6 @@ where
                 Error::Unavailable { message: text }
             }
         }
-        SdkError::ResponseError(_) => Error::Unavailable { message: chain(&err) },
         _ => {
             let text = chain(&err);
             if is_credentials_problem(&text) {
@@ -67,6 +53,37 @@ where
                 Error::Other { code: "ClientError".into(), message: text }
             }
         }
+    }
+}
+
+/// An HTTP error answer that carries no AWS error code (a proxy's or an emulator's HTML page, an
+/// empty body), mapped by its status: `detail` is the SDK's account of the body, when it could
+/// not parse one.
+///
+/// | status | error |
+/// | --- | --- |
+/// | 401 | Credentials (the endpoint refused the request's signature or credentials) |
+/// | 403 | AccessDenied |
+/// | 404, 501 | Unsupported: no such route, the endpoint lacks the operation (or, as moto does for CloudWatch's RPC v2 CBOR protocol, the protocol) |
+/// | 429 | Throttled |
+/// | any other 4xx | Other, with the status |
+/// | 5xx | Unavailable (emulators answer operations they lack with an HTML 500) |
+pub(crate) fn without_code(status: u16, subject: Subject<'_>, detail: Option<String>) -> Error {
+    let detail = detail.map(|d| format!(": {d}")).unwrap_or_default();
+    let plain = |what: &str| format!("HTTP {status} ({what}) without an AWS error code{detail}");
+    match status {
+        401 => Error::Credentials { message: credentials_hint(&plain("unauthorized")) },
+        403 => Error::AccessDenied { action: None, message: plain("access denied") },
+        404 | 501 => {
+            Error::Unsupported { operation: format!("{} ({})", subject.kind, plain("no such operation here")) }
+        }
+        429 => Error::Throttled { message: plain("too many requests") },
+        400..=499 => Error::Other { code: format!("HTTP{status}"), message: plain("client error") },
+        _ => Error::Unavailable {
+            message: format!(
+                "HTTP {status} without an AWS error code (the endpoint may not implement this operation){detail}"
+            ),
+        },
     }
 }
 

@@ -162,3 +162,53 @@ async fn a_bucket_in_another_region_is_created_there() {
     let auth = requests[0].headers.get("authorization").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
     assert!(auth.contains("/eu-central-1/s3/aws4_request"), "signed for the wrong region: {auth}");
 }
+
+/// A server answering every request with `status` and an HTML page (no AWS error code).
+async fn answering_html(status: u16) -> (MockServer, AwsCloud) {
+    test_env();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(status)
+                .insert_header("content-type", "text/html")
+                .set_body_string("<html><body><h1>Request refused</h1></body></html>"),
+        )
+        .mount(&server)
+        .await;
+    let cloud = AwsCloud::load(&AwsOptions {
+        region: Some("us-west-2".into()),
+        endpoint_url: Some(server.uri()),
+        max_attempts: Some(1),
+        ..Default::default()
+    })
+    .await;
+    (server, cloud)
+}
+
+#[tokio::test]
+async fn an_unparseable_answer_is_named_by_its_http_status() {
+    // STS (query protocol, XML), EC2 (its own XML protocol) and CloudWatch Logs (JSON): each
+    // refused with an HTML page the SDK cannot parse.
+    for status in [401u16, 403, 404, 429, 500] {
+        let (_server, cloud) = answering_html(status).await;
+        let errors = [
+            cloud.identity().caller_identity().await.map(|_| ()).unwrap_err(),
+            cloud.network().describe_vpcs(&Default::default()).await.map(|_| ()).unwrap_err(),
+            cloud.logs().describe_log_groups("/detcloud/").await.map(|_| ()).unwrap_err(),
+        ];
+        for err in errors {
+            let text = err.to_string();
+            assert!(text.contains(&format!("HTTP {status}")), "{status}: {text}");
+            match status {
+                401 => assert!(matches!(err, Error::Credentials { .. }), "{status}: {err:?}"),
+                403 => {
+                    assert!(matches!(err, Error::AccessDenied { .. }), "{status}: {err:?}");
+                    assert!(!text.contains("may not implement"), "{text}");
+                }
+                404 => assert!(matches!(err, Error::Unsupported { .. }), "{status}: {err:?}"),
+                429 => assert!(matches!(err, Error::Throttled { .. }), "{status}: {err:?}"),
+                _ => assert!(matches!(err, Error::Unavailable { .. }) && err.is_retryable(), "{status}: {err:?}"),
+            }
+        }
+    }
+}

@@ -19,6 +19,8 @@ pub enum Code {
     Access = 5,
     /// Checks failed: `verify` found a problem, `lint` an error, `simulate` a denial.
     ChecksFailed = 6,
+    /// The named cluster does not exist; nothing was changed.
+    NotFound = 7,
 }
 
 /// An error to print on stderr and exit with.

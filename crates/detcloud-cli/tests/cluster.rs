@@ -145,10 +145,13 @@ fn lifecycle(extra: &[&str], envs: &[(&str, &str)]) -> String {
     step(&["cluster", "logs", "ml"], 0);
     let deleted = step(&["cluster", "delete", "ml", "--yes"], 0);
     assert!(deleted.contains("kept: checkpoint bucket"), "{deleted}");
-    let gone = step(&["cluster", "status", "ml"], 6);
-    assert!(gone.contains("UNHEALTHY"), "{gone}");
-    // Error messages too: a failed call, and a refused preflight.
-    step(&["cluster", "backup", "ml"], 1);
+    // Deleted (its bucket kept): the cluster is unknown to the commands that need one.
+    step(&["cluster", "status", "ml"], 7);
+    step(&["cluster", "backup", "ml"], 7);
+    // A purge still finds what the delete kept.
+    let purged = step(&["cluster", "delete", "ml", "--purge", "--yes"], 0);
+    assert!(purged.contains("deleted: bucket detcloud-ml-"), "{purged}");
+    // Error messages too: a refused preflight.
     step(
         &[
             "cluster",
@@ -161,6 +164,7 @@ fn lifecycle(extra: &[&str], envs: &[(&str, &str)]) -> String {
         1,
     );
 
+    assert!(stderrs.contains("error: no cluster ml in us-west-2 (account 123456789012)"), "{stderrs}");
     assert!(!outputs.contains(&password), "the database password reached the output");
     assert_no_credentials(&outputs);
     stderrs
@@ -181,6 +185,43 @@ fn assert_no_credentials(text: &str) {
         let is_key = key.len() == 16 && key.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         assert!(!is_key, "an access key id reached the output: {}", &text[i..i + 20]);
     }
+}
+
+#[test]
+fn an_unknown_cluster_is_an_error_naming_it_and_changes_nothing() {
+    let sb = Sandbox::new();
+    let (code, _, stderr) = sb.run(&["cluster", "create", "ml", "--inbound-cidr", "203.0.113.0/24", "--yes"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, before, _) = sb.run(&["cluster", "list"]);
+    assert_eq!(code, 0);
+    let cases: [&[&str]; 7] = [
+        &["cluster", "status", "nosuch"],
+        &["cluster", "delete", "nosuch", "--yes"],
+        &["cluster", "modify", "nosuch", "--backup-retention-days", "14", "--yes"],
+        &["cluster", "backup", "nosuch"],
+        &["cluster", "restore", "nosuch", "--to", "latest"],
+        &["cluster", "logs", "nosuch"],
+        &["cluster", "peer", "nosuch", "--vpc-id", "vpc-0123456789abcdef0"],
+    ];
+    for args in cases {
+        let (code, stdout, stderr) = sb.run(args);
+        assert_eq!(code, 7, "{args:?}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        let line = stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_default();
+        assert!(line.starts_with("error: no cluster nosuch in us-west-2 (account "), "{args:?}: {stderr}");
+        assert!(line.ends_with(')'), "{args:?}: {stderr}");
+    }
+    // Scripts that delete whatever is there: exit 0, and one line that says nothing was there.
+    let (code, stdout, stderr) = sb.run(&["cluster", "delete", "nosuch", "--yes", "--ignore-missing"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!stdout.contains("deleted"), "{stdout}");
+    assert_eq!(stderr.lines().filter(|l| l.contains("nothing to delete (--ignore-missing)")).count(), 1, "{stderr}");
+    // The existing cluster is untouched, and nothing of `nosuch` was made.
+    let (code, after, _) = sb.run(&["cluster", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(before, after);
+    let (code, _, stderr) = sb.run(&["cluster", "status", "ml"]);
+    assert_eq!(code, 0, "{stderr}");
 }
 
 #[test]

@@ -575,6 +575,14 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
         let text = format!("{:?}", command.parameters());
         assert!(!text.contains(&password), "an SSM command carries the password");
     }
+    peering_and_its_undo(ep, home.path(), &ec2).await;
+    // An unknown cluster is an error naming it, unless the script says it may be missing.
+    let (code, stdout, stderr) = run(&["cluster", "delete", "nosuch", "--yes"]);
+    assert_eq!(code, 7, "{stdout}{stderr}");
+    assert!(stderr.contains(&format!("error: no cluster nosuch in us-west-2 (account {account})")), "{stderr}");
+    let (code, stdout, stderr) = run(&["cluster", "delete", "nosuch", "--yes", "--ignore-missing"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains("nothing to delete (--ignore-missing)"), "{stderr}");
     let (code, stdout, stderr) = run(&["cluster", "delete", "e2e", "--yes"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("kept: checkpoint bucket"), "{stdout}");
@@ -589,6 +597,71 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     // The customer's VPC is untouched.
     let still = ec2.describe_vpcs().vpc_ids(&their_vpc).send().await.unwrap();
     assert_eq!(still.vpcs().len(), 1);
+}
+
+/// Every route of the route tables of `vpc`: (table, destination, target), sorted.
+async fn routes_of(ec2: &aws_sdk_ec2::Client, vpc: &str) -> Vec<(String, String, String)> {
+    let vpc_filter = aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(vpc).build();
+    let tables = ec2.describe_route_tables().filters(vpc_filter).send().await.unwrap();
+    let mut out = vec![];
+    for t in tables.route_tables() {
+        for r in t.routes() {
+            let target = r.gateway_id().or(r.vpc_peering_connection_id()).or(r.nat_gateway_id()).unwrap_or("-");
+            out.push((
+                t.route_table_id().unwrap_or_default().to_string(),
+                r.destination_cidr_block().unwrap_or_default().to_string(),
+                target.to_string(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `cluster peer` with a VPC of the customer's (their own credentials), seen in `cluster
+/// status`, then `cluster unpeer`: the routes it added go, the customer's own route stays.
+async fn peering_and_its_undo(ep: &Endpoint, home: &Path, ec2: &aws_sdk_ec2::Client) {
+    let own = |args: &[&str]| {
+        let out = vendor_command(ep, home, args).output().unwrap();
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    };
+    let vpc = ec2.create_vpc().cidr_block("172.20.0.0/16").send().await.unwrap();
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+    let table = ec2.create_route_table().vpc_id(&vpc).send().await.unwrap();
+    let table = table.route_table().and_then(|t| t.route_table_id()).unwrap().to_string();
+    let igw = ec2.create_internet_gateway().send().await.unwrap();
+    let igw = igw.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap().to_string();
+    ec2.attach_internet_gateway().internet_gateway_id(&igw).vpc_id(&vpc).send().await.unwrap();
+    ec2.create_route()
+        .route_table_id(&table)
+        .destination_cidr_block("0.0.0.0/0")
+        .gateway_id(&igw)
+        .send()
+        .await
+        .unwrap();
+    let before = routes_of(ec2, &vpc).await;
+    assert!(before.iter().any(|(t, d, g)| *t == table && d == "0.0.0.0/0" && *g == igw), "{before:?}");
+
+    let (code, stdout, stderr) = own(&["cluster", "peer", "e2e", "--vpc-id", &vpc]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let peered = routes_of(ec2, &vpc).await;
+    assert!(peered.iter().any(|(_, _, g)| g.starts_with("pcx-")), "peer adds routes: {peered:?}");
+    let (code, stdout, stderr) = own(&["cluster", "status", "e2e", "-o", "json"]);
+    assert!(code == 0 || code == 6, "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let rows: Vec<&serde_json::Value> =
+        v["resources"].as_array().unwrap().iter().filter(|r| r["resource"] == "VPC peering").collect();
+    assert_eq!(rows.len(), 1, "{v}");
+    assert_eq!(rows[0]["detail"], format!("with {vpc}"), "{v}");
+
+    let (code, stdout, stderr) = own(&["cluster", "unpeer", "e2e", "--peer-vpc", &vpc]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("Removed peering pcx-"), "{stdout}");
+    assert_eq!(routes_of(ec2, &vpc).await, before, "unpeer leaves the customer's routes as they were");
+    let (code, stdout, stderr) = own(&["cluster", "unpeer", "e2e", "--peer-vpc", &vpc]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("nothing to remove"), "{stdout}");
 }
 
 /// `cluster create` killed (SIGKILL) at several moments, then run again: one cluster, no

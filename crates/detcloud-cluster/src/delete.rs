@@ -34,6 +34,10 @@ pub struct DeleteOptions {
     /// Run the four chains (instances, NAT gateway, database, bucket and logs) one after another
     /// instead of concurrently: the baseline the concurrent delete is measured against.
     pub sequential: bool,
+    /// Remove the cluster's VPC peerings first (made by `cluster peer`), naming any other. Only
+    /// for the customer's own credentials: the cross-account role may not describe peerings, so
+    /// the default (false) makes no call for them.
+    pub peerings: bool,
 }
 
 impl std::fmt::Debug for DeleteOptions {
@@ -42,13 +46,20 @@ impl std::fmt::Debug for DeleteOptions {
             .field("purge", &self.purge)
             .field("timeout", &self.timeout)
             .field("sequential", &self.sequential)
+            .field("peerings", &self.peerings)
             .finish()
     }
 }
 
 impl Default for DeleteOptions {
     fn default() -> Self {
-        DeleteOptions { purge: false, timeout: Duration::from_secs(1800), progress: None, sequential: false }
+        DeleteOptions {
+            purge: false,
+            timeout: Duration::from_secs(1800),
+            progress: None,
+            sequential: false,
+            peerings: false,
+        }
     }
 }
 
@@ -83,6 +94,41 @@ impl Deleter<'_> {
 
     fn kept(&self, what: String) {
         lock(&self.log).kept.push(what);
+    }
+
+    /// The VPC's peering connections, first (with [`DeleteOptions::peerings`]): detcloud's (made
+    /// by `cluster peer`) are removed with their routes on both sides; any other is named and
+    /// left. Credentials that may not describe peerings leave them unchecked, and the report says
+    /// so.
+    async fn peerings(&self) -> Result<()> {
+        let Some(vpc) = self.inv.vpc.as_ref().filter(|_| self.options.peerings) else { return Ok(()) };
+        let found = match self.cloud.network().describe_vpc_peerings(&Filter::all().in_vpc(&vpc.id)).await {
+            Ok(found) => found,
+            Err(Error::AccessDenied { .. }) => {
+                self.kept(format!(
+                    "VPC peerings of {} unchecked: these credentials may not describe them; remove any with `detcloud cluster unpeer {} --peer-vpc VPC_ID` and your own credentials",
+                    vpc.id, self.cluster
+                ));
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let live = found.into_iter().filter(|p| {
+            !matches!(p.state, detcloud_provider::PeeringState::Deleted | detcloud_provider::PeeringState::Failed)
+        });
+        for p in live {
+            let other = if p.requester_vpc_id == vpc.id { &p.accepter_vpc_id } else { &p.requester_vpc_id };
+            let ours = is_managed(&p.tags) && p.tags.get(CLUSTER).is_some_and(|c| *c == self.cluster);
+            if !ours {
+                self.kept(format!("VPC peering {} with {other} (not made by detcloud)", p.id));
+                continue;
+            }
+            match crate::operate::remove_peering(self.cloud, &p).await {
+                Ok(done) => self.deleted(format!("VPC peering {} with {other} ({} routes)", p.id, done.routes.len())),
+                Err(e) => self.kept(format!("VPC peering {} with {other}: cannot remove it: {e}", p.id)),
+            }
+        }
+        Ok(())
     }
 
     async fn instances(&self) -> Result<()> {
@@ -435,6 +481,7 @@ pub async fn delete(
     let names = Names::new(&spec, account);
     let inv = Inventory::discover(cloud, &spec, &names).await?;
     let d = Deleter { cloud, cluster: name.to_string(), names, inv, options, log: Default::default() };
+    d.peerings().await?;
     if options.sequential {
         d.instances().await?;
         d.nat().await?;

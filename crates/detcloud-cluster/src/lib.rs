@@ -42,7 +42,7 @@ pub use fleet::{AccountStatus, Fleet, FleetOptions, RateLimit, TokenBucket};
 pub use graph::{Graph, Node};
 pub use preflight::{prepare, Prepared};
 pub use spec::{ClusterSpec, SpecError};
-pub use status::{list, status, ClusterStatus};
+pub use status::{list, presence, status, ClusterStatus, Presence};
 
 /// `mutex` locked, even when another task panicked holding it: the engines' locks guard plain
 /// records (ids, reports, CPU figures) that stay valid whatever a panic interrupted.

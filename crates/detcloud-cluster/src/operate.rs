@@ -609,6 +609,52 @@ pub async fn peer(cloud: &dyn Cloud, spec: &ClusterSpec, peer_vpc_id: &str) -> R
     Ok(pcx.id)
 }
 
+/// What [`unpeer`] removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unpeered {
+    /// The peering connection, `pcx-...`.
+    pub peering_id: String,
+    /// The routes through it that were removed: (route table, destination CIDR).
+    pub routes: Vec<(String, String)>,
+}
+
+/// Removes the cluster's peering with `peer_vpc_id` (made by [`peer`]): the routes through it in
+/// both VPCs' route tables, and only those (every other route of the customer's tables stays),
+/// then the connection. `None` when the cluster has no such peering. Run with the customer's own
+/// credentials, as [`peer`] is: the cross-account role may not touch peerings.
+pub async fn unpeer(cloud: &dyn Cloud, spec: &ClusterSpec, peer_vpc_id: &str) -> Result<Option<Unpeered>> {
+    let pcx = cloud
+        .network()
+        .describe_vpc_peerings(&crate::context::cluster_filter(&spec.name))
+        .await?
+        .into_iter()
+        .find(|p| p.accepter_vpc_id == peer_vpc_id && p.state != detcloud_provider::PeeringState::Deleted);
+    match pcx {
+        Some(pcx) => remove_peering(cloud, &pcx).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Removes the routes through `pcx` in both of its VPCs, then the connection itself.
+pub async fn remove_peering(cloud: &dyn Cloud, pcx: &detcloud_provider::PeeringConnection) -> Result<Unpeered> {
+    let net = cloud.network();
+    let target = RouteTarget::Peering(pcx.id.clone());
+    let mut routes = vec![];
+    for vpc_id in [&pcx.requester_vpc_id, &pcx.accepter_vpc_id] {
+        for table in net.describe_route_tables(&Filter::all().in_vpc(vpc_id)).await? {
+            for route in table.routes.iter().filter(|r| r.target == target) {
+                match net.delete_route(&table.id, &route.destination_cidr).await {
+                    Ok(()) => routes.push((table.id.clone(), route.destination_cidr.clone())),
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    detcloud_provider::done_if_missing(net.delete_vpc_peering(&pcx.id).await)?;
+    Ok(Unpeered { peering_id: pcx.id.clone(), routes })
+}
+
 /// Upserts (or, with `delete`, removes) the cluster's `A` record in the vendor's own hosted zone.
 pub async fn dns_record(cloud: &dyn Cloud, zone_id: &str, name: &str, ip: &str, delete: bool) -> Result<()> {
     let record = RecordSet { name: name.to_string(), record_type: "A".into(), ttl: 60, values: vec![ip.to_string()] };

@@ -298,6 +298,67 @@ pub async fn master_cpu(cloud: &dyn Cloud, instance_id: &str) -> Result<Option<f
 }
 
 /// The clusters of the region: names from the tags of detcloud's VPCs.
+/// The cluster's VPC peering connections, as status rows (`VPC peering`, its id, its state,
+/// healthy when active, the other VPC). Needs `ec2:DescribeVpcPeeringConnections`, which the
+/// customer's own credentials have and the cross-account role has not.
+pub async fn peerings(cloud: &dyn Cloud, name: &str) -> Result<Vec<ResourceStatus>> {
+    let Some(vpc) = cloud.network().describe_vpcs(&cluster_filter(name)).await?.pop() else { return Ok(vec![]) };
+    let found = cloud.network().describe_vpc_peerings(&Filter::all().in_vpc(&vpc.id)).await?;
+    Ok(found
+        .into_iter()
+        .filter(|p| p.state != detcloud_provider::PeeringState::Deleted)
+        .map(|p| {
+            let other = if p.requester_vpc_id == vpc.id { &p.accepter_vpc_id } else { &p.requester_vpc_id };
+            let state = match p.state {
+                detcloud_provider::PeeringState::PendingAcceptance => "pending-acceptance",
+                detcloud_provider::PeeringState::Active => "active",
+                detcloud_provider::PeeringState::Deleted => "deleted",
+                detcloud_provider::PeeringState::Failed => "failed",
+            };
+            let made = if detcloud_provider::tags::is_managed(&p.tags) { "" } else { " (not made by detcloud)" };
+            ResourceStatus {
+                resource: "VPC peering".into(),
+                id: Some(p.id.clone()),
+                state: state.into(),
+                healthy: p.state == detcloud_provider::PeeringState::Active,
+                detail: Some(format!("with {other}{made}")),
+            }
+        })
+        .collect())
+}
+
+/// What is left of a cluster: see [`presence`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// Some of its network, instances, key pair or database exists.
+    Exists,
+    /// Only what a delete keeps is left: its checkpoint bucket (a delete with `purge` removes it).
+    Retained,
+    /// Nothing but perhaps the bucket, which the caller may not read (S3 answers 403 rather than
+    /// 404 for a missing bucket to a caller without `s3:ListBucket`).
+    BucketUnreadable,
+    /// Nothing of it exists.
+    Absent,
+}
+
+/// Whether the cluster `name` of `account` exists in the region `cloud` works in (as
+/// [`delete`](crate::delete) finds its resources), or only its retained bucket is left, or
+/// nothing, or nothing but a bucket the caller may not read.
+pub async fn presence(cloud: &dyn Cloud, name: &str, region: &str, account: &str) -> Result<Presence> {
+    let spec = crate::ClusterSpec::new(name, region);
+    let names = crate::context::Names::new(&spec, account);
+    if !crate::context::Inventory::discover(cloud, &spec, &names).await?.is_empty() {
+        return Ok(Presence::Exists);
+    }
+    match cloud.storage().describe_bucket(&names.bucket).await {
+        Ok(_) => Ok(Presence::Retained),
+        Err(e) if e.is_not_found() => Ok(Presence::Absent),
+        Err(detcloud_provider::Error::AccessDenied { .. }) => Ok(Presence::BucketUnreadable),
+        Err(e) => Err(e),
+    }
+}
+
+/// The names and VPC ids of every cluster detcloud manages in the region, sorted.
 pub async fn list(cloud: &dyn Cloud) -> Result<Vec<(String, String)>> {
     let vpcs = cloud
         .network()

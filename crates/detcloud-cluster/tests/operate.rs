@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use detcloud_cluster::context::{cluster_filter, Names};
-use detcloud_cluster::operate::{backup, dns_record, logs, modify, modify_plan, peer, restore};
+use detcloud_cluster::operate::{backup, dns_record, logs, modify, modify_plan, peer, restore, unpeer};
 use detcloud_cluster::{create, prepare, ClusterSpec, CreateOptions};
 use detcloud_fake::FakeCloud;
 use detcloud_provider::{Cloud, Filter, Tags};
@@ -130,6 +130,65 @@ async fn peering_with_the_customer_s_vpc_and_dns_in_the_vendor_s_zone() {
     assert_eq!(vendor.dns().list_records(&zone).await.unwrap().iter().filter(|r| r.record_type == "A").count(), 1);
     dns_record(&vendor, &zone, "ops.clusters.det-cloud.net", "198.51.100.7", true).await.unwrap();
     dns_record(&vendor, &zone, "ops.clusters.det-cloud.net", "198.51.100.7", true).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn unpeer_removes_the_connection_and_only_its_routes_and_delete_removes_peerings_first() {
+    use detcloud_provider::{PeeringState, RouteTarget};
+    let (cloud, xacct, spec) = cluster().await;
+    let net = cloud.network();
+    // The customer's VPC, with a route table of theirs holding a route of their own.
+    let theirs = net.create_vpc("172.20.0.0/16", &Tags::new()).await.unwrap();
+    let their_table = net.create_route_table(&theirs.id, &Tags::new()).await.unwrap();
+    let their_igw = net.create_internet_gateway(&Tags::new()).await.unwrap();
+    net.attach_internet_gateway(&their_igw.id, &theirs.id).await.unwrap();
+    net.create_route(&their_table.id, "0.0.0.0/0", &RouteTarget::InternetGateway(their_igw.id.clone())).await.unwrap();
+    let routes_of = |vpc: String| {
+        let net = cloud.network();
+        async move {
+            let mut out: Vec<(String, String, RouteTarget)> = vec![];
+            for t in net.describe_route_tables(&Filter::all().in_vpc(&vpc)).await.unwrap() {
+                out.extend(t.routes.into_iter().map(|r| (t.id.clone(), r.destination_cidr, r.target)));
+            }
+            out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+            out
+        }
+    };
+    let ours = net.describe_vpcs(&cluster_filter("ops")).await.unwrap()[0].id.clone();
+    let (their_before, our_before) = (routes_of(theirs.id.clone()).await, routes_of(ours.clone()).await);
+
+    let pcx = peer(&cloud, &spec, &theirs.id).await.unwrap();
+    let rows = detcloud_cluster::status::peerings(&cloud, "ops").await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].id.as_deref(), rows[0].state.as_str(), rows[0].healthy), (Some(pcx.as_str()), "active", true));
+    assert_eq!(rows[0].detail.as_deref(), Some(format!("with {}", theirs.id).as_str()));
+
+    let removed = unpeer(&cloud, &spec, &theirs.id).await.unwrap().expect("a peering to remove");
+    assert_eq!(removed.peering_id, pcx);
+    assert!(!removed.routes.is_empty());
+    assert!(removed.routes.iter().any(|(t, _)| *t == their_table.id), "{removed:?}");
+    // Both sides' routes are as they were before peering: the customer's own route is untouched.
+    assert_eq!(routes_of(theirs.id.clone()).await, their_before);
+    assert_eq!(routes_of(ours.clone()).await, our_before);
+    let left = net.describe_vpc_peerings(&Filter::id(&pcx)).await.unwrap();
+    assert!(left.iter().all(|p| p.state == PeeringState::Deleted), "{left:?}");
+    assert!(detcloud_cluster::status::peerings(&cloud, "ops").await.unwrap().is_empty());
+    assert_eq!(unpeer(&cloud, &spec, &theirs.id).await.unwrap(), None, "a second unpeer finds nothing");
+
+    // Peered again, then deleted with the customer's credentials: the peering goes first, with its
+    // routes, and the customer's route stays.
+    let pcx = peer(&cloud, &spec, &theirs.id).await.unwrap();
+    let options = detcloud_cluster::DeleteOptions { peerings: true, ..Default::default() };
+    let report = detcloud_cluster::delete(&cloud, "ops", "us-west-2", CUSTOMER, &options).await.unwrap();
+    assert!(
+        report.deleted.first().is_some_and(|d| d.starts_with(&format!("VPC peering {pcx} with {}", theirs.id))),
+        "{report:?}"
+    );
+    assert_eq!(routes_of(theirs.id.clone()).await, their_before);
+    assert!(net.describe_vpcs(&cluster_filter("ops")).await.unwrap().is_empty());
+    // As the cross-account role (the default options), a delete makes no peering call at all.
+    assert!(!cloud.calls().iter().any(|c| c.enforced && c.action.contains("Peering")), "the role touched peerings");
+    drop(xacct);
 }
 
 #[tokio::test(start_paused = true)]

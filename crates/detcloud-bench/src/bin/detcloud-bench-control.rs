@@ -1,11 +1,13 @@
 //! `cargo xtask bench` (control plane part): the reconciler and the API of `detcloud serve` at
 //! fleet scale, in real time, with the fake answering every call after 50 ms and limiting each
-//! account to EC2's request rate. Prints one JSON document; measures, never asserts.
+//! service of each account to EC2's request rate (STS to its own quota). Prints one JSON document;
+//! measures, never asserts.
 //!
 //! - A sweep of N clusters in M accounts with no drift (seeded exactly as declared): wall time,
 //!   calls per account, clusters converged or repaired (both must be 0), throttles.
 //! - Drift to repair: a route deleted in one cluster, then the next sweep's wall time and outcome.
-//! - With `DETCLOUD_BENCH_POSTGRES_URL`: the same sweep by 1, 2 and 4 replicas on one PostgreSQL.
+//! - With `DETCLOUD_BENCH_POSTGRES_URL`: the same sweep by 1, 2 and 4 replicas on one PostgreSQL,
+//!   their first sweep (claiming the leases, assuming every role) and their next.
 //! - The API: GET of a cluster at a paced 1,000 requests a second on loopback, p50 and p99.
 //! - Resident memory of this process with the store holding the N clusters.
 //!
@@ -40,6 +42,17 @@ fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU seconds this process has used (user and system, from `/proc/self/stat`, in clock ticks of
+/// 1/100 s as Linux reports them to user space).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which may hold spaces, hence the last ')').
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (utime, stime): (u64, u64) = (fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?);
+    Some((utime + stime) as f64 / 100.0)
 }
 
 /// The world: `accounts` connected accounts holding `clusters` seeded clusters between them.
@@ -115,16 +128,21 @@ fn reconciler(store: &Arc<dyn Store>, world: &FakeCloud, replica: &str) -> Recon
     Reconciler::new(Arc::clone(store), vendor, options)
 }
 
-async fn sweep(store: &Arc<dyn Store>, world: &FakeCloud, accounts: usize) -> Value {
-    let r = reconciler(store, world, "bench-1");
+/// One sweep by `r`, a reconciler that lives across sweeps as `detcloud serve`'s does (its
+/// leases and the accounts' sessions kept from its earlier sweeps).
+async fn sweep(r: &Reconciler, world: &FakeCloud, accounts: usize) -> Value {
+    let before: Vec<u64> = (0..accounts).map(|a| r.metrics().calls_in(&account_id(a))).collect();
     world.clear_calls();
+    let throttles_before = world.faults().injected("*");
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     let report = r.sweep().await.expect("sweep");
     let wall = started.elapsed().as_secs_f64();
-    let calls: Vec<u64> = (0..accounts).map(|a| r.metrics().calls_in(&account_id(a))).collect();
-    r.release().await.expect("release");
+    let cpu = cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+    let calls: Vec<u64> = (0..accounts).map(|a| r.metrics().calls_in(&account_id(a)) - before[a]).collect();
     json!({
         "wall_seconds": wall,
+        "cpu_seconds": cpu,
         "accounts": report.accounts,
         "clusters": report.clusters,
         "converged": report.converged,
@@ -132,7 +150,7 @@ async fn sweep(store: &Arc<dyn Store>, world: &FakeCloud, accounts: usize) -> Va
         "failed": report.failed,
         "calls_per_account_max": calls.iter().max(),
         "calls_per_account_min": calls.iter().min(),
-        "throttles": world.faults().injected("*"),
+        "throttles": world.faults().injected("*") - throttles_before,
     })
 }
 
@@ -142,16 +160,34 @@ async fn replicas_sweep(store: &Arc<dyn Store>, world: &FakeCloud, replicas: usi
     for i in 0..replicas {
         store.heartbeat(&format!("r{replicas}-{i}"), 600_000).await.expect("heartbeat");
     }
+    // The first sweep claims the leases and assumes every account's role; the second is the
+    // steady state of replicas that keep running.
     let started = Instant::now();
     let reports = futures::future::join_all(all.iter().map(|r| r.sweep())).await;
     let wall = started.elapsed().as_secs_f64();
     let accounts: Vec<usize> = reports.iter().map(|r| r.as_ref().map_or(0, |r| r.accounts)).collect();
+    let started = Instant::now();
+    let cpu_before = cpu_seconds();
+    let again = futures::future::join_all(all.iter().map(|r| r.sweep())).await;
+    let wall_again = started.elapsed().as_secs_f64();
+    // Every replica runs in this one process with the fake world: CPU seconds per wall second
+    // near the machine's cores say the sweep is bound by the CPU, not by the calls' latency.
+    let cpu_again = cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+    let accounts_again: Vec<usize> = again.iter().map(|r| r.as_ref().map_or(0, |r| r.accounts)).collect();
     // Releasing also forgets each replica's heartbeat, so the next row's replicas count only
     // themselves (a heartbeat sent here to "reset" would count as one more replica).
     for r in &all {
         r.release().await.expect("release");
     }
-    json!({"replicas": replicas, "wall_seconds": wall, "accounts_each": accounts})
+    json!({
+        "replicas": replicas,
+        "wall_seconds": wall,
+        "accounts_each": accounts,
+        "wall_seconds_again": wall_again,
+        "accounts_each_again": accounts_again,
+        "cpu_seconds_again": cpu_again,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    })
 }
 
 /// Paced GETs of one cluster at `rate` a second over `connections` keep-alive connections.
@@ -247,8 +283,9 @@ fn main() {
         let limit = RateLimit::EC2_DESCRIBE;
         world.faults().rate_limit(Some((limit.burst, limit.per_second))).rate_limit_service("sts", Some((600, 600.0)));
         eprintln!("bench: no_drift");
-        let no_drift = sweep(&store, &world, accounts).await;
-        let second = sweep(&store, &world, accounts).await;
+        let r = reconciler(&store, &world, "bench-1");
+        let no_drift = sweep(&r, &world, accounts).await;
+        let second = sweep(&r, &world, accounts).await;
         // Drift: the public default route of one cluster deleted behind the control plane's back.
         let admin = world.admin_of(&account_id(0));
         let net = admin.network();
@@ -259,7 +296,8 @@ fn main() {
             .expect("public routes");
         net.delete_route(&public.id, "0.0.0.0/0").await.expect("delete route");
         eprintln!("bench: drifted");
-        let drifted = sweep(&store, &world, accounts).await;
+        let drifted = sweep(&r, &world, accounts).await;
+        r.release().await.expect("release");
         let postgres = match std::env::var("DETCLOUD_BENCH_POSTGRES_URL") {
             Ok(pg) if !pg.is_empty() => {
                 let pg_store = declared(&pg, clusters, accounts).await;

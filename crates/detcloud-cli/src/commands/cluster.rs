@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use detcloud_cluster::graph::Graph;
 use detcloud_cluster::spec::VpcCidr;
-use detcloud_cluster::{ClusterSpec, CreateOptions, DeleteOptions};
+use detcloud_cluster::{ClusterSpec, CreateOptions, DeleteOptions, Presence};
 use detcloud_provider::{AssumeRoleRequest, Cloud};
 use serde_json::json;
 
@@ -43,6 +43,8 @@ pub enum ClusterCommand {
     Logs(LogsArgs),
     /// Peer the cluster's VPC with one of yours (run with your own credentials): connection, acceptance, routes.
     Peer(PeerArgs),
+    /// Undo `peer` (with your own credentials): the routes it added on both sides, only those, then the connection.
+    Unpeer(UnpeerArgs),
 }
 
 /// `cluster modify` flags.
@@ -109,6 +111,28 @@ pub struct PeerArgs {
     /// Your VPC to peer with (same account and region).
     #[arg(long, value_name = "VPC_ID")]
     pub vpc_id: String,
+}
+
+/// `cluster unpeer` flags.
+#[derive(Debug, Args)]
+pub struct UnpeerArgs {
+    /// The cluster's name.
+    pub name: String,
+    /// The VPC of yours that `cluster peer --vpc-id` peered it with.
+    #[arg(long, value_name = "VPC_ID")]
+    pub peer_vpc: String,
+}
+
+/// Checks a `--vpc-id`/`--peer-vpc` value.
+fn check_vpc_id(flag: &str, id: &str) -> Result<(), CliError> {
+    let ok = id
+        .strip_prefix("vpc-")
+        .is_some_and(|h| (h.len() == 8 || h.len() == 17) && h.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::usage(format!("{flag}: must be a VPC id such as vpc-0123456789abcdef0 (got {id:?})")))
+    }
 }
 
 /// How the cluster commands reach the customer's account.
@@ -254,6 +278,10 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation.
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Exit 0 when the cluster does not exist (saying so in one line), for scripts that delete
+    /// whatever is there; without it, an unknown cluster is an error (exit code 7).
+    #[arg(long)]
+    pub ignore_missing: bool,
     /// Remove the master's record from this Route53 hosted zone (with --dns-name).
     #[arg(long, value_name = "ZONE_ID", requires = "dns_name")]
     pub dns_zone_id: Option<String>,
@@ -294,6 +322,27 @@ fn validate_dns(zone: &Option<String>, name: &Option<String>) -> Result<(), CliE
         }
     }
     Ok(())
+}
+
+/// The error of a command naming a cluster that does not exist (exit code 7).
+fn no_cluster(name: &str, region: &str, account: &str) -> CliError {
+    CliError::new(Code::NotFound, format!("no cluster {name} in {region} (account {account})"))
+}
+
+/// What is left of the cluster `name`; an error naming it unless something of it exists (or,
+/// with `purge`, at least the bucket a delete kept, or one these credentials may not read).
+async fn require_cluster(
+    cloud: &dyn Cloud,
+    name: &str,
+    region: &str,
+    account: &str,
+    purge: bool,
+) -> Result<Presence, CliError> {
+    match detcloud_cluster::presence(cloud, name, region, account).await? {
+        Presence::Exists => Ok(Presence::Exists),
+        p @ (Presence::Retained | Presence::BucketUnreadable) if purge => Ok(p),
+        _ => Err(no_cluster(name, region, account)),
+    }
 }
 
 fn region_of(global: &GlobalArgs, backend: &Backend) -> String {
@@ -500,7 +549,7 @@ pub(crate) fn apply_defaults(command: &mut ClusterCommand, external_id: Option<&
         ClusterCommand::Backup(a) => &mut a.access,
         ClusterCommand::Restore(a) => &mut a.access,
         ClusterCommand::Logs(a) => &mut a.access,
-        ClusterCommand::Peer(_) => return,
+        ClusterCommand::Peer(_) | ClusterCommand::Unpeer(_) => return,
     };
     if access.external_id.is_none() {
         access.external_id = external_id.map(str::to_string);
@@ -583,8 +632,20 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             check_name(&args.name)?;
             with_backend(global, |backend| async move {
                 let (cloud, account) = args.access.cloud(&backend).await?;
-                let st = detcloud_cluster::status(cloud.as_ref(), &args.name, &region_of(global, &backend), &account)
-                    .await?;
+                let region = region_of(global, &backend);
+                require_cluster(cloud.as_ref(), &args.name, &region, &account, false).await?;
+                let mut st = detcloud_cluster::status(cloud.as_ref(), &args.name, &region, &account).await?;
+                // Peerings are made with the customer's own credentials, and only those may read them.
+                if args.access.role_arn.is_none() {
+                    match detcloud_cluster::status::peerings(cloud.as_ref(), &args.name).await {
+                        Ok(rows) => {
+                            st.healthy &= rows.iter().all(|r| r.healthy);
+                            st.resources.extend(rows);
+                        }
+                        Err(detcloud_provider::Error::AccessDenied { .. }) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
                 match global.output {
                     OutputFormat::Json => crate::output::print_json(&st),
                     OutputFormat::Text => {
@@ -677,6 +738,16 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             with_backend(global, |backend| async move {
                 let (cloud, account) = args.access.cloud(&backend).await?;
                 let region = region_of(global, &backend);
+                match require_cluster(cloud.as_ref(), &args.name, &region, &account, args.purge).await {
+                    Err(e) if e.code == Code::NotFound && args.ignore_missing => {
+                        eprintln!("{}; nothing to delete (--ignore-missing)", e.message);
+                        if global.output == OutputFormat::Json {
+                            crate::output::print_json(&json!({"deleted": [], "kept": [], "missing": true}));
+                        }
+                        return Ok(());
+                    }
+                    result => result?,
+                };
                 if !args.yes {
                     let what = if args.purge {
                         "including its checkpoint bucket and without a final database snapshot"
@@ -692,8 +763,14 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                     }
                 }
                 let view = View::new(Verb::Delete, global.verbose, &[]);
-                let options =
-                    DeleteOptions { purge: args.purge, progress: Some(view.progress()), ..Default::default() };
+                // The cross-account role may not touch peerings; the customer's own credentials remove them first.
+                let peerings = args.access.role_arn.is_none();
+                let options = DeleteOptions {
+                    purge: args.purge,
+                    progress: Some(view.progress()),
+                    peerings,
+                    ..Default::default()
+                };
                 let master_ip =
                     detcloud_cluster::status(cloud.as_ref(), &args.name, &region, &account).await.ok().and_then(|s| {
                         s.resources.iter().find(|r| r.resource == "master elastic IP").and_then(|r| r.id.clone())
@@ -702,6 +779,12 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 let deleted = detcloud_cluster::delete(cloud.as_ref(), &args.name, &region, &account, &options).await;
                 view.finish(deleted.is_ok());
                 let report = deleted?;
+                if !peerings {
+                    eprintln!(
+                        "note: VPC peerings not checked (the cross-account role may not describe them); `detcloud cluster unpeer {} --peer-vpc VPC_ID` removes one with your own credentials",
+                        args.name
+                    );
+                }
                 if let (Some(zone), Some(name), Some(ip)) = (&args.dns_zone_id, &args.dns_name, master_ip) {
                     detcloud_cluster::operate::dns_record(backend.cloud.as_ref(), zone, name, &ip, true).await?;
                     eprintln!("removed DNS record {name}");
@@ -730,6 +813,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             with_backend(global, |backend| async move {
                 let spec = args.spec.spec(&region_of(global, &backend))?;
                 let (cloud, account) = args.spec.access.cloud(&backend).await?;
+                require_cluster(cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
                 let mut prepared = detcloud_cluster::prepare(cloud.as_ref(), &spec, &account).await?;
                 // Only what was given changes; a spec file gives everything.
                 let file = args.spec.spec.is_some();
@@ -790,6 +874,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             with_backend(global, |backend| async move {
                 let (cloud, account) = args.access.cloud(&backend).await?;
                 let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
+                require_cluster(cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
                 let names = detcloud_cluster::context::Names::new(&spec, &account);
                 let report = detcloud_cluster::operate::backup(cloud.as_ref(), &names, args.retention_days).await?;
                 match global.output {
@@ -821,6 +906,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             with_backend(global, |backend| async move {
                 let (cloud, account) = args.access.cloud(&backend).await?;
                 let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
+                require_cluster(cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
                 let names = detcloud_cluster::context::Names::new(&spec, &account);
                 let (id, endpoint) = detcloud_cluster::operate::restore(
                     cloud.as_ref(),
@@ -851,6 +937,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             with_backend(global, |backend| async move {
                 let (cloud, account) = args.access.cloud(&backend).await?;
                 let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
+                require_cluster(cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
                 let names = detcloud_cluster::context::Names::new(&spec, &account);
                 let text = detcloud_cluster::operate::logs(cloud.as_ref(), &spec, &names, &args.since, args.lines)
                     .await
@@ -878,18 +965,11 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
         }
         ClusterCommand::Peer(args) => {
             check_name(&args.name)?;
-            let ok = args
-                .vpc_id
-                .strip_prefix("vpc-")
-                .is_some_and(|h| (h.len() == 8 || h.len() == 17) && h.chars().all(|c| c.is_ascii_hexdigit()));
-            if !ok {
-                return Err(CliError::usage(format!(
-                    "--vpc-id: must be a VPC id such as vpc-0123456789abcdef0 (got {:?})",
-                    args.vpc_id
-                )));
-            }
+            check_vpc_id("--vpc-id", &args.vpc_id)?;
             with_backend(global, |backend| async move {
                 let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
+                let account = backend.cloud.identity().caller_identity().await?.account;
+                require_cluster(backend.cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
                 let pcx = detcloud_cluster::operate::peer(backend.cloud.as_ref(), &spec, &args.vpc_id).await.map_err(
                     |e| match e {
                         detcloud_provider::Error::InvalidInput { message } => CliError::usage(message),
@@ -902,6 +982,37 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                         "Peered cluster {} with {} through {pcx}; routes added on both sides.",
                         args.name, args.vpc_id
                     ),
+                }
+                Ok(())
+            })
+            .await
+        }
+        ClusterCommand::Unpeer(args) => {
+            check_name(&args.name)?;
+            check_vpc_id("--peer-vpc", &args.peer_vpc)?;
+            with_backend(global, |backend| async move {
+                let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
+                let account = backend.cloud.identity().caller_identity().await?.account;
+                require_cluster(backend.cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
+                let removed = detcloud_cluster::operate::unpeer(backend.cloud.as_ref(), &spec, &args.peer_vpc).await?;
+                match (global.output, &removed) {
+                    (OutputFormat::Json, Some(u)) => crate::output::print_json(&json!({
+                        "peering_connection": u.peering_id,
+                        "routes_removed": u.routes.iter().map(|(t, d)| json!({"route_table": t, "destination": d})).collect::<Vec<_>>(),
+                    })),
+                    (OutputFormat::Json, None) => {
+                        crate::output::print_json(&json!({"peering_connection": null, "routes_removed": []}))
+                    }
+                    (OutputFormat::Text, Some(u)) => {
+                        let color = Term::get().stdout_color;
+                        for (table, dest) in &u.routes {
+                            println!("{}: route {dest} in {table}", Color::Green.paint("removed", color));
+                        }
+                        println!("Removed peering {} of cluster {} with {}.", u.peering_id, args.name, args.peer_vpc);
+                    }
+                    (OutputFormat::Text, None) => {
+                        println!("Cluster {} has no peering with {}: nothing to remove.", args.name, args.peer_vpc)
+                    }
                 }
                 Ok(())
             })

@@ -593,7 +593,8 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok(), "the bucket was kept");
     let (code, stdout, stderr) = run(&["cluster", "delete", "e2e", "--purge", "--yes"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(s3.head_bucket().bucket(&bucket).send().await.is_err(), "purge removes the bucket");
+    let gone = s3.head_bucket().bucket(&bucket).send().await.map_err(|e| e.into_service_error());
+    assert!(gone.as_ref().is_err_and(|e| e.is_not_found()), "purge removes the bucket: {gone:?}");
     // The customer's VPC is untouched.
     let still = ec2.describe_vpcs().vpc_ids(&their_vpc).send().await.unwrap();
     assert_eq!(still.vpcs().len(), 1);

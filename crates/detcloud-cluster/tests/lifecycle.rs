@@ -159,7 +159,8 @@ async fn create_converges_status_is_healthy_and_delete_keeps_the_data() {
             .await
             .unwrap();
     assert!(purged.deleted.iter().any(|d| d.contains(&names.bucket)), "{purged:?}");
-    assert!(cloud.storage().describe_bucket(&names.bucket).await.is_err());
+    let gone = cloud.storage().describe_bucket(&names.bucket).await;
+    assert!(gone.as_ref().is_err_and(|e| e.is_not_found()), "{gone:?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -42,6 +42,27 @@ async fn a_fresh_connection_passes_every_check_including_the_simulator() {
 }
 
 #[tokio::test]
+async fn the_simulator_is_skipped_only_where_the_endpoint_lacks_it() {
+    use detcloud_provider::Error;
+    let (cloud, catalog) = connected(&ConnectOptions::default()).await;
+    let options = VerifyOptions { simulate: true, self_test: None };
+    let simulator = |checks: &[detcloud_connect::Check]| {
+        checks.iter().find(|c| c.name == "IAM policy simulator").map(|c| c.status).expect("a simulator check")
+    };
+    // No such operation at this endpoint: skipped, with the offline evaluator relied on.
+    let unsupported = Error::Unsupported { operation: "iam:SimulatePrincipalPolicy".into() };
+    cloud.faults().fail("iam:SimulatePrincipalPolicy", unsupported, 3);
+    let checks = verify(&cloud, &catalog, None, &options).await.unwrap();
+    assert_eq!(simulator(&checks), CheckStatus::Skip);
+    // An error AWS names is no missing capability: verify fails with it, nothing skipped.
+    cloud.faults().clear();
+    let named = Error::Other { code: "InvalidClientTokenId".into(), message: "the token is not valid".into() };
+    cloud.faults().fail("iam:SimulatePrincipalPolicy", named, 3);
+    let err = verify(&cloud, &catalog, None, &options).await.unwrap_err();
+    assert!(err.to_string().contains("the token is not valid"), "{err}");
+}
+
+#[tokio::test]
 async fn each_drift_fails_its_check_and_names_the_problem() {
     let (cloud, catalog) = connected(&ConnectOptions::default()).await;
     let iam = cloud.iam();

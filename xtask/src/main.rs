@@ -116,6 +116,28 @@ fn run(step: &str, cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// The file the end-to-end tests append their skips to (`DETCLOUD_SKIP_LOG`), one line each:
+/// cargo shows a passing test's output only with `--nocapture`, so xtask prints them after.
+fn skip_log() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    target.join("e2e-skips.txt")
+}
+
+/// Runs `cmd` (a `cargo test` of the end-to-end suite on `endpoint`) with a fresh skip log, then
+/// prints every skip it recorded, whatever the outcome.
+fn run_reporting_skips(step: &str, endpoint: &str, cmd: &mut Command) -> Result<(), String> {
+    let log = skip_log();
+    let _ = std::fs::remove_file(&log);
+    let result = run(step, cmd.env("DETCLOUD_SKIP_LOG", &log));
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    eprintln!("==> skipped on {endpoint}: {}", lines.len());
+    for line in lines {
+        eprintln!("    {line}");
+    }
+    result
+}
+
 /// Free space a cold `cargo xtask ci` needs: `target/` peaked at 5,581 MiB in a cold run (on
 /// 2026-12-07, the moto environment included), plus headroom for the temp dirs of the tests.
 const CI_DISK_NEED_MIB: u64 = 8 * 1024;
@@ -168,7 +190,11 @@ fn ci() -> Result<(), String> {
         .env("DETCLOUD_REQUIRE_SHELLCHECK", "1")
         .env("DETCLOUD_TEST_POSTGRES_URL", postgres.url())
         .env("DETCLOUD_REQUIRE_POSTGRES", "1");
-    run("cargo test (with the end-to-end suite on moto, the store on PostgreSQL)", &mut test)
+    run_reporting_skips(
+        "cargo test (with the end-to-end suite on moto, the store on PostgreSQL)",
+        &format!("moto ({})", server.url()),
+        &mut test,
+    )
 }
 
 fn control() -> Result<(), String> {
@@ -194,7 +220,7 @@ fn e2e(endpoint: Option<String>) -> Result<(), String> {
     if server.is_none() {
         test.env("DETCLOUD_E2E_EXTERNAL", "1");
     }
-    run(&format!("end-to-end suite on {url}"), &mut test)
+    run_reporting_skips(&format!("end-to-end suite on {url}"), &url, &mut test)
 }
 
 #[cfg(test)]

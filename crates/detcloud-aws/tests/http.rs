@@ -41,6 +41,17 @@ fn test_env() {
     });
 }
 
+/// The backend in us-west-2 against `server`, one attempt per call.
+async fn cloud_at(server: &MockServer) -> AwsCloud {
+    AwsCloud::load(&AwsOptions {
+        region: Some("us-west-2".into()),
+        endpoint_url: Some(server.uri()),
+        max_attempts: Some(1),
+        ..Default::default()
+    })
+    .await
+}
+
 #[tokio::test]
 async fn the_endpoint_override_reaches_the_local_server() {
     test_env();
@@ -51,13 +62,7 @@ async fn the_endpoint_override_reaches_the_local_server() {
         .expect(1)
         .mount(&server)
         .await;
-    let cloud = AwsCloud::load(&AwsOptions {
-        region: Some("us-west-2".into()),
-        endpoint_url: Some(server.uri()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await;
+    let cloud = cloud_at(&server).await;
     assert_eq!(cloud.region(), "us-west-2");
     let who = cloud.identity().caller_identity().await.unwrap();
     // An incomplete fixture would deserialize silently into empty strings: check the values.
@@ -125,13 +130,7 @@ async fn s3_uses_path_style_against_an_endpoint_override() {
         .expect(1)
         .mount(&server)
         .await;
-    let cloud = AwsCloud::load(&AwsOptions {
-        region: Some("us-west-2".into()),
-        endpoint_url: Some(server.uri()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await;
+    let cloud = cloud_at(&server).await;
     let created = cloud.storage().create_bucket("det-checkpoints", "us-west-2").await.unwrap();
     assert_eq!(created, BucketCreation::Created);
     let requests = server.received_requests().await.unwrap_or_default();
@@ -150,13 +149,7 @@ async fn a_bucket_in_another_region_is_created_there() {
         .expect(1)
         .mount(&server)
         .await;
-    let cloud = AwsCloud::load(&AwsOptions {
-        region: Some("us-west-2".into()),
-        endpoint_url: Some(server.uri()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await;
+    let cloud = cloud_at(&server).await;
     cloud.storage().create_bucket("det-eu", "eu-central-1").await.unwrap();
     let requests = server.received_requests().await.unwrap_or_default();
     let auth = requests[0].headers.get("authorization").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
@@ -175,13 +168,7 @@ async fn answering_html(status: u16) -> (MockServer, AwsCloud) {
         )
         .mount(&server)
         .await;
-    let cloud = AwsCloud::load(&AwsOptions {
-        region: Some("us-west-2".into()),
-        endpoint_url: Some(server.uri()),
-        max_attempts: Some(1),
-        ..Default::default()
-    })
-    .await;
+    let cloud = cloud_at(&server).await;
     (server, cloud)
 }
 

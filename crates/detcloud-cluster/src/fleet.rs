@@ -262,43 +262,47 @@ impl AccountReading {
         memory: &Mutex<CpuMemory>,
         cpu_per_call: usize,
     ) -> Result<AccountReading> {
-        Self::read_parts(cloud, filter, bucket, memory, cpu_per_call, true).await
+        let (mut reading, gateways) = futures::try_join!(
+            Self::read_without_gateways(cloud, filter, bucket, memory, cpu_per_call),
+            Self::describe_gateways(cloud, filter, bucket),
+        )?;
+        reading.add_gateways(gateways);
+        Ok(reading)
     }
 
-    /// [`read_with`](Self::read_with); without the internet gateways and elastic IPs unless
-    /// `gateways`.
-    async fn read_parts(
+    /// The internet gateways and elastic IPs matching `filter` (two calls).
+    async fn describe_gateways(
+        cloud: &dyn Cloud,
+        filter: &Filter,
+        bucket: Option<&TokenBucket>,
+    ) -> Result<(Vec<InternetGateway>, Vec<Address>)> {
+        let net = cloud.network();
+        futures::try_join!(
+            limited(bucket, net.describe_internet_gateways(filter)),
+            limited(bucket, net.describe_addresses(filter)),
+        )
+    }
+
+    /// Groups what [`describe_gateways`](Self::describe_gateways) read by cluster.
+    fn add_gateways(&mut self, (internet_gateways, addresses): (Vec<InternetGateway>, Vec<Address>)) {
+        group(internet_gateways, |g| &g.tags, &mut self.clusters, |c| &mut c.internet_gateways);
+        group(addresses, |a| &a.tags, &mut self.clusters, |c| &mut c.addresses);
+    }
+
+    /// [`read_with`](Self::read_with) without the internet gateways and elastic IPs.
+    async fn read_without_gateways(
         cloud: &dyn Cloud,
         filter: &Filter,
         bucket: Option<&TokenBucket>,
         memory: &Mutex<CpuMemory>,
         cpu_per_call: usize,
-        gateways: bool,
     ) -> Result<AccountReading> {
         let net = cloud.network();
         let compute = cloud.compute();
         let db = cloud.database();
-        let (internet_gateways, addresses) = (
-            async {
-                if gateways {
-                    limited(bucket, net.describe_internet_gateways(filter)).await
-                } else {
-                    Ok(vec![])
-                }
-            },
-            async {
-                if gateways {
-                    limited(bucket, net.describe_addresses(filter)).await
-                } else {
-                    Ok(vec![])
-                }
-            },
-        );
-        let (vpcs, subnets, internet_gateways, addresses, nat_gateways, instances, db_clusters, db_instances) = futures::try_join!(
+        let (vpcs, subnets, nat_gateways, instances, db_clusters, db_instances) = futures::try_join!(
             limited(bucket, net.describe_vpcs(filter)),
             limited(bucket, net.describe_subnets(filter)),
-            internet_gateways,
-            addresses,
             limited(bucket, net.describe_nat_gateways(filter)),
             limited(bucket, compute.describe_instances(filter)),
             limited(bucket, db.describe_db_clusters(filter)),
@@ -307,8 +311,6 @@ impl AccountReading {
         let mut clusters = BTreeMap::new();
         group(vpcs, |v| &v.tags, &mut clusters, |c| &mut c.vpcs);
         group(subnets, |s| &s.tags, &mut clusters, |c| &mut c.subnets);
-        group(internet_gateways, |g| &g.tags, &mut clusters, |c| &mut c.internet_gateways);
-        group(addresses, |a| &a.tags, &mut clusters, |c| &mut c.addresses);
         let nat_gateways = nat_gateways.into_iter().filter(|n| n.state != NatGatewayState::Deleted).collect();
         group(nat_gateways, |n| &n.tags, &mut clusters, |c| &mut c.nat_gateways);
         let instances = instances.into_iter().filter(|i| !i.state.is_gone()).collect();
@@ -376,7 +378,7 @@ impl AccountReading {
         let logs = cloud.logs();
         let everything = Filter::all();
         let (reading, route_tables, groups, log_groups) = futures::join!(
-            Self::read_parts(cloud, filter, bucket, memory, 0, false),
+            Self::read_without_gateways(cloud, filter, bucket, memory, 0),
             limited(bucket, net.describe_route_tables(filter)),
             limited(bucket, net.describe_security_groups(&everything)),
             limited(bucket, logs.describe_log_groups(crate::context::LOG_GROUP_PREFIX)),
@@ -411,12 +413,7 @@ impl AccountReading {
             Err(e) => return Err(e),
         }
         if !reading.imply_gateways() {
-            let (internet_gateways, addresses) = futures::try_join!(
-                limited(bucket, net.describe_internet_gateways(filter)),
-                limited(bucket, net.describe_addresses(filter)),
-            )?;
-            group(internet_gateways, |g| &g.tags, &mut reading.clusters, |c| &mut c.internet_gateways);
-            group(addresses, |a| &a.tags, &mut reading.clusters, |c| &mut c.addresses);
+            reading.add_gateways(Self::describe_gateways(cloud, filter, bucket).await?);
         }
         reading.drift_read = true;
         Ok(reading)

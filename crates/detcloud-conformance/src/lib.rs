@@ -33,6 +33,7 @@ pub mod cases;
 mod fixtures;
 mod kit;
 mod namer;
+mod probe;
 mod runner;
 
 use detcloud_provider::Cloud;
@@ -40,6 +41,7 @@ use futures::future::BoxFuture;
 
 pub use capabilities::{Capabilities, AWS_IMAGE, EMULATOR_IMAGE};
 pub use namer::{Namer, DEFAULT_ADDRESS_LIMIT, DEFAULT_VPC_LIMIT, RUN_TAG};
+pub use probe::{probe, Measured, ProbeReport, FLAG_CASES};
 pub use runner::{run_all, run_with, Case, CaseFn, CaseResult, Failure, Outcome, Report, RunOptions};
 
 /// A [`Case`] for `cases::$area::$name`.

@@ -146,8 +146,18 @@ pub async fn run_all(cloud: &dyn Cloud, caps: &Capabilities, filter: &str) -> Re
 /// Runs the selected cases with a fresh [`Namer`]. A case that panics (in the suite or in the
 /// backend) is reported as failed; the others still run.
 pub async fn run_with(cloud: &dyn Cloud, caps: &Capabilities, options: &RunOptions) -> Report {
-    let namer = Namer::new().with_limits(options.vpc_limit, options.address_limit);
     let selected: Vec<Case> = crate::cases().into_iter().filter(|c| c.matches(&options.filter)).collect();
+    run_cases(cloud, caps, options, selected).await
+}
+
+/// Runs `selected` (the filter of `options` is not applied again) with a fresh [`Namer`].
+pub(crate) async fn run_cases(
+    cloud: &dyn Cloud,
+    caps: &Capabilities,
+    options: &RunOptions,
+    selected: Vec<Case>,
+) -> Report {
+    let namer = Namer::new().with_limits(options.vpc_limit, options.address_limit);
     let results: Vec<(Case, CaseResult)> = futures::stream::iter(selected)
         .map(|case| {
             let namer = &namer;

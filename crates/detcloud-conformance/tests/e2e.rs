@@ -6,13 +6,20 @@
 //! - `DETCLOUD_E2E_HOSTED_ZONE`: a Route53 zone id for the DNS cases; on an emulator the test
 //!   creates one through the emulator's Route53 API when unset.
 //! - `DETCLOUD_CONFORMANCE_FILTER`: only cases whose `area::name` contains it.
+//!
+//! On LocalStack (or with `DETCLOUD_E2E_PROBE=1`), after the suite, the probe measures every
+//! capability flag on the endpoint (each flag's cases run with every flag on) and the test fails
+//! when the profile disagrees with the measurement: a skip is never copied from another emulator.
+//! (On moto the probe takes over ten minutes, its cases waiting out deadlines for states moto never
+//! shows, so CI measures moto only through `cargo xtask probe`.) `DETCLOUD_PROBE_ONLY=1`
+//! (`cargo xtask probe`) runs only the probe and prints each flag as measured.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
 use detcloud_aws::{AwsCloud, AwsOptions};
-use detcloud_conformance::{run_with, Capabilities, RunOptions};
+use detcloud_conformance::{probe, run_with, Capabilities, RunOptions};
 
 /// Not us-east-1: there S3 answers a repeated CreateBucket by its owner with a plain success (a
 /// legacy of that region), which the contract reports as `Created`.
@@ -123,15 +130,33 @@ fn e2e() {
         // The default budget (four VPCs, five elastic IPs) fits AWS's default quotas.
         ..RunOptions::default()
     };
-    eprintln!("conformance: {endpoint} with capabilities `{profile}`");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap();
-    let report = runtime.block_on(async {
+    if std::env::var_os("DETCLOUD_PROBE_ONLY").is_some() {
+        let measured = runtime.block_on(async { probe(&AwsCloud::load(&options).await, &caps, &run).await });
+        println!("probe of {endpoint} (profile `{profile}` for the endpoint facts):\n{measured}");
+        for line in measured.differences(&caps) {
+            println!("  differs from `{profile}`: {line}");
+        }
+        return;
+    }
+    eprintln!("conformance: {endpoint} with capabilities `{profile}`");
+    let probing = profile.eq_ignore_ascii_case("localstack") || std::env::var_os("DETCLOUD_E2E_PROBE").is_some();
+    let (report, measured) = runtime.block_on(async {
         let cloud = AwsCloud::load(&options).await;
-        run_with(&cloud, &caps, &run).await
+        let report = run_with(&cloud, &caps, &run).await;
+        (report, if probing { Some(probe(&cloud, &caps, &run).await) } else { None })
     });
     print!("{report}");
     let skips: Vec<String> =
         report.skipped.iter().map(|(name, reason)| format!("conformance {name}: {reason}")).collect();
     record_skips(&skips);
     assert!(report.failed.is_empty(), "{} case(s) failed on {endpoint}:\n{report}", report.failed.len());
+    let Some(measured) = measured else { return };
+    print!("{measured}");
+    let differences = measured.differences(&caps);
+    assert!(
+        differences.is_empty(),
+        "the `{profile}` profile disagrees with what the probe measured on {endpoint}:\n{}\n{measured}",
+        differences.join("\n")
+    );
 }

@@ -3,7 +3,7 @@
 //!
 //! `DETCLOUD_CONFORMANCE_FILTER=network::` runs a subset.
 
-use detcloud_conformance::{run_all, run_with, Capabilities, Outcome, RunOptions, RUN_TAG};
+use detcloud_conformance::{probe, run_all, run_with, Capabilities, Measured, Outcome, RunOptions, RUN_TAG};
 use detcloud_fake::FakeCloud;
 use detcloud_provider::{Cloud, Error, Filter};
 
@@ -75,4 +75,28 @@ async fn missing_capabilities_skip_loudly() {
     let names = detcloud_conformance::Namer::new();
     let outcome = detcloud_conformance::cases::database::db_cluster_lifecycle(&cloud, &caps, &names).await;
     assert!(matches!(outcome, Ok(Outcome::Skipped(ref why)) if why.contains("`rds`")), "{outcome:?}");
+}
+
+/// The probe finds every flag on for the fake (which models AWS), whatever profile it starts
+/// from, and a flag off once its behaviour breaks (the simulator made unavailable).
+#[tokio::test(start_paused = true)]
+async fn the_probe_measures_every_flag_on_the_fake() {
+    let cloud = FakeCloud::new(ACCOUNT);
+    let caps = fake_caps(&cloud);
+    let moto = Capabilities::moto().with_hosted_zone(caps.hosted_zone_id.clone().unwrap());
+    let measured = probe(&cloud, &moto, &RunOptions::default()).await;
+    print!("{measured}");
+    assert!(measured.flags.iter().all(|(_, m)| *m == Measured::On), "{measured}");
+    assert_eq!(measured.capabilities(&moto), caps);
+    assert_eq!(measured.differences(&caps), Vec::<String>::new());
+    assert_eq!(measured.differences(&moto).len(), 20, "{measured}");
+
+    let unavailable = Error::Unavailable { message: "HTTP 500 (injected)".into() };
+    cloud.faults().fail("iam:SimulatePrincipalPolicy", unavailable, 100);
+    let measured = probe(&cloud, &caps, &RunOptions { filter: "iam::".into(), ..RunOptions::default() }).await;
+    let simulator = measured.flags.iter().find(|(flag, _)| *flag == "policy_simulator").unwrap();
+    assert!(matches!(&simulator.1, Measured::Off(why) if why.starts_with("iam::simulate_role_policy: ")), "{measured}");
+    assert_eq!(measured.differences(&caps).len(), 1, "{measured}");
+    let outside = measured.flags.iter().find(|(flag, _)| *flag == "rds").unwrap();
+    assert!(matches!(&outside.1, Measured::Unmeasured(why) if why.contains("not run (filter)")), "{measured}");
 }

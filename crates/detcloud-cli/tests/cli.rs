@@ -44,6 +44,7 @@ Instance profile created: arn:aws:iam::123456789012:instance-profile/det-cloud-c
 #[test]
 fn help_shows_the_spec_flags_and_defaults() {
     let out = Command::cargo_bin("detcloud").unwrap().args(["connect", "aws", "--help"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     // Compare with whitespace collapsed: clap wraps long lines to the terminal's width.
     let help = String::from_utf8(out.stdout).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(help.contains("Global options:"), "{help}");
@@ -94,6 +95,7 @@ fn the_prompt_is_the_spec_s_and_only_y_proceeds() {
     {
         let sb = Sandbox::new();
         let (code, stdout, stderr) = sb.run(&["connect", "aws"], answer);
+        assert_eq!(code, if proceeds { 0 } else { 4 }, "{answer:?}: {stdout}{stderr}");
         assert!(
             stdout.starts_with(
                 "Will connect your AWS account 123456789012 with Determined's AWS account 544296492693, proceed? (y/N)"

@@ -456,6 +456,26 @@ fn s3_client(ep: &Endpoint) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
+fn route53_client(ep: &Endpoint) -> aws_sdk_route53::Client {
+    let config = aws_sdk_route53::Config::builder()
+        .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
+        .endpoint_url(&ep.url)
+        .region(aws_sdk_route53::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_route53::config::Credentials::new("testing", "testing", None, None, "e2e"))
+        .build();
+    aws_sdk_route53::Client::from_conf(config)
+}
+
+/// The values of the `A` record `name` in `zone` (empty when there is none).
+async fn a_record(dns: &aws_sdk_route53::Client, zone: &str, name: &str) -> Vec<String> {
+    let sets = dns.list_resource_record_sets().hosted_zone_id(zone).send().await.unwrap();
+    sets.resource_record_sets()
+        .iter()
+        .filter(|r| r.name().trim_end_matches('.') == name && r.r#type().as_str() == "A")
+        .flat_map(|r| r.resource_records().iter().map(|v| v.value().to_string()))
+        .collect()
+}
+
 fn ssm_client(ep: &Endpoint) -> aws_sdk_ssm::Client {
     let config = aws_sdk_ssm::Config::builder()
         .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
@@ -549,9 +569,17 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str, c: &str) {
     let policy = s3.get_bucket_policy().bucket(&bucket).send().await.unwrap();
     assert!(policy.policy().unwrap_or_default().contains("aws:SecureTransport"));
 
-    // Re-run: nothing new. Status: healthy.
-    let (code, stdout, _) = run(&["cluster", "create", c, "--inbound-cidr", "203.0.113.0/24", "--yes", "-o", "json"]);
-    assert_eq!(code, 0);
+    // Re-run: nothing new, plus the master's DNS record in a zone of the vendor's (Route53).
+    let dns = route53_client(ep);
+    let zone = dns.create_hosted_zone().name("clusters.example.com").caller_reference(c).send().await.unwrap();
+    let zone = zone.hosted_zone().unwrap().id().trim_start_matches("/hostedzone/").to_string();
+    let fqdn = format!("{c}.clusters.example.com");
+    let dns_args = ["--dns-zone-id", zone.as_str(), "--dns-name", fqdn.as_str()];
+    let create = ["cluster", "create", c, "--inbound-cidr", "203.0.113.0/24", "--yes", "-o", "json"];
+    let (code, stdout, stderr) = run(&[&create[..], &dns_args[..]].concat());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let master_ip = master[0].public_ip_address().unwrap().to_string();
+    assert_eq!(a_record(&dns, &zone, &fqdn).await, [master_ip], "the master's record");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     // moto answers a repeated CreateDBSubnetGroup with success instead of AlreadyExists, so the
     // subnet group reads as created again there; nothing else may.
@@ -616,9 +644,11 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str, c: &str) {
     let (code, stdout, stderr) = run(&["cluster", "delete", "nosuch", "--yes", "--ignore-missing"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stderr.contains("nothing to delete (--ignore-missing)"), "{stderr}");
-    let (code, stdout, stderr) = run(&["cluster", "delete", c, "--yes"]);
+    let (code, stdout, stderr) = run(&["cluster", "delete", c, "--yes", "--dns-zone-id", &zone, "--dns-name", &fqdn]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("kept: checkpoint bucket"), "{stdout}");
+    assert!(a_record(&dns, &zone, &fqdn).await.is_empty(), "delete removes the master's record");
+    dns.delete_hosted_zone().id(&zone).send().await.unwrap();
     let agent_state = ec2.describe_instances().instance_ids(&agent_id).send().await.unwrap();
     let state = agent_state.reservations()[0].instances()[0].state().and_then(|s| s.name()).cloned();
     assert_eq!(state, Some(aws_sdk_ec2::types::InstanceStateName::Terminated), "delete terminates the agents");

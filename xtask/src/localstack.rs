@@ -59,19 +59,17 @@ impl Server {
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
-        let started = Instant::now();
-        while started.elapsed() < READY_WITHIN {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!("LocalStack exited early ({status}); see target/localstack.log"));
-            }
-            let health = crate::moto::http_get(self.port, "/_localstack/health");
-            if health.is_some_and(|r| r.lines().next().is_some_and(|status| status.contains(" 200"))) {
-                eprintln!("==> LocalStack ready in {:.1}s", started.elapsed().as_secs_f64());
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        Err(format!("LocalStack did not answer within {}s; see target/localstack.log", READY_WITHIN.as_secs()))
+        let healthy = |answer: &str| answer.lines().next().is_some_and(|status| status.contains(" 200"));
+        let took = crate::moto::wait_for_http(
+            &mut self.child,
+            self.port,
+            "/_localstack/health",
+            healthy,
+            READY_WITHIN,
+            "LocalStack",
+        )?;
+        eprintln!("==> LocalStack ready in {:.1}s", took.as_secs_f64());
+        Ok(())
     }
 }
 

@@ -36,9 +36,9 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci                    fmt check, clippy (deny warnings), all tests, end-to-end suite on moto
+  ci                    fmt check, clippy (deny warnings), all tests, end-to-end suite on moto, then the
+                        end-to-end suite twice in a row on a LocalStack started here
   control               the control plane's store tests on SQLite and on a PostgreSQL server started here
-  ci                    ... then the end-to-end suite twice in a row on a LocalStack started here
   e2e [--localstack | --endpoint URL] [--runs N]
                         end-to-end suite only: on a moto server started here (default), on LocalStack
                         started here (Python 3.13 venv in target/), or on URL (set
@@ -59,7 +59,10 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("control") => control(),
         Some("e2e") => E2e::parse(&args[1..]).and_then(|e| e.on_endpoint(suite)),
-        Some("probe") => E2e::parse(&args[1..]).and_then(|e| e.on_endpoint(probe)),
+        Some("probe") => E2e::parse(&args[1..]).and_then(|e| match e.runs {
+            1 => e.on_endpoint(probe),
+            _ => Err("probe: --runs is an option of e2e; the probe runs once".into()),
+        }),
         Some("actions") => match args.get(1).map(String::as_str) {
             None => actions::run(&root(), false),
             Some("--check") => actions::run(&root(), true),
@@ -287,12 +290,18 @@ fn probe(what: &str, url: &str, profile: Option<&str>, _runs: u32) -> Result<(),
     test.args(["test", "--locked", "-p", "detcloud-conformance", "--test", "e2e", "--", "--nocapture"])
         .env("DETCLOUD_E2E_ENDPOINT", url)
         .env("DETCLOUD_PROBE_ONLY", "1");
+    with_profile(&mut test, profile);
+    run(&format!("probe of {what} ({url})"), &mut test)
+}
+
+/// Names the endpoint's capability profile (`DETCLOUD_E2E_CAPABILITIES`) for `test`, unless the
+/// caller's environment already does.
+fn with_profile(test: &mut Command, profile: Option<&str>) {
     if let Some(profile) = profile {
         if std::env::var_os("DETCLOUD_E2E_CAPABILITIES").is_none() {
             test.env("DETCLOUD_E2E_CAPABILITIES", profile);
         }
     }
-    run(&format!("probe of {what} ({url})"), &mut test)
 }
 
 /// The end-to-end test binaries: the CLI's, the conformance suite's and the backend's.
@@ -312,11 +321,7 @@ fn suite_in(make: &dyn Fn() -> Command, what: &str, url: &str, profile: Option<&
         test.args(["test", "--workspace", "--locked", "--no-fail-fast"])
             .args(E2E_TESTS)
             .env("DETCLOUD_E2E_ENDPOINT", url);
-        if let Some(profile) = profile {
-            if std::env::var_os("DETCLOUD_E2E_CAPABILITIES").is_none() {
-                test.env("DETCLOUD_E2E_CAPABILITIES", profile);
-            }
-        }
+        with_profile(&mut test, profile);
         let step = if runs > 1 {
             format!("end-to-end suite on {what} ({url}), run {n} of {runs}")
         } else {

@@ -39,18 +39,34 @@ impl Server {
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!("moto exited early ({status}); see target/moto.log"));
-            }
-            if http_get(self.port, "/moto-api/").is_some() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Err("moto did not answer within 30 s; see target/moto.log".into())
+        wait_for_http(&mut self.child, self.port, "/moto-api/", |_| true, Duration::from_secs(30), "moto")?;
+        Ok(())
     }
+}
+
+/// Polls `GET path` on `port` until an answer satisfies `ready` (given the whole response), for
+/// at most `within`; fails early when `child` exits. `what` names the server and its log
+/// (`target/<what>.log`, lower-case). Returns how long it took.
+pub(crate) fn wait_for_http(
+    child: &mut Child,
+    port: u16,
+    path: &str,
+    ready: fn(&str) -> bool,
+    within: Duration,
+    what: &str,
+) -> Result<Duration, String> {
+    let log = format!("target/{}.log", what.to_ascii_lowercase());
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("{what} exited early ({status}); see {log}"));
+        }
+        if http_get(port, path).is_some_and(|answer| ready(&answer)) {
+            return Ok(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("{what} did not answer within {} s; see {log}", within.as_secs()))
 }
 
 impl Drop for Server {

@@ -53,11 +53,7 @@ impl Report {
     fn skip(&mut self, what: &str, flag: &str) {
         let line = format!("e2e_endpoint {what}: capability `{flag}` is off for this endpoint");
         self.lines.push(format!("SKIP  {line}"));
-        if let Some(path) = std::env::var_os("DETCLOUD_SKIP_LOG") {
-            use std::io::Write;
-            let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("the skip log");
-            writeln!(file, "{line}").expect("the skip log");
-        }
+        detcloud_conformance::record_skips(&[line]);
     }
 
     fn check(&mut self, name: &str, ok: bool, detail: impl std::fmt::Debug) {
@@ -81,9 +77,7 @@ async fn every_service_against_a_live_endpoint() {
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
     }
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    let profile = std::env::var("DETCLOUD_E2E_CAPABILITIES").unwrap_or_else(|_| "moto".into());
-    let caps = Capabilities::named(&profile)
-        .unwrap_or_else(|| panic!("DETCLOUD_E2E_CAPABILITIES={profile}: expected moto, localstack, aws or fake"));
+    let (_, caps) = Capabilities::from_env().unwrap_or_else(|e| panic!("{e}"));
     let cloud = AwsCloud::load(&AwsOptions {
         region: Some(std::env::var("DETCLOUD_E2E_REGION").unwrap_or_else(|_| "us-west-2".into())),
         endpoint_url: Some(endpoint),

@@ -172,6 +172,16 @@ impl Capabilities {
         }
     }
 
+    /// The profile the end-to-end runners use: named by `DETCLOUD_E2E_CAPABILITIES` (`moto` when
+    /// unset), with its name; an unknown name is an error naming the variable and the choices.
+    pub fn from_env() -> Result<(String, Self), String> {
+        let profile = std::env::var("DETCLOUD_E2E_CAPABILITIES").unwrap_or_else(|_| "moto".into());
+        match Capabilities::named(&profile) {
+            Some(caps) => Ok((profile, caps)),
+            None => Err(format!("DETCLOUD_E2E_CAPABILITIES={profile}: expected moto, localstack, aws or fake")),
+        }
+    }
+
     /// The same capabilities with a hosted zone for the DNS cases.
     pub fn with_hosted_zone(mut self, zone_id: impl Into<String>) -> Self {
         self.hosted_zone_id = Some(zone_id.into());

@@ -44,6 +44,21 @@ pub use namer::{Namer, DEFAULT_ADDRESS_LIMIT, DEFAULT_VPC_LIMIT, RUN_TAG};
 pub use probe::{probe, Measured, ProbeReport, FLAG_CASES};
 pub use runner::{run_all, run_with, Case, CaseFn, CaseResult, Failure, Outcome, Report, RunOptions};
 
+/// Appends `lines` to the file named by `DETCLOUD_SKIP_LOG`, if set: `cargo xtask e2e` and `cargo
+/// xtask ci` set it and print the file after the tests, since cargo hides a passing test's output.
+/// Every end-to-end runner records its skips here, one line each.
+///
+/// # Panics
+/// When the file cannot be opened or written (a skip that cannot be reported must not pass).
+pub fn record_skips(lines: &[String]) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("DETCLOUD_SKIP_LOG") else { return };
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).expect("the skip log");
+    for line in lines {
+        writeln!(file, "{line}").expect("the skip log");
+    }
+}
+
 /// A [`Case`] for `cases::$area::$name`.
 macro_rules! case {
     ($area:ident :: $name:ident) => {{

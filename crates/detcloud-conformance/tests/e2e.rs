@@ -19,7 +19,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use detcloud_aws::{AwsCloud, AwsOptions};
-use detcloud_conformance::{probe, run_with, Capabilities, RunOptions};
+use detcloud_conformance::{probe, record_skips, run_with, Capabilities, RunOptions};
 
 /// Not us-east-1: there S3 answers a repeated CreateBucket by its owner with a plain success (a
 /// legacy of that region), which the contract reports as `Created`.
@@ -70,17 +70,6 @@ fn create_emulator_zone(endpoint: &str, domain: &str, reference: &str) -> Result
     Ok(id.to_string())
 }
 
-/// Appends `lines` to the file named by `DETCLOUD_SKIP_LOG` (set by `cargo xtask ci` and `cargo
-/// xtask e2e`, which print it after the tests: cargo hides a passing test's output).
-fn record_skips(lines: &[String]) {
-    use std::io::Write;
-    let Some(path) = std::env::var_os("DETCLOUD_SKIP_LOG") else { return };
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).expect("the skip log");
-    for line in lines {
-        writeln!(file, "{line}").expect("the skip log");
-    }
-}
-
 /// Configures everything (environment included) before any runtime thread exists, then runs the
 /// suite on a multi-threaded runtime.
 #[test]
@@ -92,9 +81,7 @@ fn e2e() {
             return;
         }
     };
-    let profile = std::env::var("DETCLOUD_E2E_CAPABILITIES").unwrap_or_else(|_| "moto".into());
-    let mut caps = Capabilities::named(&profile)
-        .unwrap_or_else(|| panic!("DETCLOUD_E2E_CAPABILITIES={profile}: expected moto, localstack, aws or fake"));
+    let (profile, mut caps) = Capabilities::from_env().unwrap_or_else(|e| panic!("{e}"));
     let emulator = !profile.eq_ignore_ascii_case("aws");
     if emulator {
         use_emulator_credentials();

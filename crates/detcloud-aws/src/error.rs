@@ -27,9 +27,19 @@ where
     match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
+            let status = service.raw().status().as_u16();
             match e.code() {
+                // 501 Not Implemented says what the code may not: an emulator without the service
+                // (LocalStack answers `InternalFailure` with 501 for RDS), never a passing fault.
+                Some(code) if status == 501 => Error::Unsupported {
+                    operation: format!(
+                        "{} (HTTP 501 not implemented here, {code}: {})",
+                        subject.kind,
+                        e.message().unwrap_or("")
+                    ),
+                },
                 Some(code) => from_code(code, e.message().unwrap_or(""), subject),
-                None => without_code(service.raw().status().as_u16(), subject, None),
+                None => without_code(status, subject, None),
             }
         }
         // A body the SDK could not parse at all: the status still says what happened.

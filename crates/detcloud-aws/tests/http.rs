@@ -199,3 +199,28 @@ async fn an_unparseable_answer_is_named_by_its_http_status() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_operation_answered_501_is_unsupported_whatever_its_code() {
+    // LocalStack's answer for a service it does not emulate: an AWS error code that alone would
+    // read as a passing fault (InternalFailure), with 501 Not Implemented.
+    test_env();
+    let server = MockServer::start().await;
+    let body =
+        "<?xml version='1.0' encoding='utf-8'?>\n<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">\
+                <Error><Code>InternalFailure</Code><Message>The API for service rds is either not included in your \
+                current license plan or has not yet been emulated by LocalStack.</Message></Error>\
+                <RequestId>b6d148a5</RequestId></ErrorResponse>";
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(501).insert_header("content-type", "text/xml").set_body_string(body))
+        .mount(&server)
+        .await;
+    let cloud = cloud_at(&server).await;
+    let err = cloud.database().describe_db_clusters(&Default::default()).await.map(|_| ()).unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+    assert!(!err.is_retryable(), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("HTTP 501") && text.contains("not yet been emulated"), "{text}");
+    // Not retried: one request.
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1);
+}

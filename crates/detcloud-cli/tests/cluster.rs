@@ -270,6 +270,26 @@ fn bad_cluster_input_is_refused_before_any_call() {
             "--dns-zone-id",
         ),
         (vec!["cluster", "status", "ml", "--role-arn", "nope", "--external-id", "abc"], "--role-arn"),
+        (vec!["cluster", "create", "ml", "--target", "vpcs", "--yes"], "--target: \"vpcs\" is not a resource"),
+        (
+            vec!["cluster", "create", "ml", "--target", "public-subnet-2", "--yes"],
+            "--target: public-subnet-2: the cluster spans 2 zones",
+        ),
+        (
+            vec![
+                "cluster",
+                "create",
+                "ml",
+                "--target",
+                "bucket",
+                "--dns-zone-id",
+                "Z1",
+                "--dns-name",
+                "a.example.com",
+                "--yes",
+            ],
+            "--dns-name: the record points at the master's address, which --target leaves out",
+        ),
     ];
     for (args, needle) in cases {
         let (code, stdout, stderr) = sb.run(&args);
@@ -282,4 +302,30 @@ fn bad_cluster_input_is_refused_before_any_call() {
         before,
         "bad input changed the sandbox"
     );
+}
+
+#[test]
+fn a_targeted_create_makes_what_it_names_and_a_whole_run_completes_the_cluster() {
+    let sb = Sandbox::new();
+    let targets = ["--target", "nat-gateway", "--target", "bucket"];
+    let (code, stdout, stderr) = sb.run(&[&["cluster", "create", "ml", "--yes"][..], &targets[..]].concat());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // The plan names what is left out; the outcome says the cluster is incomplete.
+    assert!(stdout.contains("warning: --target leaves out 14 of 20 resources (private-subnet-0, "), "{stdout}");
+    assert!(stdout.contains("Plan: 6 to create, 0 to check."), "{stdout}");
+    assert!(stdout.contains("Cluster ml is incomplete: the targeted resources are in place (6 created, 0 already there); 14 left out by --target."), "{stdout}");
+    let (code, stdout, stderr) =
+        sb.run(&[&["cluster", "create", "ml", "--yes", "-o", "json"][..], &targets[..]].concat());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["created"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["existing"].as_array().unwrap().len(), 6, "{v}");
+    assert_eq!(v["left_out"].as_array().unwrap().len(), 14, "{v}");
+    assert!(v["left_out"].as_array().unwrap().contains(&serde_json::json!("db-cluster")), "{v}");
+    let (code, stdout, stderr) = sb.run(&["cluster", "create", "ml", "--yes"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // The plan checks the network it can read; the bucket reads as "create" (it is ensured).
+    assert!(stdout.contains("Plan: 15 to create, 5 to check."), "{stdout}");
+    assert!(stdout.contains("Cluster ml is ready: Determined 0.32.1 answers at http://"), "{stdout}");
+    assert!(stdout.contains("(14 created, 6 already there)."), "{stdout}");
 }

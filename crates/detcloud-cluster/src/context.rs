@@ -118,6 +118,16 @@ pub struct Inventory {
     pub restored_db_clusters: Vec<DbCluster>,
 }
 
+/// A read of RDS resources, with an endpoint that has no RDS at all (an emulator answering 501
+/// Not Implemented, as LocalStack does) read as holding none: nothing can exist there. Every
+/// other error stays an error.
+pub(crate) fn none_without_rds<T: Default>(read: Result<T>) -> Result<T> {
+    match read {
+        Err(detcloud_provider::Error::Unsupported { .. }) => Ok(T::default()),
+        other => other,
+    }
+}
+
 pub(crate) fn has_key(tags: &Tags, node: Node) -> bool {
     tags.get(RESOURCE).is_some_and(|k| *k == node.key())
 }
@@ -168,18 +178,17 @@ impl Inventory {
         };
         let instances = compute.describe_instances(&filter).await?.into_iter().filter(|i| !i.state.is_gone()).collect();
         let spot_requests = compute.describe_spot_requests(&Filter::tag(CLUSTER, &spec.name)).await?;
-        let db_cluster = match cloud.database().describe_db_clusters(&Filter::id(&names.db_cluster)).await {
-            Ok(mut c) => c.pop(),
-            Err(e) if e.is_not_found() => None,
-            Err(e) => return Err(e),
-        };
-        let restored_db_clusters = cloud
-            .database()
-            .describe_db_clusters(&Filter::tag(CLUSTER, &spec.name))
-            .await?
-            .into_iter()
-            .filter(|c| c.id != names.db_cluster && c.tags.get(RESOURCE).is_some_and(|r| r == "db-restore"))
-            .collect();
+        let db_cluster =
+            match none_without_rds(cloud.database().describe_db_clusters(&Filter::id(&names.db_cluster)).await) {
+                Ok(mut c) => c.pop(),
+                Err(e) if e.is_not_found() => None,
+                Err(e) => return Err(e),
+            };
+        let restored_db_clusters =
+            none_without_rds(cloud.database().describe_db_clusters(&Filter::tag(CLUSTER, &spec.name)).await)?
+                .into_iter()
+                .filter(|c| c.id != names.db_cluster && c.tags.get(RESOURCE).is_some_and(|r| r == "db-restore"))
+                .collect();
         Ok(Inventory {
             vpc,
             subnets,

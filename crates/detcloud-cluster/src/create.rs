@@ -68,6 +68,10 @@ pub struct CreateOptions {
     pub ready_timeout: Duration,
     /// Progress events.
     pub progress: Option<Progress>,
+    /// Only these nodes and, transitively, what they need (as `terraform apply -target`); empty
+    /// for the whole cluster. A targeted run leaves the cluster incomplete: the report's
+    /// `left_out` names the rest.
+    pub targets: BTreeSet<Node>,
 }
 
 impl std::fmt::Debug for CreateOptions {
@@ -76,6 +80,7 @@ impl std::fmt::Debug for CreateOptions {
             .field("concurrency", &self.concurrency)
             .field("timeout", &self.timeout)
             .field("ready_timeout", &self.ready_timeout)
+            .field("targets", &self.targets)
             .finish()
     }
 }
@@ -90,6 +95,7 @@ impl CreateOptions {
             timeout: Duration::from_secs(1800),
             ready_timeout: Duration::from_secs(1200),
             progress: None,
+            targets: BTreeSet::new(),
         }
     }
 }
@@ -105,6 +111,8 @@ pub struct CreateReport {
     pub existing: BTreeSet<Node>,
     /// What the master's readiness check found (None when the run did not get that far).
     pub master: Option<Readiness>,
+    /// The nodes of the cluster a targeted run did not work on (empty for a whole run).
+    pub left_out: BTreeSet<Node>,
 }
 
 /// What the readiness check of the Determined master found.
@@ -904,7 +912,16 @@ pub async fn create(
     prepared: &Prepared,
     options: &CreateOptions,
 ) -> Result<CreateReport, CreateError> {
-    let graph = Graph::new(prepared.spec.az_count);
+    let whole = Graph::new(prepared.spec.az_count);
+    if let Some(&stray) = options.targets.iter().find(|t| !whole.nodes.contains(t)) {
+        let error = Error::invalid(format!(
+            "target {}: the cluster has no such resource (it spans {} zones)",
+            stray.key(),
+            prepared.spec.az_count
+        ));
+        return Err(CreateError { node: stray, error, report: CreateReport::default() });
+    }
+    let graph = whole.targeting(&options.targets);
     let reread;
     let prepared = if prepared.compute_gpus_of == prepared.spec.agents.instance_type {
         prepared
@@ -931,7 +948,10 @@ pub async fn create(
         readiness: Mutex::new(None),
         launched_master: std::sync::atomic::AtomicBool::new(false),
     };
-    let mut report = CreateReport::default();
+    let mut report = CreateReport {
+        left_out: whole.nodes.iter().copied().filter(|n| !graph.nodes.contains(n)).collect(),
+        ..CreateReport::default()
+    };
     // Kahn's algorithm on the nodes' positions: how many dependencies each node still waits on,
     // and whom each node's completion releases (the graph is read once, not at every completion).
     let position = |n: Node| graph.nodes.iter().position(|m| *m == n);

@@ -305,8 +305,8 @@ impl AccountReading {
             limited(bucket, net.describe_subnets(filter)),
             limited(bucket, net.describe_nat_gateways(filter)),
             limited(bucket, compute.describe_instances(filter)),
-            limited(bucket, db.describe_db_clusters(filter)),
-            limited(bucket, db.describe_db_instances(filter)),
+            async { crate::context::none_without_rds(limited(bucket, db.describe_db_clusters(filter)).await) },
+            async { crate::context::none_without_rds(limited(bucket, db.describe_db_instances(filter)).await) },
         )?;
         let mut clusters = BTreeMap::new();
         group(vpcs, |v| &v.tags, &mut clusters, |c| &mut c.vpcs);

@@ -82,6 +82,24 @@ impl Node {
         }
     }
 
+    /// The node whose [`key`](Node::key) is `key` (`vpc`, `public-subnet-0`, `bucket`, ...).
+    pub fn from_key(key: &str) -> Option<Node> {
+        let zone = |prefix: &str| -> Option<u8> {
+            let digits = key.strip_prefix(prefix)?;
+            // One canonical spelling per node: `public-subnet-0`, never `public-subnet-00`.
+            (!digits.is_empty() && digits.len() <= 3 && (digits == "0" || !digits.starts_with('0')))
+                .then(|| digits.parse().ok())
+                .flatten()
+        };
+        if let Some(i) = zone("public-subnet-") {
+            return Some(Node::PublicSubnet(i));
+        }
+        if let Some(i) = zone("private-subnet-") {
+            return Some(Node::PrivateSubnet(i));
+        }
+        Graph::new(0).nodes.into_iter().find(|n| n.key() == key)
+    }
+
     /// A readable description.
     pub fn label(self) -> String {
         match self {
@@ -196,6 +214,25 @@ impl Graph {
         Graph { nodes, edges }
     }
 
+    /// The part of the graph that `targets` need: the targets and, transitively, everything they
+    /// depend on, with the edges among them. An empty set means the whole graph.
+    pub fn targeting(&self, targets: &BTreeSet<Node>) -> Graph {
+        if targets.is_empty() {
+            return self.clone();
+        }
+        let mut keep: BTreeSet<Node> = BTreeSet::new();
+        let mut todo: Vec<Node> = targets.iter().copied().filter(|t| self.nodes.contains(t)).collect();
+        while let Some(n) = todo.pop() {
+            if keep.insert(n) {
+                todo.extend(self.dependencies(n));
+            }
+        }
+        Graph {
+            nodes: self.nodes.iter().copied().filter(|n| keep.contains(n)).collect(),
+            edges: self.edges.iter().copied().filter(|(n, d)| keep.contains(n) && keep.contains(d)).collect(),
+        }
+    }
+
     /// What `node` needs first.
     pub fn dependencies(&self, node: Node) -> impl Iterator<Item = Node> + '_ {
         self.edges.iter().filter(move |(n, _)| *n == node).map(|(_, d)| *d)
@@ -248,6 +285,35 @@ mod tests {
             assert!(pos(*d) < pos(*n), "{d} must come before {n}");
             assert!(g.nodes.contains(n) && g.nodes.contains(d));
         }
+    }
+
+    #[test]
+    fn every_key_reads_back_as_its_node() {
+        for n in Graph::new(3).nodes {
+            assert_eq!(Node::from_key(&n.key()), Some(n), "{n}");
+        }
+        for bad in ["", "vpcs", "public-subnet-", "public-subnet-01", "public-subnet-x", "private-subnet-256", "VPC"] {
+            assert_eq!(Node::from_key(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn targeting_keeps_the_targets_and_what_they_need() {
+        let g = Graph::new(2);
+        let t = g.targeting(&BTreeSet::from([Node::NatGateway, Node::Bucket]));
+        let want =
+            [Node::Vpc, Node::PublicSubnet(0), Node::InternetGateway, Node::NatAddress, Node::NatGateway, Node::Bucket];
+        assert_eq!(t.nodes.iter().copied().collect::<BTreeSet<_>>(), BTreeSet::from(want));
+        assert_eq!(t.topological().len(), want.len());
+        assert!(t.edges.iter().all(|(n, d)| t.nodes.contains(n) && t.nodes.contains(d)));
+        assert!(t.edges.contains(&(Node::NatGateway, Node::InternetGateway)));
+        // A ready master needs everything but the private subnets' way out (its agents need that).
+        let ready = g.targeting(&BTreeSet::from([Node::MasterReady]));
+        let left: BTreeSet<Node> = g.nodes.iter().copied().filter(|n| !ready.nodes.contains(n)).collect();
+        assert_eq!(left, BTreeSet::from([Node::NatAddress, Node::NatGateway, Node::PrivateRoutes]));
+        assert_eq!(g.targeting(&BTreeSet::new()), g);
+        // A zone the graph does not have is no node of it.
+        assert!(g.targeting(&BTreeSet::from([Node::PublicSubnet(5)])).nodes.is_empty());
     }
 
     #[test]

@@ -359,3 +359,111 @@ async fn a_customer_managed_key_encrypts_the_bucket_database_and_volume() {
     let err = prepare(xacct.as_ref(), &t, CUSTOMER).await.unwrap_err();
     assert!(err.to_string().contains("kms_key_id"), "{err}");
 }
+
+/// Everything but the database and what needs it: what an endpoint without RDS can hold.
+fn network_and_storage() -> BTreeSet<Node> {
+    BTreeSet::from([
+        Node::PublicRoutes,
+        Node::PrivateRoutes,
+        Node::SecurityRules,
+        Node::KeyPair,
+        Node::Bucket,
+        Node::LogGroup,
+    ])
+}
+
+fn without_database() -> BTreeSet<Node> {
+    BTreeSet::from([
+        Node::DbSubnetGroup,
+        Node::DbCluster,
+        Node::DbInstance,
+        Node::Master,
+        Node::MasterAddress,
+        Node::MasterReady,
+    ])
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_targeted_create_makes_only_what_the_targets_need_and_a_whole_run_completes_it() {
+    let (cloud, xacct) = connected().await;
+    let spec = spec();
+    let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    let mut options = CreateOptions::new(SSH_KEY);
+    options.targets = network_and_storage();
+    cloud.clear_calls();
+    let report = create(xacct.as_ref(), &prepared, &options).await.unwrap();
+    let whole = detcloud_cluster::Graph::new(2);
+    let targeted: BTreeSet<Node> = whole.targeting(&options.targets).nodes.into_iter().collect();
+    assert_eq!(report.created, targeted, "{report:?}");
+    assert_eq!(report.left_out, without_database(), "{report:?}");
+    assert_eq!(report.master, None);
+    let touched: Vec<&str> = cloud
+        .calls()
+        .iter()
+        .map(|c| c.action)
+        .filter(|a| a.starts_with("rds:") || *a == "ec2:RunInstances" || *a == "ssm:PutParameter")
+        .collect();
+    assert!(touched.is_empty(), "a targeted run reached past its targets: {touched:?}");
+    let st = status(xacct.as_ref(), "ml-prod", "us-west-2", CUSTOMER).await.unwrap();
+    assert!(!st.healthy, "an incomplete cluster is not healthy: {st:#?}");
+
+    // The same targets again: nothing new. Then the whole run makes exactly the rest.
+    let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    let again = create(xacct.as_ref(), &prepared, &options).await.unwrap();
+    assert!(again.created.is_empty(), "{again:?}");
+    let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    let rest = create(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap();
+    assert_eq!(rest.created, without_database(), "{rest:?}");
+    assert_eq!(rest.existing, targeted, "{rest:?}");
+    assert!(rest.left_out.is_empty());
+    let st = status(xacct.as_ref(), "ml-prod", "us-west-2", CUSTOMER).await.unwrap();
+    assert!(st.healthy, "{st:#?}");
+
+    // A target the cluster does not have is refused before any change.
+    cloud.clear_calls();
+    options.targets = BTreeSet::from([Node::PublicSubnet(2)]);
+    let err = create(xacct.as_ref(), &prepared, &options).await.unwrap_err();
+    assert!(err.to_string().contains("target public-subnet-2: the cluster has no such resource"), "{err}");
+    assert!(cloud.calls().is_empty(), "{:?}", cloud.calls());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_endpoint_without_rds_carries_the_rest_of_the_lifecycle() {
+    // As LocalStack without RDS: every RDS call is answered 501 Not Implemented.
+    let (cloud, xacct) = connected().await;
+    let absent = || detcloud_provider::Error::Unsupported { operation: "rds (HTTP 501 not implemented here)".into() };
+    for action in
+        ["rds:DescribeDBClusters", "rds:DescribeDBInstances", "rds:DeleteDBSubnetGroup", "rds:CreateDBSubnetGroup"]
+    {
+        cloud.faults().fail(action, absent(), u32::MAX);
+    }
+    let spec = spec();
+    let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    assert!(prepared.inventory.db_cluster.is_none());
+    let mut options = CreateOptions::new(SSH_KEY);
+    options.targets = network_and_storage();
+    let report = create(xacct.as_ref(), &prepared, &options).await.unwrap();
+    assert_eq!(report.left_out, without_database(), "{report:?}");
+    // A whole run stops at the database, naming the missing service.
+    let prepared = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap();
+    let err = create(xacct.as_ref(), &prepared, &CreateOptions::new(SSH_KEY)).await.unwrap_err();
+    assert_eq!(err.node, Node::DbSubnetGroup, "{err}");
+    assert!(err.to_string().contains("not implemented"), "{err}");
+    // Status reads the rest; delete removes it and keeps the bucket.
+    let st = status(xacct.as_ref(), "ml-prod", "us-west-2", CUSTOMER).await.unwrap();
+    assert!(!st.healthy);
+    let names = Names::new(&spec, CUSTOMER);
+    let deleted = delete(xacct.as_ref(), "ml-prod", "us-west-2", CUSTOMER, &DeleteOptions::default()).await.unwrap();
+    assert!(deleted.kept.iter().any(|k| k.contains(&names.bucket)), "{deleted:?}");
+    assert!(!deleted.deleted.iter().any(|d| d.contains("DB subnet group")), "{deleted:?}");
+    assert!(cloud.network().describe_vpcs(&cluster_filter("ml-prod")).await.unwrap().is_empty());
+    // Other errors of RDS stay errors.
+    let (cloud, xacct) = connected().await;
+    cloud.faults().fail(
+        "rds:DescribeDBClusters",
+        detcloud_provider::Error::Unavailable { message: "down".into() },
+        u32::MAX,
+    );
+    let err = prepare(xacct.as_ref(), &spec, CUSTOMER).await.unwrap_err();
+    assert!(err.to_string().contains("down"), "{err}");
+}

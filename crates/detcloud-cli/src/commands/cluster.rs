@@ -1,12 +1,12 @@
 //! `detcloud cluster plan|create|status|list|delete`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use detcloud_cluster::graph::Graph;
+use detcloud_cluster::graph::{Graph, Node};
 use detcloud_cluster::spec::VpcCidr;
 use detcloud_cluster::{ClusterSpec, CreateOptions, DeleteOptions, Presence};
 use detcloud_provider::{AssumeRoleRequest, Cloud};
@@ -265,6 +265,13 @@ pub struct CreateArgs {
     /// The record's name, such as ml-prod.clusters.example.com.
     #[arg(long, value_name = "FQDN")]
     pub dns_name: Option<String>,
+    /// Create only this resource and what it needs, like `terraform apply -target` (repeatable).
+    /// RESOURCE is a key of `cluster status -o json`: vpc, public-subnet-N, private-subnet-N,
+    /// internet-gateway, nat-address, nat-gateway, public-routes, private-routes, security-rules,
+    /// key-pair, db-subnet-group, db-cluster, db-instance, bucket, log-group, master,
+    /// master-address, master-ready. The cluster stays incomplete until create runs without it.
+    #[arg(long = "target", value_name = "RESOURCE")]
+    pub targets: Vec<String>,
 }
 
 /// `cluster delete` flags.
@@ -322,6 +329,35 @@ fn validate_dns(zone: &Option<String>, name: &Option<String>) -> Result<(), CliE
         }
     }
     Ok(())
+}
+
+/// The `--target` values, checked against a cluster of `az_count` zones; `dns` when the run also
+/// writes the master's record, which needs the master's address.
+fn parse_targets(raw: &[String], az_count: u32, dns: bool) -> Result<BTreeSet<Node>, CliError> {
+    let whole = Graph::new(az_count);
+    let mut targets = BTreeSet::new();
+    for key in raw {
+        let node = Node::from_key(key).ok_or_else(|| {
+            CliError::usage(format!(
+                "--target: {key:?} is not a resource of a cluster; use one of vpc, public-subnet-N, private-subnet-N, \
+                 internet-gateway, nat-address, nat-gateway, public-routes, private-routes, security-rules, key-pair, \
+                 db-subnet-group, db-cluster, db-instance, bucket, log-group, master, master-address, master-ready"
+            ))
+        })?;
+        if !whole.nodes.contains(&node) {
+            return Err(CliError::usage(format!(
+                "--target: {key}: the cluster spans {az_count} zones, so its subnets are numbered 0 to {}",
+                az_count.saturating_sub(1)
+            )));
+        }
+        targets.insert(node);
+    }
+    if dns && !targets.is_empty() && !whole.targeting(&targets).nodes.contains(&Node::MasterAddress) {
+        return Err(CliError::usage(
+            "--dns-name: the record points at the master's address, which --target leaves out; add --target master-address",
+        ));
+    }
+    Ok(targets)
 }
 
 /// The error of a command naming a cluster that does not exist (exit code 7).
@@ -636,7 +672,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 let spec = args.spec(&region_of(global, &backend))?;
                 let (cloud, account) = args.access.cloud(&backend).await?;
                 let prepared = detcloud_cluster::prepare(cloud.as_ref(), &spec, &account).await?;
-                print_plan(global.output, &prepared);
+                print_plan(global.output, &prepared, &BTreeSet::new());
                 Ok(())
             })
             .await
@@ -650,7 +686,8 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
             };
             with_backend(global, |backend| async move {
                 let spec = args.spec.spec(&region_of(global, &backend))?;
-                create(global, &backend, args, spec, key).await
+                let targets = parse_targets(&args.targets, spec.az_count, args.dns_name.is_some())?;
+                create(global, &backend, args, spec, key, targets).await
             })
             .await
         }
@@ -1131,10 +1168,12 @@ fn generated_key(cluster: &str) -> Result<(String, PathBuf, bool), CliError> {
     Ok((public, path, true))
 }
 
-fn print_plan(format: OutputFormat, p: &detcloud_cluster::Prepared) {
-    let graph = Graph::new(p.spec.az_count);
-    let exists = |n: detcloud_cluster::Node| -> bool {
-        use detcloud_cluster::Node as N;
+fn print_plan(format: OutputFormat, p: &detcloud_cluster::Prepared, targets: &BTreeSet<Node>) {
+    let whole = Graph::new(p.spec.az_count);
+    let graph = whole.targeting(targets);
+    let left_out: Vec<String> = whole.nodes.iter().filter(|n| !graph.nodes.contains(n)).map(|n| n.key()).collect();
+    let exists = |n: Node| -> bool {
+        use Node as N;
         let inv = &p.inventory;
         match n {
             N::Vpc => inv.vpc.is_some(),
@@ -1176,6 +1215,7 @@ fn print_plan(format: OutputFormat, p: &detcloud_cluster::Prepared) {
                     "spot_max_price": p.spec.agents.spot_max_price,
                 },
                 "resources": rows.iter().map(|(r, e)| json!({"resource": r, "action": if *e { "ensure" } else { "create" }})).collect::<Vec<_>>(),
+                "left_out": left_out,
                 "warnings": p.warnings,
             });
             crate::output::print_json(&v);
@@ -1219,6 +1259,14 @@ fn print_plan(format: OutputFormat, p: &detcloud_cluster::Prepared) {
                 println!("warning: {w}");
             }
             let create = rows.iter().filter(|(_, e)| !e).count();
+            if !left_out.is_empty() {
+                println!(
+                    "warning: --target leaves out {} of {} resources ({}); the cluster is incomplete until create runs without --target",
+                    left_out.len(),
+                    whole.nodes.len(),
+                    left_out.join(", ")
+                );
+            }
             println!("Plan: {create} to create, {} to check.", rows.len() - create);
         }
     }
@@ -1230,6 +1278,7 @@ async fn create(
     args: &CreateArgs,
     spec: ClusterSpec,
     key: Option<String>,
+    targets: BTreeSet<Node>,
 ) -> Result<(), CliError> {
     let (cloud, account) = args.spec.access.cloud(backend).await?;
     let prepared = detcloud_cluster::prepare(cloud.as_ref(), &spec, &account).await?;
@@ -1237,7 +1286,7 @@ async fn create(
         eprintln!("warning: {w}");
     }
     if global.output == OutputFormat::Text {
-        print_plan(OutputFormat::Text, &prepared);
+        print_plan(OutputFormat::Text, &prepared, &targets);
     }
     if !args.yes {
         let q = format!("Will create cluster {} in {} of account {account}, proceed? (y/N)", spec.name, spec.region);
@@ -1259,7 +1308,9 @@ async fn create(
         }
     };
     let mut options = CreateOptions::new(public_key);
-    let expected: Vec<String> = Graph::new(spec.az_count).topological().into_iter().map(|n| n.label()).collect();
+    let expected: Vec<String> =
+        Graph::new(spec.az_count).targeting(&targets).topological().into_iter().map(|n| n.label()).collect();
+    options.targets = targets;
     let view = View::new(Verb::Create, global.verbose, &expected);
     options.progress = Some(view.progress());
     tracing::info!(cluster = %spec.name, region = %spec.region, "creating the cluster");
@@ -1273,7 +1324,7 @@ async fn create(
         ))
     })?;
     if let (Some(zone), Some(name)) = (&args.dns_zone_id, &args.dns_name) {
-        let ip = report.ids.get(&detcloud_cluster::Node::MasterAddress).cloned().unwrap_or_default();
+        let ip = report.ids.get(&Node::MasterAddress).cloned().unwrap_or_default();
         // The record lives in Determined's own zone: written with the caller's credentials, not the role's.
         detcloud_cluster::operate::dns_record(backend.cloud.as_ref(), zone, name, &ip, false).await?;
         eprintln!("DNS: {name} -> {ip}");
@@ -1288,9 +1339,10 @@ async fn create(
                 "created": report.created.iter().map(|n| n.key()).collect::<Vec<_>>(),
                 "existing": report.existing.iter().map(|n| n.key()).collect::<Vec<_>>(),
                 "resources": ids,
+                "left_out": report.left_out.iter().map(|n| n.key()).collect::<Vec<_>>(),
                 "master": {
-                    "public_ip": report.ids.get(&detcloud_cluster::Node::MasterAddress),
-                    "url": report.ids.get(&detcloud_cluster::Node::MasterAddress)
+                    "public_ip": report.ids.get(&Node::MasterAddress),
+                    "url": report.ids.get(&Node::MasterAddress)
                         .map(|ip| format!("http://{ip}:{}", detcloud_cluster::bootstrap::MASTER_PORT)),
                     "readiness": report.master,
                 },
@@ -1298,9 +1350,18 @@ async fn create(
             crate::output::print_json(&v);
         }
         OutputFormat::Text => {
-            let ip = report.ids.get(&detcloud_cluster::Node::MasterAddress).cloned().unwrap_or_default();
+            let ip = report.ids.get(&Node::MasterAddress).cloned().unwrap_or_default();
             let url = format!("http://{ip}:{}", detcloud_cluster::bootstrap::MASTER_PORT);
             let counts = format!("{} created, {} already there", report.created.len(), report.existing.len());
+            if !report.left_out.is_empty() {
+                println!(
+                    "Cluster {} is incomplete: the targeted resources are in place ({counts}); {} left out by --target. \
+                     Run create without --target to complete it.",
+                    spec.name,
+                    report.left_out.len()
+                );
+                return Ok(());
+            }
             match &report.master {
                 Some(detcloud_cluster::create::Readiness::Ready { version }) => {
                     println!("Cluster {} is ready: Determined {version} answers at {url} ({counts}).", spec.name)

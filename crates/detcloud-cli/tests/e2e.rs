@@ -105,6 +105,10 @@ fn logs_client(ep: &Endpoint) -> aws_sdk_cloudwatchlogs::Client {
     client!(aws_sdk_cloudwatchlogs, ep, "us-west-2")
 }
 
+fn kms_client(ep: &Endpoint) -> aws_sdk_kms::Client {
+    client!(aws_sdk_kms, ep, "us-west-2")
+}
+
 fn decode(raw: &str) -> PolicyDocument {
     let text = if raw.trim_start().starts_with('{') {
         raw.to_string()
@@ -499,7 +503,13 @@ const NEEDS_RDS: [&str; 6] =
 async fn lifecycle_without_rds(ep: &Endpoint, account: &str, c: &str) {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| run_as_role(ep, home.path(), account, args);
+    // The customer's own key, named to the cluster: the bucket is encrypted with it.
+    let kms = kms_client(ep);
+    let key = kms.create_key().description(format!("customer key for {c}")).send().await.unwrap();
+    let key = key.key_metadata().unwrap();
+    let (key_id, key_arn) = (key.key_id().to_string(), key.arn().unwrap().to_string());
     let mut create = vec!["cluster", "create", c, "--inbound-cidr", "203.0.113.0/24", "--yes", "-o", "json"];
+    create.extend(["--kms-key-id", &key_arn]);
     for t in ["public-routes", "private-routes", "security-rules", "key-pair", "bucket", "log-group"] {
         create.extend(["--target", t]);
     }
@@ -529,14 +539,11 @@ async fn lifecycle_without_rds(ep: &Endpoint, account: &str, c: &str) {
     assert_eq!(keys.key_pairs().len(), 1);
     let s3 = s3_client(ep);
     let bucket = format!("detcloud-{c}-{account}-us-west-2");
-    assert!(s3
-        .get_bucket_encryption()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap()
-        .server_side_encryption_configuration()
-        .is_some());
+    let encryption = s3.get_bucket_encryption().bucket(&bucket).send().await.unwrap();
+    let rule = encryption.server_side_encryption_configuration().and_then(|e| e.rules().first());
+    let default = rule.and_then(|r| r.apply_server_side_encryption_by_default()).expect("default encryption");
+    assert_eq!(default.sse_algorithm().as_str(), "aws:kms", "{default:?}");
+    assert!(default.kms_master_key_id().is_some_and(|k| k.contains(&key_id)), "not the customer's key: {default:?}");
     let policy = s3.get_bucket_policy().bucket(&bucket).send().await.unwrap();
     assert!(policy.policy().unwrap_or_default().contains("aws:SecureTransport"));
     let logs = logs_client(ep);
@@ -567,6 +574,10 @@ async fn lifecycle_without_rds(ep: &Endpoint, account: &str, c: &str) {
     assert_eq!(code, 0, "{stdout}{stderr}");
     let gone = s3.head_bucket().bucket(&bucket).send().await.map_err(|e| e.into_service_error());
     assert!(gone.as_ref().is_err_and(|e| e.is_not_found()), "purge removes the bucket: {gone:?}");
+    // The key is the customer's: even a purge leaves it enabled. The run removes what it made.
+    let described = kms.describe_key().key_id(&key_id).send().await.unwrap();
+    assert_eq!(described.key_metadata().and_then(|k| k.key_state()).map(|s| s.as_str()), Some("Enabled"));
+    kms.schedule_key_deletion().key_id(&key_id).pending_window_in_days(7).send().await.unwrap();
 }
 
 /// The cluster lifecycle through the real binary, as the cross-account role, inspected with

@@ -142,6 +142,36 @@ fn lifecycle(extra: &[&str], envs: &[(&str, &str)]) -> String {
     let backup = step(&["cluster", "backup", "ml", "-o", "json"], 0);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&backup).unwrap()["retention_days"], 14);
     step(&["cluster", "restore", "ml", "--to", "latest"], 0);
+    // Restore and switch: the master moves to the restored database; the old ones are kept.
+    let switched = step(&["cluster", "restore", "ml", "--to", "latest", "--switch", "--yes", "-o", "json"], 0);
+    let switched: serde_json::Value = serde_json::from_str(&switched).unwrap();
+    let restored = switched["to"].as_str().unwrap().to_string();
+    assert!(restored.starts_with("detcloud-ml-restore-"), "{switched}");
+    assert_eq!(
+        (switched["from"].as_str(), switched["master"].as_str()),
+        (Some("detcloud-ml"), Some("Determined 0.32.1"))
+    );
+    let status = step(&["cluster", "status", "ml", "-o", "json"], 0);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["database"], restored.as_str(), "{status}");
+    // (Restoring to the same time again finds the first restore: one restored database.)
+    assert_eq!(status["retained_databases"], serde_json::json!(["detcloud-ml"]), "{status}");
+    // Not one of the cluster's databases: a usage error naming it.
+    let (code, stdout, stderr) = with(&["cluster", "switch-database", "ml", "detcloud-other", "--yes"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("error: DATABASE: detcloud-other is not a database of cluster ml; its databases are"),
+        "{stderr}"
+    );
+    // Back to its own, removing the restored ones.
+    let back = step(&["cluster", "switch-database", "ml", "detcloud-ml", "--delete-old", "--yes"], 0);
+    assert!(back.contains("The master of ml now uses detcloud-ml ("), "{back}");
+    assert!(back.contains(&format!("deleted: Aurora cluster {restored}")), "{back}");
+    assert!(back.contains(&format!("kept: final database snapshot {restored}-final-")), "{back}");
+    let status = step(&["cluster", "status", "ml", "-o", "json"], 0);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["database"], "detcloud-ml", "{status}");
+    assert!(status["retained_databases"].as_array().unwrap().is_empty(), "{status}");
     step(&["cluster", "logs", "ml"], 0);
     let deleted = step(&["cluster", "delete", "ml", "--yes"], 0);
     assert!(deleted.contains("kept: checkpoint bucket"), "{deleted}");
@@ -194,8 +224,9 @@ fn an_unknown_cluster_is_an_error_naming_it_and_changes_nothing() {
     assert_eq!(code, 0, "{stderr}");
     let (code, before, _) = sb.run(&["cluster", "list"]);
     assert_eq!(code, 0);
-    let cases: [&[&str]; 7] = [
+    let cases: [&[&str]; 8] = [
         &["cluster", "status", "nosuch"],
+        &["cluster", "switch-database", "nosuch", "detcloud-nosuch", "--yes"],
         &["cluster", "delete", "nosuch", "--yes"],
         &["cluster", "modify", "nosuch", "--backup-retention-days", "14", "--yes"],
         &["cluster", "backup", "nosuch"],
@@ -262,6 +293,8 @@ fn bad_cluster_input_is_refused_before_any_call() {
         (vec!["cluster", "create", "ml", "--ssh-public-key", "/nonexistent.pub", "--yes"], "--ssh-public-key"),
         (vec!["cluster", "status", "Bad_Name"], "NAME"),
         (vec!["cluster", "restore", "ml", "--to", "yesterday"], "--to"),
+        (vec!["cluster", "restore", "ml", "--to", "latest", "--delete-old"], "--switch"),
+        (vec!["cluster", "switch-database", "Bad_Name", "detcloud-x", "--yes"], "NAME"),
         (vec!["cluster", "backup", "ml", "--retention-days", "99"], "--retention-days"),
         (vec!["cluster", "logs", "ml", "--lines", "0"], "--lines"),
         (vec!["cluster", "peer", "ml", "--vpc-id", "vpc-xyz"], "--vpc-id"),

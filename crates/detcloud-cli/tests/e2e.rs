@@ -682,8 +682,29 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str, c: &str) {
     let (code, stdout, _) = run(&["cluster", "backup", c, "-o", "json"]);
     assert_eq!(code, 0);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["retention_days"], 14);
-    let (code, stdout, stderr) = run(&["cluster", "restore", c, "--to", "latest"]);
+    let (code, stdout, stderr) = run(&["cluster", "restore", c, "--to", "latest", "--switch", "--yes", "-o", "json"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
+    // The master now uses the restored database: the VPC records it, status shows it, and the
+    // configuration the master was last sent names its endpoint.
+    let switched: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let (restored, endpoint) = (switched["to"].as_str().unwrap(), switched["endpoint"].as_str().unwrap());
+    assert!(restored.starts_with(&format!("detcloud-{c}-restore-")) && !endpoint.is_empty(), "{switched}");
+    let vpc = ec2.describe_vpcs().filters(tag.clone()).send().await.unwrap();
+    let recorded = vpc.vpcs()[0].tags().iter().find(|t| t.key() == Some("detcloud:database")).and_then(|t| t.value());
+    assert_eq!(recorded, Some(restored));
+    let (code, stdout, stderr) = run(&["cluster", "status", c, "-o", "json"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(status["database"], restored, "{status}");
+    assert_eq!(status["retained_databases"], serde_json::json!([format!("detcloud-{c}")]), "{status}");
+    let commands = ssm.list_commands().send().await.unwrap();
+    let reconfigures: Vec<String> = commands
+        .commands()
+        .iter()
+        .filter(|cmd| cmd.comment().is_some_and(|t| t.starts_with("detcloud: reconfigure the master")))
+        .map(|cmd| format!("{:?}", cmd.parameters()))
+        .collect();
+    assert!(reconfigures.iter().any(|p| p.contains(endpoint)), "no reconfiguration names {endpoint}");
     // An agent as the master launches them: in a private subnet of the cluster, with the agent tag.
     let private = subnets
         .subnets()

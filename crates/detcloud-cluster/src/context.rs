@@ -24,15 +24,22 @@ pub struct Names {
     pub log_group: String,
     /// The SSM SecureString holding the database password: `/detcloud/<cluster>/db-password`.
     pub password_parameter: String,
-    /// The Aurora cluster: `detcloud-<cluster>`.
+    /// The Aurora cluster the master uses: `detcloud-<cluster>`, or the restored cluster that
+    /// `cluster switch-database` made live (see [`Names::with_database`]).
     pub db_cluster: String,
-    /// Its instance: `detcloud-<cluster>-1`.
+    /// Its instance: `<db_cluster>-1`.
     pub db_instance: String,
+    /// The cluster's own Aurora cluster, the one create makes: `detcloud-<cluster>`.
+    pub own_db_cluster: String,
     /// The DB subnet group: `detcloud-<cluster>`.
     pub db_subnet_group: String,
     /// The key pair: `detcloud-<cluster>`.
     pub key_pair: String,
 }
+
+/// The VPC tag naming the Aurora cluster the master uses when `cluster switch-database` moved it
+/// off the cluster's own (a restored one); absent, the master uses its own.
+pub const DATABASE_TAG: &str = "detcloud:database";
 
 /// The prefix of every cluster's log group (`/detcloud/<cluster>`).
 pub const LOG_GROUP_PREFIX: &str = "/detcloud/";
@@ -48,9 +55,35 @@ impl Names {
             password_parameter: ["/detcloud/", n, "/db-password"].concat(),
             db_cluster: prefixed.clone(),
             db_instance: [&prefixed, "-1"].concat(),
+            own_db_cluster: prefixed.clone(),
             db_subnet_group: prefixed.clone(),
             key_pair: prefixed,
         }
+    }
+
+    /// The names with `db_cluster` (and its instance `<id>-1`) the Aurora cluster `id`.
+    pub fn with_database(mut self, id: &str) -> Names {
+        self.db_cluster = id.to_string();
+        self.db_instance = [id, "-1"].concat();
+        self
+    }
+
+    /// The names with the database the VPC's [`DATABASE_TAG`] names as the master's (the own
+    /// one when the VPC or its tag is missing).
+    pub fn live(self, vpc: Option<&Vpc>) -> Names {
+        match vpc.and_then(|v| v.tags.get(DATABASE_TAG)) {
+            Some(id) if !id.is_empty() => self.with_database(id),
+            _ => {
+                let own = self.own_db_cluster.clone();
+                self.with_database(&own)
+            }
+        }
+    }
+
+    /// [`Names::live`] of the cluster `spec.name`, reading its VPC.
+    pub async fn resolve(self, cloud: &dyn Cloud, spec: &ClusterSpec) -> Result<Names> {
+        let vpcs = cloud.network().describe_vpcs(&cluster_filter(&spec.name)).await?;
+        Ok(self.live(vpcs.first()))
     }
 }
 
@@ -114,7 +147,8 @@ pub struct Inventory {
     pub spot_requests: Vec<SpotRequest>,
     /// The Aurora cluster.
     pub db_cluster: Option<DbCluster>,
-    /// Clusters restored from it (`cluster restore`), tagged with the cluster.
+    /// The other Aurora clusters of the cluster: those `cluster restore` made, and the cluster's
+    /// own one once `cluster switch-database` moved the master off it.
     pub restored_db_clusters: Vec<DbCluster>,
 }
 
@@ -178,17 +212,29 @@ impl Inventory {
         };
         let instances = compute.describe_instances(&filter).await?.into_iter().filter(|i| !i.state.is_gone()).collect();
         let spot_requests = compute.describe_spot_requests(&Filter::tag(CLUSTER, &spec.name)).await?;
-        let db_cluster =
-            match none_without_rds(cloud.database().describe_db_clusters(&Filter::id(&names.db_cluster)).await) {
-                Ok(mut c) => c.pop(),
-                Err(e) if e.is_not_found() => None,
-                Err(e) => return Err(e),
-            };
-        let restored_db_clusters =
-            none_without_rds(cloud.database().describe_db_clusters(&Filter::tag(CLUSTER, &spec.name)).await)?
-                .into_iter()
-                .filter(|c| c.id != names.db_cluster && c.tags.get(RESOURCE).is_some_and(|r| r == "db-restore"))
-                .collect();
+        // The master's database: the one the VPC's tag names, else (and when that one is gone)
+        // the cluster's own. The others, restored ones and the own one after a switch, are kept.
+        let rds = cloud.database();
+        let read = |id: String| async move {
+            match none_without_rds(rds.describe_db_clusters(&Filter::id(&id)).await) {
+                Ok(mut c) => Ok(c.pop()),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        let live = names.clone().live(vpc.as_ref()).db_cluster;
+        let mut db_cluster = read(live.clone()).await?;
+        if db_cluster.is_none() && live != names.own_db_cluster {
+            db_cluster = read(names.own_db_cluster.clone()).await?;
+        }
+        let live = db_cluster.as_ref().map_or(live, |c| c.id.clone());
+        let restored_db_clusters = none_without_rds(rds.describe_db_clusters(&Filter::tag(CLUSTER, &spec.name)).await)?
+            .into_iter()
+            .filter(|c| {
+                c.id != live
+                    && (c.id == names.own_db_cluster || c.tags.get(RESOURCE).is_some_and(|r| r == "db-restore"))
+            })
+            .collect();
         Ok(Inventory {
             vpc,
             subnets,
@@ -204,6 +250,13 @@ impl Inventory {
             db_cluster,
             restored_db_clusters,
         })
+    }
+
+    /// `names` with the database the master uses: the one found, else (none exists, create
+    /// makes it) the cluster's own.
+    pub fn live_names(&self, names: Names) -> Names {
+        let id = self.db_cluster.as_ref().map_or_else(|| names.own_db_cluster.clone(), |c| c.id.clone());
+        names.with_database(&id)
     }
 
     /// The subnet of a node.

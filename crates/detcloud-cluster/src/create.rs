@@ -820,6 +820,12 @@ async fn ensure_master_ready(run: &Run<'_>) -> Result<(String, bool)> {
         // The master runs other files than the spec asks for (it was launched with an earlier
         // spec, or `modify` changed it): rewrite them and restart it. Nothing secret is sent.
         run.emit(Node::MasterReady, Phase::Waiting(format!("reconfiguring {master}")));
+        // Until the command is seen to succeed, the master runs unknown files: a run stopped
+        // after sending it (or whose read of its outcome failed) must not find the old
+        // fingerprint and take the master for unchanged.
+        let mut unknown = Tags::new();
+        unknown.insert(MASTER_CONFIG_TAG.into(), "unknown".into());
+        run.cloud.network().create_tags(std::slice::from_ref(&master), &unknown).await?;
         let inv = run_on(
             run.cloud,
             &master,

@@ -470,6 +470,33 @@ impl Deleter<'_> {
     }
 }
 
+/// Deletes the Aurora clusters `clusters` of cluster `spec.name` (with their instances; a final
+/// snapshot of each is kept unless `options.purge`), and nothing else: what
+/// `cluster switch-database --delete-old` removes once the master runs on another database.
+pub async fn delete_databases(
+    cloud: &dyn Cloud,
+    spec: &ClusterSpec,
+    names: &Names,
+    clusters: &[detcloud_provider::DbCluster],
+    options: &DeleteOptions,
+) -> Result<DeleteReport> {
+    if let Some(live) = clusters.iter().find(|c| c.id == names.db_cluster) {
+        return Err(Error::invalid(format!("{}: the master uses this database; it is not deleted", live.id)));
+    }
+    let d = Deleter {
+        cloud,
+        cluster: spec.name.clone(),
+        names: names.clone(),
+        inv: Inventory::default(),
+        options,
+        log: Default::default(),
+    };
+    for cluster in clusters {
+        d.db_cluster(cluster).await?;
+    }
+    Ok(d.log.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
 /// Deletes the cluster `name` in `region` of `account`. Returns what was deleted and kept.
 pub async fn delete(
     cloud: &dyn Cloud,

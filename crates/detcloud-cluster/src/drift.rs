@@ -125,7 +125,7 @@ pub fn detect(spec: &ClusterSpec, resources: &ClusterResources, log_groups_read:
         }
     }
     // Retentions and the master's type.
-    if let Some(c) = resources.db_clusters.iter().find(|c| c.id == format!("detcloud-{}", spec.name)) {
+    if let Some(c) = resources.live_database(&spec.name) {
         if c.backup_retention_days != spec.database.backup_retention_days {
             out.push(drift(
                 Node::DbCluster,

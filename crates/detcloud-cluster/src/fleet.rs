@@ -138,6 +138,19 @@ pub struct ClusterResources {
     pub log_groups: Vec<LogGroup>,
 }
 
+impl ClusterResources {
+    /// The Aurora cluster the master of cluster `name` uses: the one its VPC's
+    /// [`DATABASE_TAG`](crate::context::DATABASE_TAG) names, else (and when that one is gone) the
+    /// cluster's own `detcloud-<name>`.
+    pub fn live_database(&self, name: &str) -> Option<&DbCluster> {
+        let own = ["detcloud-", name].concat();
+        let tagged = self.vpcs.first().and_then(|v| v.tags.get(crate::context::DATABASE_TAG));
+        tagged
+            .and_then(|id| self.db_clusters.iter().find(|c| c.id == *id))
+            .or_else(|| self.db_clusters.iter().find(|c| c.id == own))
+    }
+}
+
 /// Everything of detcloud's in one account and region that a status shows, grouped by cluster.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountReading {

@@ -3,8 +3,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use detcloud_provider::{
-    Cloud, CreateDbInstance, Error, Filter, InstanceState, ModifyDbCluster, RecordSet, RestoreDbCluster, Result,
-    RouteTarget, Tags,
+    Cloud, CreateDbInstance, DbCluster, Error, Filter, InstanceState, ModifyDbCluster, RecordSet, RestoreDbCluster,
+    Result, RouteTarget, Tags,
 };
 use serde::Serialize;
 
@@ -438,9 +438,10 @@ pub fn parse_time(text: &str) -> Result<Option<SystemTime>, String> {
     u64::try_from(secs).map(|s| Some(UNIX_EPOCH + Duration::from_secs(s))).map_err(|_| rule())
 }
 
-/// Restores the database to `to` (None: the latest restorable time) as a new Aurora cluster named
-/// `detcloud-<cluster>-restore-<n>`, with its instance; returns its identifier and endpoint. The
-/// running master keeps its database; point it at the restored one with `modify` when ready.
+/// Restores the master's database to `to` (None: the latest restorable time) as a new Aurora
+/// cluster named `detcloud-<cluster>-restore-<n>`, with its instance; returns its identifier and
+/// endpoint. The running master keeps its database; [`switch_database`] points it at the
+/// restored one.
 pub async fn restore(
     cloud: &dyn Cloud,
     spec: &ClusterSpec,
@@ -456,7 +457,7 @@ pub async fn restore(
         .next()
         .ok_or_else(|| Error::not_found("DB cluster", names.db_cluster.clone()))?;
     let stamp = to.unwrap_or_else(SystemTime::now).duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let target = format!("{}-restore-{stamp}", names.db_cluster);
+    let target = format!("{}-restore-{stamp}", names.own_db_cluster);
     let vpc = cloud
         .network()
         .describe_vpcs(&crate::context::cluster_filter(&spec.name))
@@ -512,6 +513,183 @@ pub async fn restore(
     })
     .await?;
     Ok((target, restored.endpoint.unwrap_or_default()))
+}
+
+/// What [`switch_database`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SwitchReport {
+    /// The database the master used before.
+    pub from: String,
+    /// The database it uses now.
+    pub to: String,
+    /// The new database's writer endpoint (the configuration's `db.host`).
+    pub endpoint: String,
+    /// False when `to` was already the master's database (nothing was switched).
+    pub switched: bool,
+    /// How the master answered on `to`: `Determined <version>`, or why it was not checked.
+    pub master: String,
+    /// The cluster's databases kept, not in use.
+    pub retained: Vec<String>,
+    /// What `--delete-old` deleted, and kept (the final snapshots).
+    pub deleted: Vec<String>,
+    /// Final snapshots kept of the deleted databases.
+    pub kept: Vec<String>,
+}
+
+/// The master's current database, the one to switch to and the other databases of the cluster,
+/// checked: `to` must be one of the cluster's databases, available, with an available instance.
+fn switch_parties(p: &Prepared, to: &str) -> Result<(String, DbCluster, Vec<DbCluster>)> {
+    let inv = &p.inventory;
+    let from = inv
+        .db_cluster
+        .clone()
+        .ok_or_else(|| Error::not_found("database of cluster", format!("{} (create it first)", p.spec.name)))?;
+    let all: Vec<DbCluster> = inv.restored_db_clusters.iter().cloned().chain(std::iter::once(from.clone())).collect();
+    let Some(target) = all.iter().find(|c| c.id == to).cloned() else {
+        let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+        return Err(Error::invalid(format!(
+            "DATABASE: {to} is not a database of cluster {}; its databases are {} (`cluster restore` makes more)",
+            p.spec.name,
+            ids.join(", ")
+        )));
+    };
+    if target.status != "available" {
+        return Err(Error::invalid(format!(
+            "DATABASE: {to} is {}, not available; wait for it (`cluster status {}`) and switch again",
+            target.status, p.spec.name
+        )));
+    }
+    let others = all.into_iter().filter(|c| c.id != to).collect();
+    Ok((from.id, target, others))
+}
+
+/// The steps [`switch_database`] takes, in order, for the plan shown before it acts.
+pub fn switch_plan(p: &Prepared, to: &str, delete_old: bool, ready_timeout: Duration) -> Result<Vec<String>> {
+    let (from, target, others) = switch_parties(p, to)?;
+    let endpoint = target.endpoint.clone().unwrap_or_default();
+    let mut steps = vec![];
+    if from == to {
+        steps.push(format!("the master already uses {to}: nothing to switch; check that it answers"));
+    } else {
+        let old = p.inventory.db_cluster.as_ref().and_then(|c| c.endpoint.clone()).unwrap_or_default();
+        steps.push(format!("record {to} as the master's database (VPC tag {})", crate::context::DATABASE_TAG));
+        steps.push(format!("rewrite the master's configuration: db.host {old} -> {endpoint}"));
+        steps.push(format!("restart the master and wait up to {}s for it to answer on {to}", ready_timeout.as_secs()));
+        steps.push(format!("if it does not answer: point it back at {from}, restart it, and report the failure"));
+    }
+    for c in &others {
+        steps.push(if delete_old {
+            format!("delete {} and its instance once the master answers (a final snapshot is kept)", c.id)
+        } else {
+            format!("keep {} (not in use; --delete-old removes it)", c.id)
+        });
+    }
+    Ok(steps)
+}
+
+/// Sets the VPC's [`DATABASE_TAG`](crate::context::DATABASE_TAG) to `id`.
+async fn record_database(cloud: &dyn Cloud, p: &Prepared, id: &str) -> Result<()> {
+    let vpc = p.inventory.vpc.as_ref().ok_or_else(|| Error::not_found("VPC of cluster", p.spec.name.clone()))?;
+    let mut tags = Tags::new();
+    tags.insert(crate::context::DATABASE_TAG.into(), id.to_string());
+    cloud.network().create_tags(std::slice::from_ref(&vpc.id), &tags).await
+}
+
+/// `p` with `target` as the master's database (the current one joins the retained ones).
+fn with_database(p: &Prepared, target: &DbCluster) -> Prepared {
+    let mut switched = p.clone();
+    switched.names = switched.names.with_database(&target.id);
+    let inv = &mut switched.inventory;
+    let previous = inv.db_cluster.replace(target.clone());
+    inv.restored_db_clusters.retain(|c| c.id != target.id);
+    inv.restored_db_clusters.extend(previous.filter(|c| c.id != target.id));
+    switched
+}
+
+/// Points the master at the database `to` (one of the cluster's, such as a `cluster restore`
+/// made): records it as the master's database, rewrites the master's configuration, restarts it
+/// and waits for it to answer (as [`create`] does for [`Node::MasterReady`]). When it does not
+/// answer, the master is pointed back at the database it used, restarted and checked, and the
+/// error says so. The previous database is kept, unless `delete_old`, which deletes every
+/// database of the cluster but `to` once the master answers (final snapshots kept).
+///
+/// `p` is the cluster as [`prepare`](crate::prepare) and [`keep_current`] read it, so that
+/// nothing else of the master changes.
+pub async fn switch_database(
+    cloud: &dyn Cloud,
+    p: &Prepared,
+    to: &str,
+    delete_old: bool,
+    options: &CreateOptions,
+) -> Result<SwitchReport> {
+    let (from, target, others) = switch_parties(p, to)?;
+    let switched = with_database(p, &target);
+    let mut options = options.clone();
+    options.targets = [Node::MasterReady].into();
+    if from != to {
+        record_database(cloud, p, to).await?;
+    }
+    let outcome = create(cloud, &switched, &options).await;
+    let report = match outcome {
+        Ok(report) => report,
+        Err(failed) if from != to => {
+            let cause = format!("{}: {}", failed.node.label(), failed.error);
+            let rolled_back = async {
+                record_database(cloud, p, &from).await?;
+                create(cloud, p, &options).await.map_err(|e| e.error)
+            };
+            return Err(match rolled_back.await {
+                Ok(_) => Error::Other {
+                    code: "SwitchRolledBack".into(),
+                    message: format!(
+                        "the master did not come up on {to} ({cause}); it was pointed back at {from} and answers there. {to} is kept"
+                    ),
+                },
+                Err(e) => Error::Other {
+                    code: "SwitchRollbackFailed".into(),
+                    message: format!(
+                        "the master did not come up on {to} ({cause}), and pointing it back at {from} failed too: {e}. \
+                         Run `cluster switch-database {} {from}` to retry",
+                        p.spec.name
+                    ),
+                },
+            });
+        }
+        Err(failed) => return Err(failed.error),
+    };
+    let master = match &report.master {
+        Some(crate::create::Readiness::Ready { version }) => format!("Determined {version}"),
+        Some(crate::create::Readiness::Unverified { reason }) => format!("not checked: {reason}"),
+        None => "not checked".into(),
+    };
+    let mut out = SwitchReport {
+        switched: from != to,
+        from,
+        to: to.to_string(),
+        endpoint: target.endpoint.clone().unwrap_or_default(),
+        master,
+        retained: others.iter().map(|c| c.id.clone()).collect(),
+        deleted: vec![],
+        kept: vec![],
+    };
+    if delete_old && !others.is_empty() {
+        let deleted = crate::delete::delete_databases(
+            cloud,
+            &switched.spec,
+            &switched.names,
+            &others,
+            &crate::DeleteOptions {
+                timeout: options.timeout,
+                progress: options.progress.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        out.retained.clear();
+        out.deleted = deleted.deleted;
+        out.kept = deleted.kept;
+    }
+    Ok(out)
 }
 
 /// Checks a `--since` value: 1-40 ASCII letters, digits, spaces, `:` and `-`, because it is

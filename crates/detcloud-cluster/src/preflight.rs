@@ -104,6 +104,7 @@ pub async fn prepare(cloud: &dyn Cloud, spec: &ClusterSpec, account: &str) -> Re
         )));
     }
     let inventory = Inventory::discover(cloud, spec, &names).await?;
+    let names = inventory.live_names(names);
     let net = cloud.network();
     let mut warnings = vec![];
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use detcloud_provider::{Cloud, Filter, InstanceStatus, NatGatewayState, Result, Tags};
+use detcloud_provider::{Cloud, DbCluster, Filter, InstanceStatus, NatGatewayState, Result, Tags};
 use serde::Serialize;
 
 use crate::bootstrap::ProbeOutput;
@@ -39,6 +39,10 @@ pub struct ClusterStatus {
     pub healthy: bool,
     /// The Determined master, when its instance exists.
     pub master: Option<MasterStatus>,
+    /// The Aurora cluster the master uses (its own, or a restored one after a switch).
+    pub database: Option<String>,
+    /// The cluster's other Aurora clusters, kept and not in use.
+    pub retained_databases: Vec<String>,
 }
 
 /// The Determined master of a cluster, as its instance and its own answer show it.
@@ -180,17 +184,33 @@ pub(crate) fn render(
         ),
         None => missing(Node::NatGateway),
     });
-    let db_cluster = res.db_clusters.iter().find(|c| c.id == format!("detcloud-{name}"));
+    let db_cluster = res.live_database(name);
+    // The others (restored ones, the own one after a switch) are kept, not used: shown, not judged.
+    let retained: Vec<&DbCluster> =
+        res.db_clusters.iter().filter(|c| db_cluster.is_none_or(|live| live.id != c.id)).collect();
+    let live = if retained.is_empty() { "" } else { "the master's database; " };
     rows.push(match db_cluster {
         Some(c) => row(
             Node::DbCluster,
             Some(c.id.clone()),
             &c.status,
             c.status == "available",
-            Some(format!("backups kept {} days", c.backup_retention_days)),
+            Some(format!("{live}backups kept {} days", c.backup_retention_days)),
         ),
         None => missing(Node::DbCluster),
     });
+    for c in &retained {
+        rows.push(ResourceStatus {
+            resource: "retained database".into(),
+            id: Some(c.id.clone()),
+            state: c.status.clone(),
+            healthy: true,
+            detail: Some(format!(
+                "not in use; switch to it with `cluster switch-database {name} {}`, or remove it with --delete-old after a switch",
+                c.id
+            )),
+        });
+    }
     if let Some(c) = db_cluster {
         let mut instances = res.db_instances.iter().filter(|i| c.member_instance_ids.contains(&i.id)).peekable();
         if instances.peek().is_none() {
@@ -285,6 +305,8 @@ pub(crate) fn render(
         resources: rows,
         healthy,
         master: master_status,
+        database: db_cluster.map(|c| c.id.clone()),
+        retained_databases: retained.iter().map(|c| c.id.clone()).collect(),
     })
 }
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -219,4 +220,177 @@ async fn delete_terminates_the_agents_the_master_launched_and_cancels_their_spot
     let requests = cloud.compute().describe_spot_requests(&Filter::id(&request.id)).await.unwrap();
     assert_eq!(requests[0].state, "cancelled");
     assert!(cloud.network().describe_vpcs(&cluster_filter("ml-demo")).await.unwrap().is_empty());
+}
+
+/// The cluster `ml-demo`, created, with its database restored beside the running one: the
+/// restored cluster's id and endpoint.
+async fn restored(xacct: &dyn Cloud) -> (String, String) {
+    create_cluster(xacct, &spec(), &CreateOptions::new(SSH_KEY)).await;
+    let names = Names::new(&spec(), CUSTOMER);
+    detcloud_cluster::operate::restore(xacct, &spec(), &names, None, Duration::from_secs(3600)).await.unwrap()
+}
+
+/// The cluster as `cluster switch-database` reads it: every value the current one.
+async fn current(xacct: &dyn Cloud) -> detcloud_cluster::Prepared {
+    let mut p = prepare(xacct, &spec(), CUSTOMER).await.unwrap();
+    keep_current(&mut p, &Explicit::default());
+    p
+}
+
+/// The `db.host` of the configuration the master of `ml-demo` runs now.
+async fn db_host(cloud: &FakeCloud) -> String {
+    let instances = cloud.compute().describe_instances(&cluster_filter("ml-demo")).await.unwrap();
+    let master = instances
+        .iter()
+        .find(|i| i.tags.get(RESOURCE).map(String::as_str) == Some("master") && i.state == InstanceState::Running);
+    cloud.master_db_host(&master.expect("a running master").id).expect("the master runs detcloud's bootstrap")
+}
+
+#[tokio::test(start_paused = true)]
+async fn switch_database_points_the_master_at_a_restored_database_keeps_the_old_and_switches_back() {
+    use detcloud_cluster::operate::{switch_database, switch_plan};
+    let (cloud, xacct) = connected().await;
+    let (restored, endpoint) = restored(xacct.as_ref()).await;
+    let own = prepare(xacct.as_ref(), &spec(), CUSTOMER).await.unwrap().inventory.db_cluster.unwrap().endpoint.unwrap();
+    assert!(db_host(&cloud).await == own, "the master starts on its own database");
+
+    let p = current(xacct.as_ref()).await;
+    let steps = switch_plan(&p, &restored, false, Duration::from_secs(1200)).unwrap();
+    assert!(steps[0].starts_with(&format!("record {restored} as the master's database")), "{steps:?}");
+    assert!(steps[1].ends_with(&format!("-> {endpoint}")), "{steps:?}");
+    assert!(
+        steps.iter().any(|s| s.starts_with("if it does not answer: point it back at detcloud-ml-demo")),
+        "{steps:?}"
+    );
+    assert!(steps.last().unwrap().starts_with("keep detcloud-ml-demo "), "{steps:?}");
+    let report =
+        switch_database(xacct.as_ref(), &p, &restored, false, &CreateOptions::new(String::new())).await.unwrap();
+    assert!(report.switched, "{report:?}");
+    assert_eq!((report.from.as_str(), report.master.as_str()), ("detcloud-ml-demo", "Determined 0.32.1"));
+    assert_eq!(report.retained, vec!["detcloud-ml-demo".to_string()]);
+    assert!(db_host(&cloud).await == endpoint, "the master's configuration names the restored database");
+    assert!(db_host(&cloud).await != own);
+
+    // Status shows which database is live; the old one is kept, not judged.
+    let st = status(xacct.as_ref(), "ml-demo", "us-west-2", CUSTOMER).await.unwrap();
+    assert!(st.healthy, "{st:?}");
+    assert_eq!(st.database.as_deref(), Some(restored.as_str()));
+    assert_eq!(st.retained_databases, vec!["detcloud-ml-demo".to_string()]);
+    assert_eq!(st.master.unwrap().health, "answering");
+    // A later modify keeps the restored database: nothing is rewritten.
+    let again = current(xacct.as_ref()).await;
+    assert_eq!(again.names.db_cluster, restored);
+    let (report, _) = modify(xacct.as_ref(), &again, &CreateOptions::new(String::new())).await.unwrap();
+    assert!(!report.changes.iter().any(|c| c.starts_with("rewrote")), "{report:?}");
+    assert!(db_host(&cloud).await == endpoint);
+
+    // Back to the own database, deleting the restored one (its final snapshot is kept).
+    let report = switch_database(xacct.as_ref(), &again, "detcloud-ml-demo", true, &CreateOptions::new(String::new()))
+        .await
+        .unwrap();
+    assert_eq!((report.from.as_str(), report.to.as_str()), (restored.as_str(), "detcloud-ml-demo"));
+    assert!(report.deleted.iter().any(|d| d == &format!("Aurora cluster {restored}")), "{report:?}");
+    assert!(
+        report.kept.iter().any(|k| k.starts_with(&format!("final database snapshot {restored}-final-"))),
+        "{report:?}"
+    );
+    assert!(db_host(&cloud).await == own);
+    let gone = cloud.database().describe_db_clusters(&Filter::id(&restored)).await;
+    assert!(gone.as_ref().is_ok_and(Vec::is_empty) || gone.as_ref().is_err_and(Error::is_not_found), "{gone:?}");
+    let st = status(xacct.as_ref(), "ml-demo", "us-west-2", CUSTOMER).await.unwrap();
+    assert_eq!(st.database.as_deref(), Some("detcloud-ml-demo"));
+    assert!(st.retained_databases.is_empty() && st.healthy, "{st:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_switch_to_a_database_the_master_cannot_use_rolls_back_to_the_old_one() {
+    use detcloud_cluster::operate::switch_database;
+    let (cloud, xacct) = connected().await;
+    let (restored, endpoint) = restored(xacct.as_ref()).await;
+    // The restored database no longer takes the password the master has.
+    cloud
+        .database()
+        .modify_db_cluster(detcloud_provider::ModifyDbCluster {
+            id: restored.clone(),
+            master_password: Some(detcloud_provider::Secret::new("Another-password-0123456789")),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut options = CreateOptions::new(String::new());
+    options.ready_timeout = Duration::from_secs(900);
+    let p = current(xacct.as_ref()).await;
+    let err = switch_database(xacct.as_ref(), &p, &restored, true, &options).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&format!("the master did not come up on {restored}")), "{text}");
+    assert!(text.contains("pointed back at detcloud-ml-demo and answers there"), "{text}");
+    assert!(!text.contains("Another-password"), "no secret in the error: {text}");
+    assert!(db_host(&cloud).await != endpoint, "the master is back on its own database");
+    let st = status(xacct.as_ref(), "ml-demo", "us-west-2", CUSTOMER).await.unwrap();
+    assert!(st.healthy, "{st:?}");
+    assert_eq!(st.database.as_deref(), Some("detcloud-ml-demo"));
+    assert_eq!(st.retained_databases, vec![restored.clone()], "--delete-old deletes nothing after a rollback");
+    assert_eq!(st.master.unwrap().health, "answering");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_switch_stopped_by_a_fault_at_any_step_leaves_a_working_master_and_a_rerun_completes_it() {
+    use detcloud_cluster::operate::switch_database;
+    let (cloud, xacct) = connected().await;
+    let (restored, endpoint) = restored(xacct.as_ref()).await;
+    // Every action a switch calls, learnt from one switch and back.
+    let p = current(xacct.as_ref()).await;
+    cloud.clear_calls();
+    switch_database(xacct.as_ref(), &p, &restored, false, &CreateOptions::new(String::new())).await.unwrap();
+    let back = current(xacct.as_ref()).await;
+    switch_database(xacct.as_ref(), &back, "detcloud-ml-demo", false, &CreateOptions::new(String::new()))
+        .await
+        .unwrap();
+    let actions: BTreeSet<String> = cloud.calls().into_iter().map(|c| c.action.to_string()).collect();
+    eprintln!("a switch and back call {} actions: {actions:?}", actions.len());
+    for action in ["ec2:CreateTags", "ssm:SendCommand", "ssm:GetCommandInvocation", "rds:DescribeDBClusters"] {
+        assert!(actions.contains(action), "{action} not called: {actions:?}");
+    }
+    for action in &actions {
+        for times in [1, 3] {
+            // A fresh session: the switches take longer than a role session lasts.
+            let xacct: Arc<dyn Cloud> = Arc::new(vendor_session(&cloud, CUSTOMER, Some("tenant-1")).await);
+            let p = current(xacct.as_ref()).await;
+            cloud.faults().clear();
+            let denied = Error::AccessDenied { action: Some(action.clone()), message: "denied (injected)".into() };
+            cloud.faults().fail(action, denied, times);
+            let outcome =
+                switch_database(xacct.as_ref(), &p, &restored, false, &CreateOptions::new(String::new())).await;
+            cloud.faults().clear();
+            // Whatever happened, the master answers on the database the cluster records.
+            let st = status(xacct.as_ref(), "ml-demo", "us-west-2", CUSTOMER).await.unwrap();
+            let live = st.database.clone().unwrap();
+            let on = if live == restored {
+                endpoint.clone()
+            } else {
+                p.inventory.db_cluster.clone().unwrap().endpoint.unwrap()
+            };
+            if outcome.is_ok() {
+                assert_eq!(live, restored, "{action} x{times}");
+            }
+            if st.master.as_ref().is_some_and(|m| m.health == "answering") && db_host(&cloud).await == on {
+                // Consistent already.
+            } else {
+                // A run stopped between recording and restarting: a re-run converges on the record.
+                let p = current(xacct.as_ref()).await;
+                switch_database(xacct.as_ref(), &p, &live, false, &CreateOptions::new(String::new())).await.unwrap();
+                assert!(db_host(&cloud).await == on, "{action} x{times}: the master runs on {live}");
+            }
+            // A re-run with no fault completes the switch; then back, for the next fault.
+            let p = current(xacct.as_ref()).await;
+            let options = CreateOptions::new(String::new());
+            let done = switch_database(xacct.as_ref(), &p, &restored, false, &options).await;
+            assert_eq!(done.unwrap().master, "Determined 0.32.1", "{action} x{times}");
+            assert!(db_host(&cloud).await == endpoint, "{action} x{times}");
+            let p = current(xacct.as_ref()).await;
+            switch_database(xacct.as_ref(), &p, "detcloud-ml-demo", false, &CreateOptions::new(String::new()))
+                .await
+                .unwrap();
+        }
+    }
 }

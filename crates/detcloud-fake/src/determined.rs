@@ -229,3 +229,16 @@ pub(crate) fn run(
 
 /// How long the master takes to answer once its instance runs, in [`Timings::aws_like`].
 pub(crate) const MASTER_START: Duration = Duration::from_secs(90);
+
+impl crate::FakeCloud {
+    /// The `db.host` of the configuration the master on instance `instance_id` (in this view's
+    /// account and region) runs now: that of the bootstrap a reconfiguration sent last, else of
+    /// its user data. `None` when the instance does not run detcloud's bootstrap. Lets a test see
+    /// which database a master points at, as its `master.yaml` would show.
+    pub fn master_db_host(&self, instance_id: &str) -> Option<String> {
+        let shared = self.lock();
+        let region = shared.world.region(&self.caller.account, &self.region);
+        let script = read_script(script_of(region.ec2.instances.get(instance_id)?)?)?;
+        Some(script.db_host.to_string())
+    }
+}

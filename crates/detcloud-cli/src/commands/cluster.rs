@@ -37,8 +37,12 @@ pub enum ClusterCommand {
     Modify(ModifyArgs),
     /// Set (--retention-days) or report the database's backup retention and restorable time window.
     Backup(BackupArgs),
-    /// Restore the database to a point in time, as a new Aurora cluster beside the running one.
+    /// Restore the database to a point in time, as a new Aurora cluster beside the running one;
+    /// with --switch, point the master at it (rolled back when the master does not answer).
     Restore(RestoreArgs),
+    /// Point the master at another of the cluster's databases (one `restore` made, or its own):
+    /// rewrite its configuration, restart it, check it answers, roll back when it does not.
+    SwitchDatabase(SwitchArgs),
     /// Print (or --save) the Determined master's logs, collected through SSM Run Command.
     Logs(LogsArgs),
     /// Peer the cluster's VPC with one of yours (run with your own credentials): connection, acceptance, routes.
@@ -79,6 +83,37 @@ pub struct RestoreArgs {
     /// The time to restore to: `latest` or a UTC time such as 2026-11-26T10:00:00Z.
     #[arg(long, value_name = "TIME")]
     pub to: String,
+    /// Then point the master at the restored database (as `switch-database`): its configuration
+    /// is rewritten and it restarts; when it does not answer it goes back to the old database.
+    #[arg(long)]
+    pub switch: bool,
+    /// With --switch: once the master answers on the restored database, delete the cluster's
+    /// other databases (final snapshots kept). Without it they are kept.
+    #[arg(long, requires = "switch")]
+    pub delete_old: bool,
+    /// Do not ask before switching.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// How to reach the account.
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+/// `cluster switch-database` flags.
+#[derive(Debug, Args)]
+pub struct SwitchArgs {
+    /// The cluster's name.
+    pub name: String,
+    /// The Aurora cluster to use: one `cluster restore` made (`detcloud-NAME-restore-N`), or the
+    /// cluster's own (`detcloud-NAME`) to switch back. `cluster status` lists them.
+    pub database: String,
+    /// Once the master answers on DATABASE, delete the cluster's other databases (final snapshots
+    /// kept). Without it they are kept; run again with it later to remove them.
+    #[arg(long)]
+    pub delete_old: bool,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
     /// How to reach the account.
     #[command(flatten)]
     pub access: AccessArgs,
@@ -399,9 +434,74 @@ impl Existing {
     ) -> Result<Existing, CliError> {
         let spec = ClusterSpec::new(name, &region_of(global, backend));
         require_cluster(cloud.as_ref(), &spec.name, &spec.region, &account, false).await?;
-        let names = detcloud_cluster::context::Names::new(&spec, &account);
+        let names = detcloud_cluster::context::Names::new(&spec, &account).resolve(cloud.as_ref(), &spec).await?;
         Ok(Existing { cloud, spec, names })
     }
+}
+
+/// Shows the plan of switching the master of `spec.name` to `database`, asks (unless `yes`), and
+/// switches, printing the outcome.
+async fn switch_database(
+    global: &GlobalArgs,
+    cloud: Arc<dyn Cloud>,
+    spec: &ClusterSpec,
+    account: &str,
+    database: &str,
+    delete_old: bool,
+    yes: bool,
+) -> Result<(), CliError> {
+    let mut prepared = detcloud_cluster::prepare(cloud.as_ref(), spec, account).await?;
+    // Nothing but the database changes: every other value stays the cluster's current one.
+    detcloud_cluster::operate::keep_current(&mut prepared, &detcloud_cluster::operate::Explicit::default());
+    let mut options = CreateOptions::new(String::new());
+    let steps = detcloud_cluster::operate::switch_plan(&prepared, database, delete_old, options.ready_timeout)
+        .map_err(|e| match e {
+            detcloud_provider::Error::InvalidInput { message } => CliError::usage(message),
+            other => CliError::from(other),
+        })?;
+    eprintln!("Switching the database of cluster {}:", spec.name);
+    for (i, step) in steps.iter().enumerate() {
+        eprintln!("  {}. {step}", i + 1);
+    }
+    if !yes {
+        let q = format!("Switch cluster {} in {} to {database}? (y/N)", spec.name, spec.region);
+        if !confirm(&q, global.output).await? {
+            return Err(aborted());
+        }
+    }
+    let view = View::new(Verb::Create, global.verbose, &[]);
+    options.progress = Some(view.progress());
+    tracing::info!(cluster = %spec.name, database, "switching the master's database");
+    let switched =
+        detcloud_cluster::operate::switch_database(cloud.as_ref(), &prepared, database, delete_old, &options).await;
+    view.finish(switched.is_ok());
+    let report = switched?;
+    match global.output {
+        OutputFormat::Json => crate::output::print_json(&report),
+        OutputFormat::Text => {
+            if report.switched {
+                println!(
+                    "The master of {} now uses {} ({}), switched from {}; the master: {}.",
+                    spec.name, report.to, report.endpoint, report.from, report.master
+                );
+            } else {
+                println!("The master of {} already uses {}; the master: {}.", spec.name, report.to, report.master);
+            }
+            for d in &report.deleted {
+                println!("deleted: {d}");
+            }
+            for k in &report.kept {
+                println!("kept: {k}");
+            }
+            for r in &report.retained {
+                println!(
+                    "kept: database {r} (not in use; `switch-database {} {} --delete-old` removes it)",
+                    spec.name, report.to
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn region_of(global: &GlobalArgs, backend: &Backend) -> String {
@@ -607,6 +707,7 @@ pub(crate) fn apply_defaults(command: &mut ClusterCommand, external_id: Option<&
         ClusterCommand::Delete(a) => &mut a.access,
         ClusterCommand::Backup(a) => &mut a.access,
         ClusterCommand::Restore(a) => &mut a.access,
+        ClusterCommand::SwitchDatabase(a) => &mut a.access,
         ClusterCommand::Logs(a) => &mut a.access,
         ClusterCommand::Peer(_) | ClusterCommand::Unpeer(_) => return,
     };
@@ -967,7 +1068,15 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                 detcloud_cluster::operate::parse_time(&args.to).map_err(|e| CliError::usage(format!("--to: {e}")))?;
             with_backend(global, |backend| async move {
                 let reach = args.access.cloud(&backend).await?;
+                let account = reach.1.clone();
                 let Existing { cloud, spec, names } = Existing::find(global, &backend, reach, &args.name).await?;
+                if args.switch && !args.yes {
+                    eprintln!("Will restore the database of {} to {} and point the master at it.", args.name, args.to);
+                    let q = format!("Restore and switch cluster {} in {}? (y/N)", spec.name, spec.region);
+                    if !confirm(&q, global.output).await? {
+                        return Err(aborted());
+                    }
+                }
                 let (id, endpoint) = detcloud_cluster::operate::restore(
                     cloud.as_ref(),
                     &spec,
@@ -976,14 +1085,32 @@ pub(crate) async fn run(global: &GlobalArgs, command: &ClusterCommand) -> Result
                     std::time::Duration::from_secs(3600),
                 )
                 .await?;
-                match global.output {
-                    OutputFormat::Json => crate::output::print_json(&json!({"db_cluster": id, "endpoint": endpoint})),
-                    OutputFormat::Text => println!(
-                        "Restored the database of {} as {id} ({endpoint}); the running master still uses the original.",
-                        args.name
-                    ),
+                if !args.switch {
+                    match global.output {
+                        OutputFormat::Json => {
+                            crate::output::print_json(&json!({"db_cluster": id, "endpoint": endpoint}))
+                        }
+                        OutputFormat::Text => println!(
+                            "Restored the database of {} as {id} ({endpoint}); the master still uses {}. \
+                             Switch with `detcloud cluster switch-database {} {id}`.",
+                            args.name, names.db_cluster, args.name
+                        ),
+                    }
+                    return Ok(());
                 }
-                Ok(())
+                eprintln!("Restored the database of {} as {id} ({endpoint}).", args.name);
+                switch_database(global, cloud, &spec, &account, &id, args.delete_old, true).await
+            })
+            .await
+        }
+        ClusterCommand::SwitchDatabase(args) => {
+            args.access.validate()?;
+            check_name(&args.name)?;
+            with_backend(global, |backend| async move {
+                let reach = args.access.cloud(&backend).await?;
+                let account = reach.1.clone();
+                let Existing { cloud, spec, .. } = Existing::find(global, &backend, reach, &args.name).await?;
+                switch_database(global, cloud, &spec, &account, &args.database, args.delete_old, args.yes).await
             })
             .await
         }

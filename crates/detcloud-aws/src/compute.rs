@@ -6,8 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::primitives::Blob;
 use aws_sdk_ec2::types::{
     self as ec2, BlockDeviceMapping, EbsBlockDevice, HttpTokensState, IamInstanceProfileSpecification,
-    InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, InstanceType, ResourceType, TagSpecification,
-    VolumeType,
+    InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, InstanceType, ResourceType, VolumeType,
 };
 use aws_sdk_ec2::Client;
 use detcloud_provider::{
@@ -15,8 +14,8 @@ use detcloud_provider::{
     SpotRequest, Tags,
 };
 
-use crate::ec2::{ids, keep, keep_vpcless, sdk_tags, server_filters, tag_spec, tags_of, tags_or};
-use crate::error::{about, map, missing};
+use crate::ec2::{ids, keep, keep_vpcless, server_filters, tag_spec, tag_specs, tags_of, tags_or};
+use crate::error::{about, every, map, missing};
 
 /// The root device name used for the root volume mapping (Amazon Linux and most AMIs).
 pub const ROOT_DEVICE_NAME: &str = "/dev/xvda";
@@ -96,7 +95,7 @@ pub(crate) fn encode_user_data(text: &str) -> String {
 #[async_trait]
 impl Compute for AwsCompute {
     async fn describe_instance_types(&self, names: &[String]) -> Result<Vec<InstanceTypeInfo>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_instance_types()
             .set_instance_types(
@@ -105,11 +104,8 @@ impl Compute for AwsCompute {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            out.push(instance_type_of(&item.map_err(|e| map(e, about("instance type", &names.join(","))))?));
-        }
-        Ok(out)
+        let subject = names.join(",");
+        every(pages, about("instance type", &subject), |item| Some(instance_type_of(&item))).await
     }
 
     async fn import_key_pair(&self, name: &str, public_key: &str, tags: &Tags) -> Result<KeyPair> {
@@ -195,13 +191,7 @@ impl Compute for AwsCompute {
                     .build(),
             );
         }
-        if !req.tags.is_empty() {
-            for resource in [ResourceType::Instance, ResourceType::Volume] {
-                call = call.tag_specifications(
-                    TagSpecification::builder().resource_type(resource).set_tags(Some(sdk_tags(&req.tags))).build(),
-                );
-            }
-        }
+        call = call.set_tag_specifications(tag_specs(&[ResourceType::Instance, ResourceType::Volume], &req.tags));
         let out = call.send().await.map_err(|e| map(e, about("instance", &req.image_id)))?;
         let i = out.instances().first().ok_or_else(|| missing("instance"))?;
         let mut instance = instance_of(i);
@@ -214,7 +204,7 @@ impl Compute for AwsCompute {
     }
 
     async fn describe_instances(&self, filter: &Filter) -> Result<Vec<Instance>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_instances()
             .set_instance_ids(ids(filter))
@@ -222,21 +212,16 @@ impl Compute for AwsCompute {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let reservation = item.map_err(|e| map(e, about("instance", &filter.ids.join(","))))?;
-            for i in reservation.instances() {
-                let i = instance_of(i);
-                if keep(filter, &i.id, &i.tags, i.vpc_id.as_deref()) {
-                    out.push(i);
-                }
-            }
-        }
-        Ok(out)
+        let subject = filter.ids.join(",");
+        every(pages, about("instance", &subject), |reservation| {
+            let instances = reservation.instances().iter().map(instance_of);
+            instances.filter(|i| keep(filter, &i.id, &i.tags, i.vpc_id.as_deref())).collect::<Vec<_>>()
+        })
+        .await
     }
 
     async fn describe_instance_status(&self, ids: &[String]) -> Result<Vec<InstanceStatus>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_instance_status()
             .set_instance_ids((!ids.is_empty()).then(|| ids.to_vec()))
@@ -244,20 +229,19 @@ impl Compute for AwsCompute {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let st = item.map_err(|e| map(e, about("instance", &ids.join(","))))?;
-            let summary = |x: Option<&ec2::InstanceStatusSummary>| {
-                x.and_then(|x| x.status()).map(|x| x.as_str().to_string()).unwrap_or_else(|| "not-applicable".into())
-            };
-            out.push(InstanceStatus {
+        let summary = |x: Option<&ec2::InstanceStatusSummary>| {
+            x.and_then(|x| x.status()).map(|x| x.as_str().to_string()).unwrap_or_else(|| "not-applicable".into())
+        };
+        let subject = ids.join(",");
+        every(pages, about("instance", &subject), |st| {
+            Some(InstanceStatus {
                 instance_id: s(st.instance_id()),
                 state: state_of(st.instance_state().and_then(|x| x.name())),
                 system_status: summary(st.system_status()),
                 instance_status: summary(st.instance_status()),
-            });
-        }
-        Ok(out)
+            })
+        })
+        .await
     }
 
     async fn terminate_instances(&self, ids: &[String]) -> Result<()> {
@@ -274,7 +258,7 @@ impl Compute for AwsCompute {
     }
 
     async fn describe_spot_requests(&self, filter: &Filter) -> Result<Vec<SpotRequest>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_spot_instance_requests()
             .set_spot_instance_request_ids(ids(filter))
@@ -282,20 +266,18 @@ impl Compute for AwsCompute {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let r = item.map_err(|e| map(e, about("spot request", &filter.ids.join(","))))?;
+        let subject = filter.ids.join(",");
+        every(pages, about("spot request", &subject), |item| {
+            let r = item;
             let req = SpotRequest {
                 id: s(r.spot_instance_request_id()),
                 state: r.state().map(|x| x.as_str().to_string()).unwrap_or_default(),
                 instance_id: r.instance_id().map(str::to_string),
                 tags: tags_of(r.tags()),
             };
-            if keep_vpcless(filter, &req.id, &req.tags) {
-                out.push(req);
-            }
-        }
-        Ok(out)
+            keep_vpcless(filter, &req.id, &req.tags).then_some(req)
+        })
+        .await
     }
 
     async fn cancel_spot_requests(&self, ids: &[String]) -> Result<()> {

@@ -14,12 +14,21 @@ use detcloud_provider::{
     ModifyDbCluster, RestoreDbCluster, Result, Tags,
 };
 
-use crate::error::{about, map, missing, redact};
+use crate::error::{about, every, map, missing, redact};
 
 /// RDS through the AWS SDK.
 #[derive(Debug, Clone)]
 pub struct AwsDatabase {
     client: Client,
+}
+
+/// One describe per id (a missing one fails NotFound), or one of everything (`None`) without ids.
+fn targets(ids: &[String]) -> Vec<Option<&String>> {
+    if ids.is_empty() {
+        vec![None]
+    } else {
+        ids.iter().map(Some).collect()
+    }
 }
 
 impl AwsDatabase {
@@ -114,32 +123,25 @@ fn or_requested(tags: Tags, requested: &Tags) -> Tags {
 impl AwsDatabase {
     /// All clusters, or those named by `ids` (one call each: a missing one fails NotFound).
     async fn clusters(&self, ids: &[String]) -> Result<Vec<rds::DbCluster>> {
-        let targets: Vec<Option<&String>> = if ids.is_empty() { vec![None] } else { ids.iter().map(Some).collect() };
         let mut out = Vec::new();
-        for id in targets {
-            let mut pages = self
+        for id in targets(ids) {
+            let pages = self
                 .client
                 .describe_db_clusters()
                 .set_db_cluster_identifier(id.cloned())
                 .into_paginator()
                 .items()
                 .send();
-            while let Some(item) = pages.next().await {
-                out.push(item.map_err(|e| map(e, about("db cluster", id.map(String::as_str).unwrap_or(""))))?);
-            }
+            out.extend(every(pages, about("db cluster", id.map_or("", String::as_str)), Some).await?);
         }
         Ok(out)
     }
 
     /// The VPC of each subnet group, for VPC filters.
     async fn subnet_group_vpcs(&self) -> Result<BTreeMap<String, String>> {
-        let mut pages = self.client.describe_db_subnet_groups().into_paginator().items().send();
-        let mut out = BTreeMap::new();
-        while let Some(item) = pages.next().await {
-            let g = item.map_err(|e| map(e, about("db subnet group", "")))?;
-            out.insert(s(g.db_subnet_group_name()), s(g.vpc_id()));
-        }
-        Ok(out)
+        let pages = self.client.describe_db_subnet_groups().into_paginator().items().send();
+        let groups = every(pages, about("db subnet group", ""), |g| Some((s(g.db_subnet_group_name()), s(g.vpc_id()))));
+        Ok(groups.await?.into_iter().collect())
     }
 
     async fn resource_tags(&self, arn: Option<&str>) -> Result<Tags> {
@@ -179,19 +181,16 @@ impl Database for AwsDatabase {
     }
 
     async fn describe_db_subnet_groups(&self, filter: &Filter) -> Result<Vec<DbSubnetGroup>> {
-        let targets: Vec<Option<&String>> =
-            if filter.ids.is_empty() { vec![None] } else { filter.ids.iter().map(Some).collect() };
         let mut out = Vec::new();
-        for id in targets {
-            let mut pages = self
+        for id in targets(&filter.ids) {
+            let pages = self
                 .client
                 .describe_db_subnet_groups()
                 .set_db_subnet_group_name(id.cloned())
                 .into_paginator()
                 .items()
                 .send();
-            while let Some(item) = pages.next().await {
-                let g = item.map_err(|e| map(e, about("db subnet group", id.map(String::as_str).unwrap_or(""))))?;
+            for g in every(pages, about("db subnet group", id.map_or("", String::as_str)), Some).await? {
                 // DescribeDBSubnetGroups returns no tags.
                 let tags = self.resource_tags(g.db_subnet_group_arn()).await?;
                 let group = subnet_group_of(&g, tags);
@@ -319,25 +318,21 @@ impl Database for AwsDatabase {
     }
 
     async fn describe_db_instances(&self, filter: &Filter) -> Result<Vec<DbInstance>> {
-        let targets: Vec<Option<&String>> =
-            if filter.ids.is_empty() { vec![None] } else { filter.ids.iter().map(Some).collect() };
         let mut out = Vec::new();
-        for id in targets {
-            let mut pages = self
+        for id in targets(&filter.ids) {
+            let pages = self
                 .client
                 .describe_db_instances()
                 .set_db_instance_identifier(id.cloned())
                 .into_paginator()
                 .items()
                 .send();
-            while let Some(item) = pages.next().await {
-                let i = item.map_err(|e| map(e, about("db instance", id.map(String::as_str).unwrap_or(""))))?;
-                let vpc = i.db_subnet_group().and_then(|g| g.vpc_id());
+            let kept = every(pages, about("db instance", id.map_or("", String::as_str)), |i| {
                 let instance = instance_of(&i);
-                if filter.matches(&instance.id, &instance.tags, vpc) {
-                    out.push(instance);
-                }
-            }
+                let vpc = i.db_subnet_group().and_then(|g| g.vpc_id());
+                filter.matches(&instance.id, &instance.tags, vpc).then_some(instance)
+            });
+            out.extend(kept.await?);
         }
         Ok(out)
     }
@@ -354,17 +349,13 @@ impl Database for AwsDatabase {
     }
 
     async fn describe_db_cluster_snapshots(&self, cluster_id: &str) -> Result<Vec<DbClusterSnapshot>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_db_cluster_snapshots()
             .db_cluster_identifier(cluster_id)
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            out.push(snapshot_of(&item.map_err(|e| map(e, about("db cluster", cluster_id)))?));
-        }
-        Ok(out)
+        every(pages, about("db cluster", cluster_id), |snapshot| Some(snapshot_of(&snapshot))).await
     }
 }

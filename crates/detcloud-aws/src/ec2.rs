@@ -26,8 +26,15 @@ pub(crate) fn tags_or(returned: &[Tag], requested: &Tags) -> Tags {
 
 /// A `TagSpecifications` entry (EC2 refuses an empty one: `None` without tags).
 pub(crate) fn tag_spec(resource: ResourceType, tags: &Tags) -> Option<Vec<TagSpecification>> {
-    (!tags.is_empty())
-        .then(|| vec![TagSpecification::builder().resource_type(resource).set_tags(Some(sdk_tags(tags))).build()])
+    tag_specs(&[resource], tags)
+}
+
+/// `TagSpecifications` tagging each of `resources` (an instance and its volumes) with `tags`;
+/// `None` without tags.
+pub(crate) fn tag_specs(resources: &[ResourceType], tags: &Tags) -> Option<Vec<TagSpecification>> {
+    let spec =
+        |r: &ResourceType| TagSpecification::builder().resource_type(r.clone()).set_tags(Some(sdk_tags(tags))).build();
+    (!tags.is_empty()).then(|| resources.iter().map(spec).collect())
 }
 
 /// One EC2 filter.

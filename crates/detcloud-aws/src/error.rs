@@ -5,6 +5,7 @@
 //! service.
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use detcloud_provider::Error;
 
 /// What the failed call was about, for NotFound/AlreadyExists errors.
@@ -17,6 +18,26 @@ pub(crate) struct Subject<'a> {
 /// Shorthand for a [`Subject`].
 pub(crate) fn about<'a>(kind: &'static str, id: &'a str) -> Subject<'a> {
     Subject { kind, id }
+}
+
+/// Every item of a paginated call (`into_paginator().items().send()`; the SDK passes the tokens),
+/// in order, each turned into what `keep` returns (none, one or several results: the conversion
+/// and the client-side filter in one), the first failure mapped with `subject`. The one loop
+/// every describe and list of this crate runs.
+pub(crate) async fn every<I, E, C>(
+    mut items: PaginationStream<Result<I, SdkError<E>>>,
+    subject: Subject<'_>,
+    mut keep: impl FnMut(I) -> C,
+) -> Result<Vec<C::Item>, Error>
+where
+    C: IntoIterator,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut out = Vec::new();
+    while let Some(item) = items.next().await {
+        out.extend(keep(item.map_err(|e| map(e, subject))?));
+    }
+    Ok(out)
 }
 
 /// Maps a failed SDK call.

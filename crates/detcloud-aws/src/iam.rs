@@ -9,7 +9,7 @@ use detcloud_provider::{
     SimulatedDecision, Tags,
 };
 
-use crate::error::{about, map};
+use crate::error::{about, every, map};
 
 /// IAM through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -165,21 +165,13 @@ impl Iam for AwsIam {
     }
 
     async fn list_roles(&self, path_prefix: &str) -> Result<Vec<Role>> {
-        let mut pages = self.client.list_roles().path_prefix(path_prefix).into_paginator().items().send();
-        let mut roles = Vec::new();
-        while let Some(item) = pages.next().await {
-            roles.push(role_of(&item.map_err(|e| map(e, about("roles", path_prefix)))?)?);
-        }
-        Ok(roles)
+        let pages = self.client.list_roles().path_prefix(path_prefix).into_paginator().items().send();
+        every(pages, about("roles", path_prefix), Some).await?.iter().map(role_of).collect()
     }
 
     async fn list_inline_policies(&self, role: &str) -> Result<Vec<String>> {
-        let mut pages = self.client.list_role_policies().role_name(role).into_paginator().items().send();
-        let mut names = Vec::new();
-        while let Some(item) = pages.next().await {
-            names.push(item.map_err(|e| map(e, about("role", role)))?);
-        }
-        Ok(names)
+        let pages = self.client.list_role_policies().role_name(role).into_paginator().items().send();
+        every(pages, about("role", role), Some).await
     }
 
     async fn get_inline_policy(&self, role: &str, name: &str) -> Result<PolicyDocument> {
@@ -218,16 +210,14 @@ impl Iam for AwsIam {
     }
 
     async fn list_attached_policies(&self, role: &str) -> Result<Vec<AttachedPolicy>> {
-        let mut pages = self.client.list_attached_role_policies().role_name(role).into_paginator().items().send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let p = item.map_err(|e| map(e, about("role", role)))?;
-            out.push(AttachedPolicy {
+        let pages = self.client.list_attached_role_policies().role_name(role).into_paginator().items().send();
+        every(pages, about("role", role), |p| {
+            Some(AttachedPolicy {
                 name: p.policy_name().unwrap_or_default().to_string(),
                 arn: p.policy_arn().unwrap_or_default().to_string(),
-            });
-        }
-        Ok(out)
+            })
+        })
+        .await
     }
 
     async fn attach_policy(&self, role: &str, policy_arn: &str) -> Result<()> {
@@ -288,16 +278,14 @@ impl Iam for AwsIam {
     }
 
     async fn list_policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>> {
-        let mut pages = self.client.list_policy_versions().policy_arn(arn).into_paginator().items().send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let v = item.map_err(|e| map(e, about("policy", arn)))?;
-            out.push(PolicyVersion {
+        let pages = self.client.list_policy_versions().policy_arn(arn).into_paginator().items().send();
+        every(pages, about("policy", arn), |v| {
+            Some(PolicyVersion {
                 version_id: v.version_id().unwrap_or_default().to_string(),
                 is_default: v.is_default_version(),
-            });
-        }
-        Ok(out)
+            })
+        })
+        .await
     }
 
     async fn create_policy_version(&self, arn: &str, document: &PolicyDocument, set_default: bool) -> Result<String> {
@@ -418,7 +406,7 @@ impl Iam for AwsIam {
         let mut out = Vec::new();
         // IAM takes at most 128 action names per request.
         for chunk in actions.chunks(128) {
-            let mut pages = self
+            let pages = self
                 .client
                 .simulate_principal_policy()
                 .policy_source_arn(role_arn)
@@ -427,15 +415,15 @@ impl Iam for AwsIam {
                 .into_paginator()
                 .items()
                 .send();
-            while let Some(item) = pages.next().await {
-                let r = item.map_err(|e| map(e, about("iam:SimulatePrincipalPolicy", role_arn)))?;
+            let decisions = every(pages, about("iam:SimulatePrincipalPolicy", role_arn), |r| {
                 let decision = r.eval_decision().as_str().to_string();
-                out.push(SimulatedDecision {
+                Some(SimulatedDecision {
                     action: r.eval_action_name().to_string(),
                     allowed: decision == "allowed",
                     decision,
-                });
-            }
+                })
+            });
+            out.extend(decisions.await?);
         }
         Ok(out)
     }

@@ -7,7 +7,7 @@ use aws_sdk_cloudwatchlogs::Client;
 use detcloud_provider::{LogGroup, Logs, Result, Tags};
 use tokio::sync::OnceCell;
 
-use crate::error::{about, map};
+use crate::error::{about, every, map};
 
 /// CloudWatch Logs through the AWS SDK.
 ///
@@ -106,7 +106,7 @@ impl Logs for AwsLogs {
     }
 
     async fn describe_log_groups(&self, prefix: &str) -> Result<Vec<LogGroup>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_log_groups()
             .set_log_group_name_prefix((!prefix.is_empty()).then(|| prefix.to_string()))
@@ -114,8 +114,7 @@ impl Logs for AwsLogs {
             .items()
             .send();
         let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let g = item.map_err(|e| map(e, about("log group", prefix)))?;
+        for g in every(pages, about("log group", prefix), Some).await? {
             let name = g.log_group_name().unwrap_or_default().to_string();
             // DescribeLogGroups returns no tags.
             let arn = match g.log_group_arn().or_else(|| g.arn().map(|a| a.trim_end_matches(":*"))) {

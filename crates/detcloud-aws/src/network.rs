@@ -10,7 +10,7 @@ use detcloud_provider::{
 };
 
 use crate::ec2::{ec2_filter, ids, keep, keep_vpcless, sdk_tags, server_filters, tag_spec, tags_of, tags_or};
-use crate::error::{about, map, missing};
+use crate::error::{about, every, map, missing};
 
 /// EC2 networking through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -288,7 +288,7 @@ impl Network for AwsNetwork {
     }
 
     async fn describe_vpcs(&self, filter: &Filter) -> Result<Vec<Vpc>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_vpcs()
             .set_vpc_ids(ids(filter))
@@ -296,14 +296,12 @@ impl Network for AwsNetwork {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let v = vpc_of(&item.map_err(|e| map(e, about("vpc", &filter.ids.join(","))))?);
-            if keep(filter, &v.id, &v.tags, Some(&v.id)) {
-                out.push(v);
-            }
-        }
-        Ok(out)
+        let subject = filter.ids.join(",");
+        every(pages, about("vpc", &subject), |item| {
+            let v = vpc_of(&item);
+            keep(filter, &v.id, &v.tags, Some(&v.id)).then_some(v)
+        })
+        .await
     }
 
     async fn delete_vpc(&self, id: &str) -> Result<()> {
@@ -327,7 +325,7 @@ impl Network for AwsNetwork {
     }
 
     async fn describe_subnets(&self, filter: &Filter) -> Result<Vec<Subnet>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_subnets()
             .set_subnet_ids(ids(filter))
@@ -335,14 +333,12 @@ impl Network for AwsNetwork {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let x = subnet_of(&item.map_err(|e| map(e, about("subnet", &filter.ids.join(","))))?);
-            if keep(filter, &x.id, &x.tags, Some(&x.vpc_id)) {
-                out.push(x);
-            }
-        }
-        Ok(out)
+        let subject = filter.ids.join(",");
+        every(pages, about("subnet", &subject), |item| {
+            let x = subnet_of(&item);
+            keep(filter, &x.id, &x.tags, Some(&x.vpc_id)).then_some(x)
+        })
+        .await
     }
 
     async fn delete_subnet(&self, id: &str) -> Result<()> {
@@ -395,7 +391,7 @@ impl Network for AwsNetwork {
     }
 
     async fn describe_internet_gateways(&self, filter: &Filter) -> Result<Vec<InternetGateway>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_internet_gateways()
             .set_internet_gateway_ids(ids(filter))
@@ -403,18 +399,16 @@ impl Network for AwsNetwork {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let g = igw_of(&item.map_err(|e| map(e, about("internet gateway", &filter.ids.join(","))))?);
+        let subject = filter.ids.join(",");
+        every(pages, about("internet gateway", &subject), |item| {
+            let g = igw_of(&item);
             let vpc = match &filter.vpc_id {
                 Some(want) => g.attached_vpc_ids.iter().find(|v| *v == want).map(String::as_str),
                 None => None,
             };
-            if keep(filter, &g.id, &g.tags, vpc) {
-                out.push(g);
-            }
-        }
-        Ok(out)
+            keep(filter, &g.id, &g.tags, vpc).then_some(g)
+        })
+        .await
     }
 
     async fn allocate_address(&self, tags: &Tags) -> Result<Address> {
@@ -503,7 +497,7 @@ impl Network for AwsNetwork {
     }
 
     async fn describe_nat_gateways(&self, filter: &Filter) -> Result<Vec<NatGateway>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_nat_gateways()
             .set_nat_gateway_ids(ids(filter))
@@ -511,14 +505,12 @@ impl Network for AwsNetwork {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let n = nat_of(&item.map_err(|e| map(e, about("nat gateway", &filter.ids.join(","))))?);
-            if keep(filter, &n.id, &n.tags, Some(&n.vpc_id)) {
-                out.push(n);
-            }
-        }
-        Ok(out)
+        let subject = filter.ids.join(",");
+        every(pages, about("nat gateway", &subject), |item| {
+            let n = nat_of(&item);
+            keep(filter, &n.id, &n.tags, Some(&n.vpc_id)).then_some(n)
+        })
+        .await
     }
 
     async fn create_route_table(&self, vpc_id: &str, tags: &Tags) -> Result<RouteTable> {
@@ -614,7 +606,7 @@ impl Network for AwsNetwork {
     }
 
     async fn describe_route_tables(&self, filter: &Filter) -> Result<Vec<RouteTable>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_route_tables()
             .set_route_table_ids(ids(filter))
@@ -622,14 +614,12 @@ impl Network for AwsNetwork {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let t = route_table_of(&item.map_err(|e| map(e, about("route table", &filter.ids.join(","))))?);
-            if keep(filter, &t.id, &t.tags, Some(&t.vpc_id)) {
-                out.push(t);
-            }
-        }
-        Ok(out)
+        let subject = filter.ids.join(",");
+        every(pages, about("route table", &subject), |item| {
+            let t = route_table_of(&item);
+            keep(filter, &t.id, &t.tags, Some(&t.vpc_id)).then_some(t)
+        })
+        .await
     }
 
     async fn create_security_group(
@@ -689,17 +679,15 @@ impl Network for AwsNetwork {
         } else if group_ids.is_empty() && !names.is_empty() {
             filters.push(ec2_filter("group-name", names));
         }
-        let mut pages = call.set_filters((!filters.is_empty()).then_some(filters)).into_paginator().items().send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let g = security_group_of(&item.map_err(|e| map(e, about("security group", &filter.ids.join(","))))?);
+        let pages = call.set_filters((!filters.is_empty()).then_some(filters)).into_paginator().items().send();
+        let subject = filter.ids.join(",");
+        every(pages, about("security group", &subject), |item| {
+            let g = security_group_of(&item);
             let id_ok = filter.ids.is_empty() || filter.ids.iter().any(|i| *i == g.id || *i == g.name);
             let rest = Filter { ids: Vec::new(), ..filter.clone() };
-            if id_ok && keep(&rest, &g.id, &g.tags, Some(&g.vpc_id)) {
-                out.push(g);
-            }
-        }
-        Ok(out)
+            (id_ok && keep(&rest, &g.id, &g.tags, Some(&g.vpc_id))).then_some(g)
+        })
+        .await
     }
 
     async fn authorize_ingress(&self, group_id: &str, rules: &[SecurityRule]) -> Result<()> {
@@ -765,7 +753,7 @@ impl Network for AwsNetwork {
     }
 
     async fn describe_network_interfaces(&self, filter: &Filter) -> Result<Vec<NetworkInterface>> {
-        let mut pages = self
+        let pages = self
             .client
             .describe_network_interfaces()
             .set_network_interface_ids(ids(filter))
@@ -773,14 +761,12 @@ impl Network for AwsNetwork {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let n = eni_of(&item.map_err(|e| map(e, about("network interface", &filter.ids.join(","))))?);
-            if keep(filter, &n.id, &n.tags, Some(&n.vpc_id)) {
-                out.push(n);
-            }
-        }
-        Ok(out)
+        let subject = filter.ids.join(",");
+        every(pages, about("network interface", &subject), |item| {
+            let n = eni_of(&item);
+            keep(filter, &n.id, &n.tags, Some(&n.vpc_id)).then_some(n)
+        })
+        .await
     }
 
     async fn create_vpc_peering(&self, vpc_id: &str, peer_vpc_id: &str, tags: &Tags) -> Result<PeeringConnection> {
@@ -828,7 +814,7 @@ impl Network for AwsNetwork {
 
     async fn describe_vpc_peerings(&self, filter: &Filter) -> Result<Vec<PeeringConnection>> {
         // `vpc_id` matches either side: filtered in memory.
-        let mut pages = self
+        let pages = self
             .client
             .describe_vpc_peering_connections()
             .set_vpc_peering_connection_ids(ids(filter))
@@ -836,18 +822,16 @@ impl Network for AwsNetwork {
             .into_paginator()
             .items()
             .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let p = peering_of(&item.map_err(|e| map(e, about("vpc peering connection", &filter.ids.join(","))))?);
+        let subject = filter.ids.join(",");
+        every(pages, about("vpc peering connection", &subject), |item| {
+            let p = peering_of(&item);
             let vpc = match &filter.vpc_id {
                 Some(want) if *want == p.accepter_vpc_id => Some(p.accepter_vpc_id.as_str()),
                 _ => Some(p.requester_vpc_id.as_str()),
             };
-            if keep(filter, &p.id, &p.tags, vpc) {
-                out.push(p);
-            }
-        }
-        Ok(out)
+            keep(filter, &p.id, &p.tags, vpc).then_some(p)
+        })
+        .await
     }
 
     async fn create_tags(&self, resource_ids: &[String], tags: &Tags) -> Result<()> {

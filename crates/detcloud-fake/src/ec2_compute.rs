@@ -17,9 +17,10 @@ use tokio::time::Instant;
 use crate::call::{Check, Target, NO_TAGS};
 use crate::clock::{self, Timings};
 use crate::ec2_network::{
-    check_client_token, check_filter_ids, check_free_address, check_id, check_on, creating, groups_for,
-    next_private_ip, on, public_ip, Ec2Region,
+    check_client_token, check_free_address, check_id, check_on, creating, groups_for, next_private_ip, on, public_ip,
+    Ec2Region,
 };
+use crate::query::{check_filter_ids, select};
 use crate::quotas;
 use crate::region::{check_tags, At};
 use crate::rng::LOWER_ALNUM;
@@ -300,8 +301,8 @@ fn import_key_pair(w: &mut World, at: At<'_>, name: &str, public_key: &str, tags
 
 fn describe_key_pairs(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<KeyPair>> {
     let ec2 = &w.region(at.account(), at.region).ec2;
-    check_filter_ids(filter, "key pair", |name| Ok(ec2.key_pairs.contains_key(name)))?;
-    Ok(ec2.key_pairs.values().filter(|k| filter.matches(&k.name, &k.tags, None)).map(key_out).collect())
+    let exists = |name: &str| Ok(ec2.key_pairs.contains_key(name));
+    select(ec2.key_pairs.values(), filter, "key pair", exists, |k| (&k.name, &k.tags, None), key_out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -572,8 +573,8 @@ fn terminate_instances(w: &mut World, at: At<'_>, ids: &[String]) -> Result<()> 
 
 fn describe_spot_requests(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<SpotRequest>> {
     let ec2 = &w.region(at.account(), at.region).ec2;
-    check_filter_ids(filter, "spot instance request", |id| Ok(ec2.spot_requests.contains_key(id)))?;
-    Ok(ec2.spot_requests.values().filter(|s| filter.matches(&s.id, &s.tags, None)).map(spot_out).collect())
+    let exists = |id: &str| Ok(ec2.spot_requests.contains_key(id));
+    select(ec2.spot_requests.values(), filter, "spot instance request", exists, |s| (&s.id, &s.tags, None), spot_out)
 }
 
 fn cancel_spot_requests(w: &mut World, at: At<'_>, ids: &[String]) -> Result<()> {

@@ -21,6 +21,7 @@ use crate::call::{Check, Target};
 use crate::cidr::Cidr;
 use crate::clock::{self, Timings};
 use crate::ec2_compute::{instance_state, InstanceRec, KeyPairRec, SpotRec};
+use crate::query::{check_filter_ids, select};
 use crate::quotas;
 use crate::region::{self, check_tags, At};
 use crate::world::World;
@@ -513,20 +514,6 @@ pub(crate) fn check_client_token(token: Option<&String>) -> Result<()> {
     }
 }
 
-/// Fails with NotFound for the first id of `filter` that `exists` denies.
-pub(crate) fn check_filter_ids(
-    filter: &Filter,
-    kind: &'static str,
-    exists: impl Fn(&str) -> Result<bool>,
-) -> Result<()> {
-    for id in &filter.ids {
-        if !exists(id)? {
-            return Err(Error::not_found(kind, id));
-        }
-    }
-    Ok(())
-}
-
 fn dependency(kind: &str, id: &str) -> Error {
     Error::DependencyViolation {
         message: format!("DependencyViolation: The {kind} '{id}' has dependencies and cannot be deleted."),
@@ -645,8 +632,8 @@ fn create_vpc(w: &mut World, at: At<'_>, cidr: &str, tags: &Tags) -> Result<Vpc>
 
 fn describe_vpcs(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<Vpc>> {
     let ec2 = &w.region(at.account(), at.region).ec2;
-    check_filter_ids(filter, "vpc", |id| check_id(id, "vpc", "InvalidVpcID").map(|()| ec2.vpcs.contains_key(id)))?;
-    Ok(ec2.vpcs.values().filter(|v| filter.matches(&v.id, &v.tags, Some(&v.id))).map(vpc_out).collect())
+    let exists = |id: &str| check_id(id, "vpc", "InvalidVpcID").map(|()| ec2.vpcs.contains_key(id));
+    select(ec2.vpcs.values(), filter, "vpc", exists, |v| (&v.id, &v.tags, Some(&v.id)), vpc_out)
 }
 
 fn delete_vpc(w: &mut World, at: At<'_>, id: &str) -> Result<()> {
@@ -728,10 +715,8 @@ fn create_subnet(w: &mut World, at: At<'_>, request: &CreateSubnet) -> Result<Su
 
 fn describe_subnets(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<Subnet>> {
     let ec2 = &w.region(at.account(), at.region).ec2;
-    check_filter_ids(filter, "subnet", |id| {
-        check_id(id, "subnet", "InvalidSubnetID").map(|()| ec2.subnets.contains_key(id))
-    })?;
-    Ok(ec2.subnets.values().filter(|s| filter.matches(&s.id, &s.tags, Some(&s.vpc_id))).map(subnet_out).collect())
+    let exists = |id: &str| check_id(id, "subnet", "InvalidSubnetID").map(|()| ec2.subnets.contains_key(id));
+    select(ec2.subnets.values(), filter, "subnet", exists, |s| (&s.id, &s.tags, Some(&s.vpc_id)), subnet_out)
 }
 
 fn delete_subnet(w: &mut World, at: At<'_>, id: &str) -> Result<()> {
@@ -846,15 +831,16 @@ fn delete_igw(w: &mut World, at: At<'_>, id: &str) -> Result<()> {
 
 fn describe_igws(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<InternetGateway>> {
     let ec2 = &w.region(at.account(), at.region).ec2;
-    check_filter_ids(filter, "internet gateway", |id| {
-        check_id(id, "igw", "InvalidInternetGatewayID").map(|()| ec2.internet_gateways.contains_key(id))
-    })?;
-    Ok(ec2
-        .internet_gateways
-        .values()
-        .filter(|g| filter.matches(&g.id, &g.tags, g.attached_vpc_id.as_deref()))
-        .map(igw_out)
-        .collect())
+    let exists =
+        |id: &str| check_id(id, "igw", "InvalidInternetGatewayID").map(|()| ec2.internet_gateways.contains_key(id));
+    select(
+        ec2.internet_gateways.values(),
+        filter,
+        "internet gateway",
+        exists,
+        |g| (g.id.as_str(), &g.tags, g.attached_vpc_id.as_deref()),
+        igw_out,
+    )
 }
 
 fn address_out(ec2: &Ec2Region, a: &AddressRec, t: &Timings) -> Address {
@@ -959,16 +945,10 @@ fn release_address(w: &mut World, at: At<'_>, allocation_id: &str) -> Result<()>
 fn describe_addresses(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<Address>> {
     let t = w.timings;
     let ec2 = &w.region(at.account(), at.region).ec2;
-    check_filter_ids(filter, "address", |id| {
-        check_id(id, "eipalloc", "InvalidAllocationID").map(|()| ec2.addresses.contains_key(id))
-    })?;
+    let exists = |id: &str| check_id(id, "eipalloc", "InvalidAllocationID").map(|()| ec2.addresses.contains_key(id));
     let nats = live_nats(ec2, &t);
-    Ok(ec2
-        .addresses
-        .values()
-        .filter(|a| filter.matches(&a.allocation_id, &a.tags, None))
-        .map(|a| address_with(ec2, a, nats.get(a.allocation_id.as_str()).copied()))
-        .collect())
+    let out = |a: &AddressRec| address_with(ec2, a, nats.get(a.allocation_id.as_str()).copied());
+    select(ec2.addresses.values(), filter, "address", exists, |a| (&a.allocation_id, &a.tags, None), out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1061,15 +1041,15 @@ fn delete_nat(w: &mut World, at: At<'_>, id: &str) -> Result<()> {
 fn describe_nats(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<NatGateway>> {
     let t = w.timings;
     let ec2 = &w.region(at.account(), at.region).ec2;
-    check_filter_ids(filter, "NAT gateway", |id| {
-        check_id(id, "nat", "InvalidNatGatewayID").map(|()| ec2.nat_gateways.contains_key(id))
-    })?;
-    Ok(ec2
-        .nat_gateways
-        .values()
-        .filter(|n| filter.matches(&n.id, &n.tags, Some(&n.vpc_id)))
-        .map(|n| nat_out(n, &t))
-        .collect())
+    let exists = |id: &str| check_id(id, "nat", "InvalidNatGatewayID").map(|()| ec2.nat_gateways.contains_key(id));
+    select(
+        ec2.nat_gateways.values(),
+        filter,
+        "NAT gateway",
+        exists,
+        |n| (n.id.as_str(), &n.tags, Some(n.vpc_id.as_str())),
+        |n| nat_out(n, &t),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1311,16 +1291,16 @@ fn describe_route_tables(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<R
     let t = w.timings;
     let region = w.region(at.account(), at.region);
     let ec2 = &region.ec2;
-    check_filter_ids(filter, "route table", |id| {
-        check_id(id, "rtb", "InvalidRouteTableID").map(|()| ec2.route_tables.contains_key(id))
-    })?;
+    let exists = |id: &str| check_id(id, "rtb", "InvalidRouteTableID").map(|()| ec2.route_tables.contains_key(id));
     let db = crate::rds::interfaces(&region.rds, &t);
-    Ok(ec2
-        .route_tables
-        .values()
-        .filter(|r| filter.matches(&r.id, &r.tags, Some(&r.vpc_id)))
-        .map(|r| route_table_out(ec2, r, &t, &db))
-        .collect())
+    select(
+        ec2.route_tables.values(),
+        filter,
+        "route table",
+        exists,
+        |r| (r.id.as_str(), &r.tags, Some(r.vpc_id.as_str())),
+        |r| route_table_out(ec2, r, &t, &db),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ mod kms;
 pub mod limits;
 mod logs;
 mod metrics;
+mod query;
 pub mod quotas;
 mod rds;
 mod region;

@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use crate::call::{Check, Target, NO_TAGS};
 use crate::clock::{self, Timings};
 use crate::ec2_network::{check_free_address, next_private_ip};
+use crate::query::{check_filter_ids, select};
 use crate::region::{check_tags, At};
 use crate::rng::LOWER_ALNUM;
 use crate::ssm::secret_text;
@@ -544,18 +545,12 @@ fn create_subnet_group(
 
 fn describe_subnet_groups(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<DbSubnetGroup>> {
     let rds = &w.region(at.account(), at.region).rds;
-    for id in &filter.ids {
-        if !rds.subnet_groups.contains_key(&*lower(id)) {
-            return Err(Error::not_found("DB subnet group", id));
-        }
-    }
+    check_filter_ids(filter, "DB subnet group", |id| Ok(rds.subnet_groups.contains_key(&*lower(id))))?;
+    // Names are case-insensitive: checked as given (the error names them so), matched lowered.
     let filter = lower_ids(filter);
-    Ok(rds
-        .subnet_groups
-        .values()
-        .filter(|g| filter.matches(&g.name, &g.tags, Some(&g.vpc_id)))
-        .map(group_out)
-        .collect())
+    let exist = |_: &str| Ok(true);
+    let groups = rds.subnet_groups.values();
+    select(groups, &filter, "DB subnet group", exist, |g| (&g.name, &g.tags, Some(&g.vpc_id)), group_out)
 }
 
 fn delete_subnet_group(w: &mut World, at: At<'_>, name: &str) -> Result<()> {

@@ -48,7 +48,7 @@ impl Names {
     /// The names for a cluster in an account.
     pub fn new(spec: &ClusterSpec, account: &str) -> Names {
         let n = spec.name.as_str();
-        let prefixed = ["detcloud-", n].concat();
+        let prefixed = own_db_cluster(n);
         Names {
             bucket: [&prefixed, "-", account, "-", &spec.region].concat(),
             log_group: [LOG_GROUP_PREFIX, n].concat(),
@@ -68,23 +68,29 @@ impl Names {
         self
     }
 
-    /// The names with the database the VPC's [`DATABASE_TAG`] names as the master's (the own
-    /// one when the VPC or its tag is missing).
-    pub fn live(self, vpc: Option<&Vpc>) -> Names {
-        match vpc.and_then(|v| v.tags.get(DATABASE_TAG)) {
-            Some(id) if !id.is_empty() => self.with_database(id),
-            _ => {
-                let own = self.own_db_cluster.clone();
-                self.with_database(&own)
-            }
-        }
-    }
-
-    /// [`Names::live`] of the cluster `spec.name`, reading its VPC.
+    /// The names with the database the master of cluster `spec.name` uses ([`live_database`]),
+    /// reading its VPC and its Aurora clusters (the own one when none exists).
     pub async fn resolve(self, cloud: &dyn Cloud, spec: &ClusterSpec) -> Result<Names> {
         let vpcs = cloud.network().describe_vpcs(&cluster_filter(&spec.name)).await?;
-        Ok(self.live(vpcs.first()))
+        let clusters =
+            none_without_rds(cloud.database().describe_db_clusters(&Filter::tag(CLUSTER, &spec.name)).await)?;
+        let id = live_database(vpcs.first(), &self.own_db_cluster, &clusters).map(|c| c.id.clone());
+        let own = self.own_db_cluster.clone();
+        Ok(self.with_database(id.as_deref().unwrap_or(&own)))
     }
+}
+
+/// The cluster's own Aurora cluster: `detcloud-<cluster>`.
+pub fn own_db_cluster(cluster: &str) -> String {
+    ["detcloud-", cluster].concat()
+}
+
+/// The Aurora cluster the master uses among `clusters` (those of one cluster): the one its VPC's
+/// [`DATABASE_TAG`] names, else (no tag, or that one is gone) the cluster's own, `own`. The one
+/// rule create, status, drift and the day-two commands follow.
+pub fn live_database<'c>(vpc: Option<&Vpc>, own: &str, clusters: &'c [DbCluster]) -> Option<&'c DbCluster> {
+    let tagged = vpc.and_then(|v| v.tags.get(DATABASE_TAG));
+    tagged.and_then(|id| clusters.iter().find(|c| c.id == *id)).or_else(|| clusters.iter().find(|c| c.id == own))
 }
 
 /// The ownership tags of a cluster (plus the spec's extra tags).
@@ -212,26 +218,24 @@ impl Inventory {
         };
         let instances = compute.describe_instances(&filter).await?.into_iter().filter(|i| !i.state.is_gone()).collect();
         let spot_requests = compute.describe_spot_requests(&Filter::tag(CLUSTER, &spec.name)).await?;
-        // The master's database: the one the VPC's tag names, else (and when that one is gone)
-        // the cluster's own. The others, restored ones and the own one after a switch, are kept.
+        // The own cluster by its name (one detcloud did not create must be seen, to be refused),
+        // and every cluster tagged with the cluster; the master's is [`live_database`], the
+        // others (restored ones, and the own one after a switch) are kept.
         let rds = cloud.database();
-        let read = |id: String| async move {
-            match none_without_rds(rds.describe_db_clusters(&Filter::id(&id)).await) {
-                Ok(mut c) => Ok(c.pop()),
-                Err(e) if e.is_not_found() => Ok(None),
-                Err(e) => Err(e),
-            }
+        let own = match none_without_rds(rds.describe_db_clusters(&Filter::id(&names.own_db_cluster)).await) {
+            Ok(mut c) => c.pop(),
+            Err(e) if e.is_not_found() => None,
+            Err(e) => return Err(e),
         };
-        let live = names.clone().live(vpc.as_ref()).db_cluster;
-        let mut db_cluster = read(live.clone()).await?;
-        if db_cluster.is_none() && live != names.own_db_cluster {
-            db_cluster = read(names.own_db_cluster.clone()).await?;
-        }
-        let live = db_cluster.as_ref().map_or(live, |c| c.id.clone());
-        let restored_db_clusters = none_without_rds(rds.describe_db_clusters(&Filter::tag(CLUSTER, &spec.name)).await)?
+        let tagged = none_without_rds(rds.describe_db_clusters(&Filter::tag(CLUSTER, &spec.name)).await)?;
+        let mut clusters: Vec<DbCluster> = own.into_iter().collect();
+        clusters.extend(tagged.into_iter().filter(|c| c.id != names.own_db_cluster));
+        let db_cluster = live_database(vpc.as_ref(), &names.own_db_cluster, &clusters).cloned();
+        let live = db_cluster.as_ref().map(|c| c.id.clone());
+        let restored_db_clusters = clusters
             .into_iter()
             .filter(|c| {
-                c.id != live
+                Some(&c.id) != live.as_ref()
                     && (c.id == names.own_db_cluster || c.tags.get(RESOURCE).is_some_and(|r| r == "db-restore"))
             })
             .collect();

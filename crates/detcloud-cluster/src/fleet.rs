@@ -143,11 +143,7 @@ impl ClusterResources {
     /// [`DATABASE_TAG`](crate::context::DATABASE_TAG) names, else (and when that one is gone) the
     /// cluster's own `detcloud-<name>`.
     pub fn live_database(&self, name: &str) -> Option<&DbCluster> {
-        let own = ["detcloud-", name].concat();
-        let tagged = self.vpcs.first().and_then(|v| v.tags.get(crate::context::DATABASE_TAG));
-        tagged
-            .and_then(|id| self.db_clusters.iter().find(|c| c.id == *id))
-            .or_else(|| self.db_clusters.iter().find(|c| c.id == own))
+        crate::context::live_database(self.vpcs.first(), &crate::context::own_db_cluster(name), &self.db_clusters)
     }
 }
 

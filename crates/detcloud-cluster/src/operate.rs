@@ -530,7 +530,7 @@ pub struct SwitchReport {
     pub master: String,
     /// The cluster's databases kept, not in use.
     pub retained: Vec<String>,
-    /// What `--delete-old` deleted, and kept (the final snapshots).
+    /// What `--delete-old` deleted.
     pub deleted: Vec<String>,
     /// Final snapshots kept of the deleted databases.
     pub kept: Vec<String>,
@@ -538,7 +538,7 @@ pub struct SwitchReport {
 
 /// The master's current database, the one to switch to and the other databases of the cluster,
 /// checked: `to` must be one of the cluster's databases, available, with an available instance.
-fn switch_parties(p: &Prepared, to: &str) -> Result<(String, DbCluster, Vec<DbCluster>)> {
+fn switch_parties(p: &Prepared, to: &str) -> Result<(DbCluster, DbCluster, Vec<DbCluster>)> {
     let inv = &p.inventory;
     let from = inv
         .db_cluster
@@ -560,18 +560,18 @@ fn switch_parties(p: &Prepared, to: &str) -> Result<(String, DbCluster, Vec<DbCl
         )));
     }
     let others = all.into_iter().filter(|c| c.id != to).collect();
-    Ok((from.id, target, others))
+    Ok((from, target, others))
 }
 
 /// The steps [`switch_database`] takes, in order, for the plan shown before it acts.
 pub fn switch_plan(p: &Prepared, to: &str, delete_old: bool, ready_timeout: Duration) -> Result<Vec<String>> {
     let (from, target, others) = switch_parties(p, to)?;
-    let endpoint = target.endpoint.clone().unwrap_or_default();
+    let endpoint = target.endpoint.unwrap_or_default();
     let mut steps = vec![];
-    if from == to {
+    if from.id == to {
         steps.push(format!("the master already uses {to}: nothing to switch; check that it answers"));
     } else {
-        let old = p.inventory.db_cluster.as_ref().and_then(|c| c.endpoint.clone()).unwrap_or_default();
+        let (from, old) = (from.id, from.endpoint.unwrap_or_default());
         steps.push(format!("record {to} as the master's database (VPC tag {})", crate::context::DATABASE_TAG));
         steps.push(format!("rewrite the master's configuration: db.host {old} -> {endpoint}"));
         steps.push(format!("restart the master and wait up to {}s for it to answer on {to}", ready_timeout.as_secs()));
@@ -623,6 +623,7 @@ pub async fn switch_database(
     options: &CreateOptions,
 ) -> Result<SwitchReport> {
     let (from, target, others) = switch_parties(p, to)?;
+    let from = from.id;
     let switched = with_database(p, &target);
     let mut options = options.clone();
     options.targets = [Node::MasterReady].into();

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use detcloud_policy::PolicyDocument;
 
-use crate::iam::{PolicyState, VersionState};
+use crate::state::iam::{PolicyState, VersionState};
 
 /// `AmazonSSMManagedEC2InstanceDefaultPolicy`, default version `v2`, as AWS publishes it.
 pub(crate) const SSM_DEFAULT_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllowSSMAgentPermissions","Effect":"Allow","Action":["ssm:DescribeAssociation","ssm:GetDeployablePatchSnapshotForInstance","ssm:GetDocument","ssm:DescribeDocument","ssm:GetManifest","ssm:ListAssociations","ssm:ListInstanceAssociations","ssm:PutInventory","ssm:PutComplianceItems","ssm:PutConfigurePackageResult","ssm:UpdateAssociationStatus","ssm:UpdateInstanceAssociationStatus","ssm:UpdateInstanceInformation"],"Resource":"*"},{"Sid":"AllowSSMChannelMessaging","Effect":"Allow","Action":["ssmmessages:CreateControlChannel","ssmmessages:CreateDataChannel","ssmmessages:OpenControlChannel","ssmmessages:OpenDataChannel"],"Resource":"*"},{"Sid":"AllowSSMLegacyMessaging","Effect":"Allow","Action":["ec2messages:AcknowledgeMessage","ec2messages:DeleteMessage","ec2messages:FailMessage","ec2messages:GetEndpoint","ec2messages:GetMessages","ec2messages:SendReply"],"Resource":"*"}]}"#;

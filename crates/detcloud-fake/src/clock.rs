@@ -11,11 +11,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
+/// How long the Determined master takes to answer once its instance runs, in
+/// [`Timings::aws_like`].
+const MASTER_START: Duration = Duration::from_secs(90);
+
 /// How long AWS's asynchronous transitions take in the fake (tokio time).
 ///
 /// [`Timings::aws_like`] (the default) uses AWS's typical durations; [`Timings::instant`] makes
 /// every transition complete at once (the CLI sandbox uses it). Set with
-/// [`FakeCloud::set_timings`](crate::FakeCloud::set_timings); not saved in snapshots.
+/// [`FakeCloud::set_timings`](crate::cloud::FakeCloud::set_timings); not saved in snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timings {
@@ -85,7 +89,7 @@ impl Timings {
             command_delivery: Duration::from_secs(1),
             command_execution: Duration::from_secs(2),
             command_history: COMMAND_HISTORY,
-            master_start: crate::determined::MASTER_START,
+            master_start: MASTER_START,
         }
     }
 

@@ -17,28 +17,16 @@
 //! line, `# detcloud: ...`): the probe (`curl .../info`), the logs, and the reconfiguration.
 //! Nothing they print holds a secret.
 
-use std::time::Duration;
-
 use detcloud_policy::eval::{self, Request};
 use tokio::time::Instant;
 
 use crate::clock::{self, Timings};
-use crate::ec2_compute::{instance_state, InstanceRec};
 use crate::enforce::Caller;
+use crate::query;
 use crate::region::At;
+use crate::runtime::MasterBehaviour;
+use crate::state::ec2::{instance_state, InstanceRec};
 use crate::world::World;
-
-/// How the Determined master on the fake's instances behaves (set with
-/// [`FakeCloud::set_master_behaviour`](crate::FakeCloud::set_master_behaviour)).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum MasterBehaviour {
-    /// It answers once it has started and everything it needs works (the default).
-    #[default]
-    Answers,
-    /// It never answers; its logs end with this line.
-    Never(String),
-}
 
 /// The first line of detcloud's bootstrap user data.
 const BOOTSTRAP: &str = "#!/bin/bash\n# detcloud: bootstrap of the Determined master";
@@ -105,7 +93,7 @@ fn master(
         return Err(log.clone());
     }
     read_password(w, account, region, i, script.parameter).and_then(|password| {
-        crate::rds::login(w, account, region, script.db_host, script.db_user, &password)
+        query::login(w, account, region, script.db_host, script.db_user, &password)
             .map_err(|e| format!("level=fatal msg=\"could not connect to the database: {e}\""))
     })?;
     Ok(script.version.to_string())
@@ -143,8 +131,8 @@ fn read_password(w: &World, account: &str, region: &str, i: &InstanceRec, name: 
         .parameters
         .get(name)
         .ok_or_else(|| format!("level=fatal msg=\"reading {name}: ParameterNotFound\""))?;
-    if let Some(key) = parameter.kms_key_id.as_deref().filter(|k| crate::kms::is_customer_key(w, at, k)) {
-        let key_arn = crate::kms::target_arn(w, at, key);
+    if let Some(key) = parameter.kms_key_id.as_deref().filter(|k| query::is_customer_key(w, at, k)) {
+        let key_arn = query::target_arn(w, at, key);
         let request = Request::new("kms:Decrypt", key_arn.clone())
             .with_context("kms:EncryptionContext:PARAMETER_ARN", [arn.clone()])
             .with_context("kms:ViaService", [format!("ssm.{region}.amazonaws.com")]);
@@ -227,10 +215,7 @@ pub(crate) fn run(
     None
 }
 
-/// How long the master takes to answer once its instance runs, in [`Timings::aws_like`].
-pub(crate) const MASTER_START: Duration = Duration::from_secs(90);
-
-impl crate::FakeCloud {
+impl crate::cloud::FakeCloud {
     /// The `db.host` of the configuration the master on instance `instance_id` (in this view's
     /// account and region) runs now: that of the bootstrap a reconfiguration sent last, else of
     /// its user data. `None` when the instance does not run detcloud's bootstrap. Lets a test see

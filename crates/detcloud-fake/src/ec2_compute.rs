@@ -3,7 +3,6 @@
 //! instance-profile propagation and `iam:PassRole`, and spot requests.
 
 use std::collections::HashMap;
-use std::time::SystemTime;
 
 use async_trait::async_trait;
 use detcloud_provider::{
@@ -11,21 +10,17 @@ use detcloud_provider::{
     RunInstance, SpotRequest, Tags,
 };
 use foldhash::fast::FixedState;
-use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
 
-use crate::call::{Check, Target, NO_TAGS};
 use crate::clock::{self, Timings};
-use crate::ec2_network::{
-    check_client_token, check_free_address, check_id, check_on, creating, groups_for, next_private_ip, on, public_ip,
-    Ec2Region,
-};
-use crate::query::{check_filter_ids, select};
+use crate::cloud::FakeCloud;
+use crate::ec2::{check_client_token, check_on, creating, groups_for, instance, on, public_ip};
+use crate::query::{self, check_filter_ids, select};
 use crate::quotas;
 use crate::region::{check_tags, At};
 use crate::rng::LOWER_ALNUM;
+use crate::state::ec2::*;
+use crate::target::{Check, Target, NO_TAGS};
 use crate::world::World;
-use crate::FakeCloud;
 
 // ---------------------------------------------------------------------------------------------
 // The instance type catalogue.
@@ -78,111 +73,6 @@ pub(crate) fn vcpu_quota(instance_type: &str) -> Option<&'static str> {
         "p" => Some(quotas::P_VCPUS),
         _ => None,
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// State.
-
-/// A key pair.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct KeyPairRec {
-    pub(crate) name: String,
-    pub(crate) id: String,
-    pub(crate) fingerprint: String,
-    pub(crate) public_key: String,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// An instance: `pending` → `running`; once terminated, `shutting-down` → `terminated` (and still
-/// listed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct InstanceRec {
-    pub(crate) id: String,
-    pub(crate) instance_type: String,
-    pub(crate) image_id: String,
-    pub(crate) subnet_id: String,
-    pub(crate) vpc_id: String,
-    pub(crate) private_ip: String,
-    /// The address assigned at launch in a subnet that maps public IPs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) public_ip: Option<String>,
-    pub(crate) network_interface_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) key_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) instance_profile_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) imdsv2_required: bool,
-    pub(crate) security_group_ids: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) root_volume: Option<RootVolumeRec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) user_data: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) client_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) spot_request_id: Option<String>,
-    #[serde(with = "crate::clock::rfc3339")]
-    pub(crate) launch_time: SystemTime,
-    /// Terminated (the instance is `shutting-down`, then `terminated`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) terminated: bool,
-    /// When the current phase (launch or termination) began; never saved.
-    #[serde(skip)]
-    pub(crate) since: Option<Instant>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-    /// The bootstrap script a reconfiguration through SSM sent last (the master model runs it
-    /// instead of the user data).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) bootstrap: Option<String>,
-    /// When that reconfiguration restarted the master; never saved.
-    #[serde(skip)]
-    pub(crate) restarted: Option<Instant>,
-}
-
-/// A root volume as requested.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RootVolumeRec {
-    pub(crate) size_gib: u32,
-    pub(crate) volume_type: String,
-    pub(crate) encrypted: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) kms_key_id: Option<String>,
-}
-
-/// A spot instance request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SpotRec {
-    pub(crate) id: String,
-    /// `open`, `active`, `closed`, `cancelled` or `failed`.
-    pub(crate) state: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) instance_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// The state of an instance now.
-pub(crate) fn instance_state(i: &InstanceRec, t: &Timings) -> InstanceState {
-    match (i.terminated, clock::reached(i.since, if i.terminated { t.instance_termination } else { t.instance_launch }))
-    {
-        (false, false) => InstanceState::Pending,
-        (false, true) => InstanceState::Running,
-        (true, false) => InstanceState::ShuttingDown,
-        (true, true) => InstanceState::Terminated,
-    }
-}
-
-/// The instance `id`.
-pub(crate) fn instance<'e>(ec2: &'e Ec2Region, id: &str) -> Result<&'e InstanceRec> {
-    check_id(id, "i", "InvalidInstanceID")?;
-    ec2.instances.get(id).ok_or_else(|| Error::not_found("instance", id))
 }
 
 fn instance_out(ec2: &Ec2Region, i: &InstanceRec, w: &World) -> Instance {
@@ -371,7 +261,7 @@ fn check_root_volume(w: &World, at: At<'_>, volume: &RootVolume) -> Result<()> {
                 "InvalidParameterDependency: The parameter KmsKeyId requires the parameter Encrypted to be set.",
             ));
         }
-        crate::kms::usable_key(w, at, key)?;
+        query::usable_key(w, at, key)?;
     }
     Ok(())
 }

@@ -5,514 +5,26 @@
 //! Deleting what something still needs fails with `DependencyViolation` and changes nothing; ids
 //! look like EC2's (`vpc-` and 17 hex digits) and come from the world's id counter.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use detcloud_provider::{
     Address, AvailabilityZone, CreateNatGateway, CreateSubnet, Error, Filter, InternetGateway, NatGateway,
-    NatGatewayState, Network, NetworkInterface, PeeringConnection, PeeringState, Result, Route, RouteTable,
-    RouteTableAssociation, RouteTarget, SecurityGroup, SecurityRule, Subnet, Tags, Vpc,
+    NatGatewayState, Network, NetworkInterface, PeeringConnection, Result, Route, RouteTable, RouteTableAssociation,
+    RouteTarget, SecurityGroup, SecurityRule, Subnet, Tags, Vpc,
 };
 use foldhash::fast::FixedState;
-use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
 
-use crate::call::{Check, Target};
 use crate::cidr::Cidr;
 use crate::clock::{self, Timings};
-use crate::ec2_compute::{instance_state, InstanceRec, KeyPairRec, SpotRec};
-use crate::query::{check_filter_ids, select};
+use crate::cloud::FakeCloud;
+use crate::ec2::{arn_type, check_client_token, check_on, creating, groups_for, on, public_ip};
+use crate::query::{self, check_filter_ids, select};
 use crate::quotas;
 use crate::region::{self, check_tags, At};
+use crate::state::ec2::*;
+use crate::target::Target;
 use crate::world::World;
-use crate::FakeCloud;
-
-// ---------------------------------------------------------------------------------------------
-// State.
-
-/// The EC2 resources of one account in one region, each map keyed by id (key pairs by name).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Ec2Region {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) vpcs: BTreeMap<String, VpcRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) subnets: BTreeMap<String, SubnetRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) internet_gateways: BTreeMap<String, IgwRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) addresses: BTreeMap<String, AddressRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) nat_gateways: BTreeMap<String, NatRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) route_tables: BTreeMap<String, RouteTableRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) security_groups: BTreeMap<String, SecurityGroupRec>,
-    /// Interfaces created with `CreateNetworkInterface` (those of instances, NAT gateways and DB
-    /// instances are derived from their owners).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) network_interfaces: BTreeMap<String, InterfaceRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) peerings: BTreeMap<String, PeeringRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) key_pairs: BTreeMap<String, KeyPairRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) instances: BTreeMap<String, InstanceRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) spot_requests: BTreeMap<String, SpotRec>,
-}
-
-/// A VPC.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct VpcRec {
-    pub(crate) id: String,
-    pub(crate) cidr: String,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// A subnet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SubnetRec {
-    pub(crate) id: String,
-    pub(crate) vpc_id: String,
-    pub(crate) cidr: String,
-    pub(crate) availability_zone: String,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) map_public_ip_on_launch: bool,
-    /// The host number the next private address gets (AWS reserves the first four).
-    pub(crate) next_host: u32,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// An internet gateway.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct IgwRec {
-    pub(crate) id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) attached_vpc_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// An elastic IP.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AddressRec {
-    pub(crate) allocation_id: String,
-    pub(crate) public_ip: String,
-    /// Its association with an instance (a NAT gateway's is derived from the gateway).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) association: Option<AssociationRec>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// An elastic IP's association with an instance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AssociationRec {
-    pub(crate) id: String,
-    pub(crate) instance_id: String,
-}
-
-/// A NAT gateway: `pending` → `available`, or `failed`; once deleted, `deleting` → `deleted`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct NatRec {
-    pub(crate) id: String,
-    pub(crate) subnet_id: String,
-    pub(crate) vpc_id: String,
-    pub(crate) allocation_id: String,
-    pub(crate) association_id: String,
-    pub(crate) network_interface_id: String,
-    pub(crate) private_ip: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) client_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) failure_message: Option<String>,
-    /// Deleted (the gateway is `deleting`, then `deleted`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) deleted: bool,
-    /// When the current phase (creation or deletion) began; never saved.
-    #[serde(skip)]
-    pub(crate) since: Option<Instant>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// A route table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RouteTableRec {
-    pub(crate) id: String,
-    pub(crate) vpc_id: String,
-    /// The VPC's main route table.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) main: bool,
-    pub(crate) routes: Vec<RouteRec>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) associations: Vec<RouteAssociationRec>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// A route.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RouteRec {
-    pub(crate) destination_cidr: String,
-    pub(crate) target: TargetRec,
-}
-
-/// Where a route goes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum TargetRec {
-    Local,
-    InternetGateway(String),
-    NatGateway(String),
-    Peering(String),
-    NetworkInterface(String),
-}
-
-/// A route table association.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RouteAssociationRec {
-    pub(crate) id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) subnet_id: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) main: bool,
-}
-
-/// A security group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SecurityGroupRec {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) description: String,
-    pub(crate) vpc_id: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) ingress: Vec<RuleRec>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) egress: Vec<RuleRec>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// A security group rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RuleRec {
-    pub(crate) protocol: String,
-    pub(crate) from_port: i32,
-    pub(crate) to_port: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) cidr: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) source_group_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) description: Option<String>,
-}
-
-/// A network interface created on its own.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct InterfaceRec {
-    pub(crate) id: String,
-    pub(crate) subnet_id: String,
-    pub(crate) vpc_id: String,
-    pub(crate) private_ip: String,
-    pub(crate) security_group_ids: Vec<String>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// A VPC peering connection.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PeeringRec {
-    pub(crate) id: String,
-    pub(crate) requester_vpc_id: String,
-    pub(crate) accepter_vpc_id: String,
-    /// `pending-acceptance`, `active`, `deleted` or `failed`.
-    pub(crate) state: String,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Conversions and derived state.
-
-impl RuleRec {
-    fn from_rule(r: &SecurityRule) -> Self {
-        RuleRec {
-            protocol: r.protocol.clone(),
-            from_port: r.from_port,
-            to_port: r.to_port,
-            cidr: r.cidr.clone(),
-            source_group_id: r.source_group_id.clone(),
-            description: r.description.clone(),
-        }
-    }
-
-    fn to_rule(&self) -> SecurityRule {
-        SecurityRule {
-            protocol: self.protocol.clone(),
-            from_port: self.from_port,
-            to_port: self.to_port,
-            cidr: self.cidr.clone(),
-            source_group_id: self.source_group_id.clone(),
-            description: self.description.clone(),
-        }
-    }
-
-    /// The same rule, description aside (how EC2 finds duplicates).
-    fn same(&self, other: &RuleRec) -> bool {
-        (&self.protocol, self.from_port, self.to_port, &self.cidr, &self.source_group_id)
-            == (&other.protocol, other.from_port, other.to_port, &other.cidr, &other.source_group_id)
-    }
-
-    fn all_traffic_to(cidr: Option<&str>, group: Option<&str>) -> RuleRec {
-        RuleRec {
-            protocol: "-1".into(),
-            from_port: 0,
-            to_port: 0,
-            cidr: cidr.map(str::to_string),
-            source_group_id: group.map(str::to_string),
-            description: None,
-        }
-    }
-}
-
-/// The state of a NAT gateway now.
-pub(crate) fn nat_state(nat: &NatRec, t: &Timings) -> NatGatewayState {
-    if nat.deleted {
-        if clock::reached(nat.since, t.nat_gateway_deletion) {
-            NatGatewayState::Deleted
-        } else {
-            NatGatewayState::Deleting
-        }
-    } else if nat.failure_message.is_some() {
-        NatGatewayState::Failed
-    } else if clock::reached(nat.since, t.nat_gateway_creation) {
-        NatGatewayState::Available
-    } else {
-        NatGatewayState::Pending
-    }
-}
-
-/// True while a NAT gateway holds its elastic IP and network interface.
-pub(crate) fn nat_is_live(nat: &NatRec, t: &Timings) -> bool {
-    !matches!(nat_state(nat, t), NatGatewayState::Deleted | NatGatewayState::Failed)
-}
-
-/// Forgets terminated instances and deleted NAT gateways once they have been listed for
-/// [`Timings::finished_listed`], as AWS does. Those of a loaded snapshot (whose end is unknown)
-/// are kept: a snapshot loses nothing.
-pub(crate) fn settle(ec2: &mut Ec2Region, t: &Timings) {
-    // The clock is read only for a finished resource (most calls find none).
-    let over =
-        |since: Option<Instant>, phase: std::time::Duration| clock::known_and_reached(since, phase + t.finished_listed);
-    // Most calls find nothing to forget: look before rebuilding the maps.
-    if ec2.instances.values().any(|i| i.terminated && over(i.since, t.instance_termination)) {
-        ec2.instances.retain(|_, i| !(i.terminated && over(i.since, t.instance_termination)));
-    }
-    if ec2.nat_gateways.values().any(|n| n.deleted && over(n.since, t.nat_gateway_deletion)) {
-        ec2.nat_gateways.retain(|_, n| !(n.deleted && over(n.since, t.nat_gateway_deletion)));
-    }
-}
-
-fn to_peering_state(state: &str) -> PeeringState {
-    match state {
-        "pending-acceptance" => PeeringState::PendingAcceptance,
-        "active" => PeeringState::Active,
-        "failed" => PeeringState::Failed,
-        _ => PeeringState::Deleted,
-    }
-}
-
-impl Ec2Region {
-    fn vpc(&self, id: &str) -> Result<&VpcRec> {
-        check_id(id, "vpc", "InvalidVpcID")?;
-        self.vpcs.get(id).ok_or_else(|| Error::not_found("vpc", id))
-    }
-
-    pub(crate) fn subnet(&self, id: &str) -> Result<&SubnetRec> {
-        check_id(id, "subnet", "InvalidSubnetID")?;
-        self.subnets.get(id).ok_or_else(|| Error::not_found("subnet", id))
-    }
-
-    fn igw(&self, id: &str) -> Result<&IgwRec> {
-        check_id(id, "igw", "InvalidInternetGatewayID")?;
-        self.internet_gateways.get(id).ok_or_else(|| Error::not_found("internet gateway", id))
-    }
-
-    fn address(&self, id: &str) -> Result<&AddressRec> {
-        check_id(id, "eipalloc", "InvalidAllocationID")?;
-        self.addresses.get(id).ok_or_else(|| Error::not_found("address", id))
-    }
-
-    fn nat(&self, id: &str) -> Result<&NatRec> {
-        check_id(id, "nat", "InvalidNatGatewayID")?;
-        self.nat_gateways.get(id).ok_or_else(|| Error::not_found("NAT gateway", id))
-    }
-
-    fn route_table(&self, id: &str) -> Result<&RouteTableRec> {
-        check_id(id, "rtb", "InvalidRouteTableID")?;
-        self.route_tables.get(id).ok_or_else(|| Error::not_found("route table", id))
-    }
-
-    pub(crate) fn security_group(&self, id: &str) -> Result<&SecurityGroupRec> {
-        check_id(id, "sg", "InvalidGroupId")?;
-        self.security_groups.get(id).ok_or_else(|| Error::not_found("security group", id))
-    }
-
-    fn peering(&self, id: &str) -> Result<&PeeringRec> {
-        check_id(id, "pcx", "InvalidVpcPeeringConnectionID")?;
-        self.peerings.get(id).ok_or_else(|| Error::not_found("VPC peering connection", id))
-    }
-
-    /// The `default` security group of a VPC.
-    pub(crate) fn default_group(&self, vpc_id: &str) -> Option<&SecurityGroupRec> {
-        self.security_groups.values().find(|g| g.vpc_id == vpc_id && g.name == "default")
-    }
-
-    /// Every network interface: those created on their own and those of instances, NAT gateways
-    /// and DB instances.
-    pub(crate) fn interfaces(&self, t: &Timings, db: &[NetworkInterface]) -> Vec<NetworkInterface> {
-        let mut out: Vec<NetworkInterface> = self
-            .network_interfaces
-            .values()
-            .map(|e| NetworkInterface {
-                id: e.id.clone(),
-                subnet_id: e.subnet_id.clone(),
-                vpc_id: e.vpc_id.clone(),
-                status: "available".into(),
-                private_ip: Some(e.private_ip.clone()),
-                attached_to: None,
-                tags: e.tags.clone(),
-            })
-            .collect();
-        for i in self.instances.values() {
-            if instance_state(i, t) != detcloud_provider::InstanceState::Terminated {
-                out.push(NetworkInterface {
-                    id: i.network_interface_id.clone(),
-                    subnet_id: i.subnet_id.clone(),
-                    vpc_id: i.vpc_id.clone(),
-                    status: "in-use".into(),
-                    private_ip: Some(i.private_ip.clone()),
-                    attached_to: Some(i.id.clone()),
-                    tags: Tags::new(),
-                });
-            }
-        }
-        for n in self.nat_gateways.values().filter(|n| nat_is_live(n, t)) {
-            out.push(NetworkInterface {
-                id: n.network_interface_id.clone(),
-                subnet_id: n.subnet_id.clone(),
-                vpc_id: n.vpc_id.clone(),
-                status: "in-use".into(),
-                private_ip: Some(n.private_ip.clone()),
-                attached_to: Some("nat_gateway".into()),
-                tags: Tags::new(),
-            });
-        }
-        out.extend(db.iter().cloned());
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        out
-    }
-
-    /// The tags of the resource `id`, whatever its kind (key pairs by `key-` id).
-    fn tags_mut(&mut self, id: &str) -> Option<&mut Tags> {
-        let prefix = id.split('-').next().unwrap_or("");
-        match prefix {
-            "vpc" => self.vpcs.get_mut(id).map(|r| &mut r.tags),
-            "subnet" => self.subnets.get_mut(id).map(|r| &mut r.tags),
-            "igw" => self.internet_gateways.get_mut(id).map(|r| &mut r.tags),
-            "eipalloc" => self.addresses.get_mut(id).map(|r| &mut r.tags),
-            "nat" => self.nat_gateways.get_mut(id).map(|r| &mut r.tags),
-            "rtb" => self.route_tables.get_mut(id).map(|r| &mut r.tags),
-            "sg" => self.security_groups.get_mut(id).map(|r| &mut r.tags),
-            "eni" => self.network_interfaces.get_mut(id).map(|r| &mut r.tags),
-            "pcx" => self.peerings.get_mut(id).map(|r| &mut r.tags),
-            "i" => self.instances.get_mut(id).map(|r| &mut r.tags),
-            "key" => self.key_pairs.values_mut().find(|k| k.id == id).map(|r| &mut r.tags),
-            "sir" => self.spot_requests.get_mut(id).map(|r| &mut r.tags),
-            _ => None,
-        }
-    }
-
-    /// A copy of the tags of the resource `id`, whatever its kind.
-    fn tags_of(&self, id: &str) -> Option<Tags> {
-        let prefix = id.split('-').next().unwrap_or("");
-        match prefix {
-            "vpc" => self.vpcs.get(id).map(|r| r.tags.clone()),
-            "subnet" => self.subnets.get(id).map(|r| r.tags.clone()),
-            "igw" => self.internet_gateways.get(id).map(|r| r.tags.clone()),
-            "eipalloc" => self.addresses.get(id).map(|r| r.tags.clone()),
-            "nat" => self.nat_gateways.get(id).map(|r| r.tags.clone()),
-            "rtb" => self.route_tables.get(id).map(|r| r.tags.clone()),
-            "sg" => self.security_groups.get(id).map(|r| r.tags.clone()),
-            "eni" => self.network_interfaces.get(id).map(|r| r.tags.clone()),
-            "pcx" => self.peerings.get(id).map(|r| r.tags.clone()),
-            "i" => self.instances.get(id).map(|r| r.tags.clone()),
-            "key" => self.key_pairs.values().find(|k| k.id == id).map(|r| r.tags.clone()),
-            "sir" => self.spot_requests.get(id).map(|r| r.tags.clone()),
-            _ => None,
-        }
-    }
-}
-
-/// The EC2 resource type of an id, as in its ARN (`vpc`, `instance`, ...).
-fn arn_type(id: &str) -> &'static str {
-    let end = id.bytes().position(|b| b == b'-').unwrap_or(id.len());
-    match &id[..end] {
-        "vpc" => "vpc",
-        "subnet" => "subnet",
-        "igw" => "internet-gateway",
-        "eipalloc" => "elastic-ip",
-        "nat" => "natgateway",
-        "rtb" => "route-table",
-        "sg" => "security-group",
-        "eni" => "network-interface",
-        "pcx" => "vpc-peering-connection",
-        "i" => "instance",
-        "key" => "key-pair",
-        "sir" => "spot-instances-request",
-        _ => "resource",
-    }
-}
-
-/// An EC2 id must be `prefix-` and 8 or 17 hex digits (`InvalidVpcID.Malformed` otherwise).
-pub(crate) fn check_id(id: &str, prefix: &str, code: &str) -> Result<()> {
-    let ok = id
-        .strip_prefix(prefix)
-        .and_then(|r| r.strip_prefix('-'))
-        .is_some_and(|h| (h.len() == 8 || h.len() == 17) && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!("{code}.Malformed: Invalid id: \"{id}\"")))
-    }
-}
-
-/// EC2 client tokens: at most 64 ASCII characters.
-pub(crate) fn check_client_token(token: Option<&String>) -> Result<()> {
-    match token {
-        Some(t) if t.is_empty() || t.len() > 64 || !t.is_ascii() => Err(Error::invalid(format!(
-            "InvalidParameterValue: Value ({t}) for parameter clientToken is invalid. Client tokens are 1-64 ASCII characters."
-        ))),
-        _ => Ok(()),
-    }
-}
 
 fn dependency(kind: &str, id: &str) -> Error {
     Error::DependencyViolation {
@@ -520,66 +32,10 @@ fn dependency(kind: &str, id: &str) -> Error {
     }
 }
 
-/// The target of an EC2 create: `kind/*`, with the request's tags, which need `ec2:CreateTags`
-/// (with `ec2:CreateAction`), when the caller's policies are evaluated.
-pub(crate) fn creating(at: At<'_>, kind: &str, tags: &Tags, create_action: &str) -> Target {
-    let target = at.target(at.ec2(kind, "*"));
-    if tags.is_empty() || !at.how.enforced {
-        return target;
-    }
-    target.with_request_tags(tags, Some("ec2:CreateTags")).with("ec2:CreateAction", [create_action])
-}
-
-/// The tags of the EC2 resource `id`, when the caller's policies will read them (EC2's resources
-/// have no resource policy: for any other caller their tags are never read).
-fn tags_for(w: &World, at: At<'_>, id: &str) -> Tags {
-    if at.how.reads_tags {
-        w.region(at.account(), at.region).ec2.tags_of(id).unwrap_or_default()
-    } else {
-        Tags::new()
-    }
-}
-
-/// The target of an EC2 call on the existing resource `id` (with its tags).
-pub(crate) fn on(w: &World, at: At<'_>, id: &str) -> Target {
-    Target { resource_tags: tags_for(w, at, id), ..Target::new(at.ec2(arn_type(id), id)) }
-}
-
-/// A check of `action` on the existing resource `id` (with its tags).
-pub(crate) fn check_on(w: &World, at: At<'_>, action: &'static str, id: &str) -> Check {
-    Check { resource_tags: tags_for(w, at, id), ..Check::new(action, at.ec2(arn_type(id), id)) }
-}
-
 fn invalid_cidr(cidr: &str, parameter: &str) -> Error {
     Error::invalid(format!(
         "InvalidParameterValue: Value ({cidr}) for parameter {parameter} is invalid. This is not a valid CIDR block."
     ))
-}
-
-/// The next private address of a subnet (mutates: call last).
-pub(crate) fn next_private_ip(subnet: &mut SubnetRec) -> String {
-    let cidr = Cidr::parse(&subnet.cidr).expect("stored subnet CIDRs are valid");
-    let ip = cidr.address(subnet.next_host).to_string();
-    subnet.next_host += 1;
-    ip
-}
-
-/// Fails when a subnet has no private address left (AWS reserves four and the last).
-pub(crate) fn check_free_address(subnet: &SubnetRec) -> Result<()> {
-    let cidr = Cidr::parse(&subnet.cidr).expect("stored subnet CIDRs are valid");
-    if u64::from(subnet.next_host) >= cidr.size() - 1 {
-        return Err(Error::invalid(format!(
-            "InsufficientFreeAddressesInSubnet: There are not enough free addresses in subnet '{}' to satisfy the requested number of instances.",
-            subnet.id
-        )));
-    }
-    Ok(())
-}
-
-/// A public IPv4 address drawn from the world's ids.
-pub(crate) fn public_ip(w: &mut World) -> String {
-    let b = w.ids.bits().to_be_bytes();
-    format!("{}.{}.{}.{}", [3, 18, 34, 35, 44, 52, 54][b[0] as usize % 7], b[1], b[2], b[3].max(1))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,15 +180,7 @@ fn delete_subnet(w: &mut World, at: At<'_>, id: &str) -> Result<()> {
     let region = w.region(at.account(), at.region);
     let ec2 = &region.ec2;
     ec2.subnet(id)?;
-    let db = crate::rds::interfaces(&region.rds, &t);
-    let blocked = ec2
-        .instances
-        .values()
-        .any(|i| i.subnet_id == id && instance_state(i, &t) != detcloud_provider::InstanceState::Terminated)
-        || ec2.network_interfaces.values().any(|e| e.subnet_id == id)
-        || ec2.nat_gateways.values().any(|n| n.subnet_id == id && nat_is_live(n, &t))
-        || db.iter().any(|e| e.subnet_id == id);
-    if blocked {
+    if query::subnet_in_use(region, id, &t) {
         return Err(dependency("subnet", id));
     }
     let ec2 = &mut w.region_mut(at.account(), at.region).ec2;
@@ -902,7 +350,7 @@ fn associate_address(w: &mut World, at: At<'_>, allocation_id: &str, instance_id
     let t = w.timings;
     let ec2 = &w.region(at.account(), at.region).ec2;
     let address = ec2.address(allocation_id)?;
-    let instance = crate::ec2_compute::instance(ec2, instance_id)?;
+    let instance = crate::ec2::instance(ec2, instance_id)?;
     let state = instance_state(instance, &t);
     if !matches!(state, detcloud_provider::InstanceState::Pending | detcloud_provider::InstanceState::Running) {
         return Err(Error::invalid(format!(
@@ -1181,8 +629,7 @@ fn create_route(
         }
         RouteTarget::NetworkInterface(id) => {
             check_id(id, "eni", "InvalidNetworkInterfaceID")?;
-            let db = crate::rds::interfaces(&region.rds, &t);
-            let eni = ec2.interfaces(&t, &db).into_iter().find(|e| e.id == *id);
+            let eni = query::interfaces(region, &t).into_iter().find(|e| e.id == *id);
             match eni {
                 None => return Err(Error::not_found("network interface", id)),
                 Some(e) if e.vpc_id != table.vpc_id => return Err(different("network interface", id)),
@@ -1292,7 +739,7 @@ fn describe_route_tables(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<R
     let region = w.region(at.account(), at.region);
     let ec2 = &region.ec2;
     let exists = |id: &str| check_id(id, "rtb", "InvalidRouteTableID").map(|()| ec2.route_tables.contains_key(id));
-    let db = crate::rds::interfaces(&region.rds, &t);
+    let db = query::db_interfaces(region);
     select(
         ec2.route_tables.values(),
         filter,
@@ -1374,16 +821,7 @@ fn delete_group(w: &mut World, at: At<'_>, id: &str) -> Result<()> {
             "CannotDelete: the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"
         )));
     }
-    let in_use = ec2.instances.values().any(|i| {
-        instance_state(i, &t) != detcloud_provider::InstanceState::Terminated
-            && i.security_group_ids.iter().any(|g| g == id)
-    }) || ec2.network_interfaces.values().any(|e| e.security_group_ids.iter().any(|g| g == id))
-        || ec2
-            .security_groups
-            .values()
-            .any(|g| g.id != id && g.ingress.iter().chain(&g.egress).any(|r| r.source_group_id.as_deref() == Some(id)))
-        || crate::rds::uses_security_group(&region.rds, id);
-    if in_use {
+    if query::group_in_use(region, id, &t) {
         return Err(Error::DependencyViolation {
             message: format!("DependencyViolation: resource {id} has a dependent object"),
         });
@@ -1514,22 +952,6 @@ fn revoke_ingress(w: &mut World, at: At<'_>, group_id: &str, rules: &[SecurityRu
 // ---------------------------------------------------------------------------------------------
 // Network interfaces.
 
-/// The groups of a new interface or instance in `vpc_id`: those given (which must exist there), or
-/// the VPC's default group.
-pub(crate) fn groups_for(ec2: &Ec2Region, vpc_id: &str, subnet_id: &str, group_ids: &[String]) -> Result<Vec<String>> {
-    if group_ids.is_empty() {
-        return Ok(ec2.default_group(vpc_id).map(|g| vec![g.id.clone()]).unwrap_or_default());
-    }
-    for id in group_ids {
-        if ec2.security_group(id)?.vpc_id != vpc_id {
-            return Err(Error::invalid(format!(
-                "InvalidParameter: Security group {id} and subnet {subnet_id} belong to different networks."
-            )));
-        }
-    }
-    Ok(group_ids.to_vec())
-}
-
 fn create_interface(
     w: &mut World,
     at: At<'_>,
@@ -1571,8 +993,7 @@ fn delete_interface(w: &mut World, at: At<'_>, id: &str) -> Result<()> {
     let t = w.timings;
     let region = w.region(at.account(), at.region);
     if !region.ec2.network_interfaces.contains_key(id) {
-        let db = crate::rds::interfaces(&region.rds, &t);
-        if region.ec2.interfaces(&t, &db).iter().any(|e| e.id == id) {
+        if query::interfaces(region, &t).iter().any(|e| e.id == id) {
             return Err(Error::DependencyViolation {
                 message: format!("InvalidNetworkInterface.InUse: Interface: [{id}] in use."),
             });
@@ -1586,8 +1007,7 @@ fn delete_interface(w: &mut World, at: At<'_>, id: &str) -> Result<()> {
 fn describe_interfaces(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<NetworkInterface>> {
     let t = w.timings;
     let region = w.region(at.account(), at.region);
-    let db = crate::rds::interfaces(&region.rds, &t);
-    let all = region.ec2.interfaces(&t, &db);
+    let all = query::interfaces(region, &t);
     check_filter_ids(filter, "network interface", |id| {
         check_id(id, "eni", "InvalidNetworkInterfaceID").map(|()| all.iter().any(|e| e.id == id))
     })?;

@@ -2,7 +2,7 @@
 //! (`detcloud_policy::eval`) and AWS's `AccessDenied` wording.
 //!
 //! - An assumed-role session (and a role of the world used directly through
-//!   [`FakeCloud::as_principal`](crate::FakeCloud::as_principal)) is allowed exactly what its
+//!   [`FakeCloud::as_principal`](crate::cloud::FakeCloud::as_principal)) is allowed exactly what its
 //!   role's inline and attached managed policies allow, within its permissions boundary.
 //! - Any other principal (the account administrator, a principal whose role the world does not
 //!   hold) may do everything in its own account, and only `sts:AssumeRole` in other accounts.
@@ -18,9 +18,9 @@ use detcloud_provider::{Error, Result};
 use foldhash::fast::FixedState;
 use tokio::time::Instant;
 
-use crate::call::{Context, Target, NO_TAGS};
-use crate::iam::RoleState;
 use crate::rng::{SplitMix64, UPPER_ALNUM};
+use crate::state::iam::RoleState;
+use crate::target::{Context, Target, NO_TAGS};
 use crate::world::{lower, World};
 
 /// The principal a `FakeCloud` calls as.
@@ -279,7 +279,7 @@ fn arn_account(resource: &str) -> &str {
 
 /// Where a check's condition keys come from.
 enum Ctx<'t> {
-    Check(&'t crate::call::Check),
+    Check(&'t crate::target::Check),
     Target(&'t Target),
 }
 
@@ -326,7 +326,7 @@ fn tag_keys(keys: &BTreeSet<String>) -> bool {
 /// re-read the role's documents (ordered maps: a few short keys compare faster than they hash).
 /// Emptied whenever IAM changes (see [`FakeCloud::call`]).
 ///
-/// [`FakeCloud::call`]: crate::FakeCloud
+/// [`FakeCloud::call`]: crate::cloud::FakeCloud
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {
     roles: BTreeMap<String, BTreeMap<String, Arc<CompiledRole>>>,

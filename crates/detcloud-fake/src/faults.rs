@@ -1,19 +1,17 @@
 //! Fault injection: planned failures, delays and seeded random failures, applied before a call
 //! has any effect.
 
-use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use detcloud_provider::Error;
-use tokio::time::Instant;
 
 use crate::rng::SplitMix64;
-use crate::world::Shared;
+use crate::runtime::{FaultState, Planned, RandomFaults, Shared};
 
 /// The fault plan of a world, shared by every `FakeCloud` of it: obtained with
-/// [`FakeCloud::faults`](crate::FakeCloud::faults).
+/// [`FakeCloud::faults`](crate::cloud::FakeCloud::faults).
 ///
 /// Actions are IAM action names such as `iam:CreateRole` or `sts:AssumeRole`, matched
 /// case-insensitively; `*` stands for every action.
@@ -30,7 +28,7 @@ impl fmt::Debug for Faults {
 
 impl Faults {
     fn with<T>(&self, f: impl FnOnce(&mut FaultState) -> T) -> T {
-        f(&mut crate::lock(&self.shared).runtime.faults)
+        f(&mut crate::runtime::lock(&self.shared).runtime.faults)
     }
 
     /// The next `times` calls of `action` fail with `error` (after any failures planned earlier
@@ -111,104 +109,5 @@ impl Faults {
     /// Removes every planned failure, delay and random failure, and resets the counters.
     pub fn clear(&self) {
         self.with(|f| *f = FaultState::default());
-    }
-}
-
-/// One planned failure.
-#[derive(Debug)]
-struct Planned {
-    action: String,
-    error: Error,
-    remaining: u32,
-}
-
-/// Seeded random failures.
-#[derive(Debug)]
-struct RandomFaults {
-    rate: f64,
-    rng: SplitMix64,
-    errors: Vec<Error>,
-}
-
-/// The faults planned for a world.
-#[derive(Debug, Default)]
-pub(crate) struct FaultState {
-    planned: Vec<Planned>,
-    delays: BTreeMap<String, Duration>,
-    random: Option<RandomFaults>,
-    injected: BTreeMap<String, u32>,
-    /// The request rate limit of every service (bucket size, tokens per second), if any.
-    rate: Option<(f64, f64)>,
-    /// The services with a limit of their own, by action prefix.
-    service_rates: BTreeMap<String, (f64, f64)>,
-    /// Each account's bucket for each region and service: tokens left and when they were counted.
-    buckets: HashMap<(String, String, String), (f64, Instant)>,
-}
-
-impl FaultState {
-    /// The delay before a call of `action`, if any (its own, else the one for `*`).
-    pub(crate) fn delay_for(&self, action: &str) -> Option<Duration> {
-        if self.delays.is_empty() {
-            return None;
-        }
-        let action = action.to_ascii_lowercase();
-        self.delays.get(&action).or_else(|| self.delays.get("*")).copied()
-    }
-
-    /// Takes a token from the bucket of `account` for the service of `action` (lowercase) in
-    /// `region`; false when it is empty.
-    fn take_token(&mut self, action: &str, account: &str, region: &str) -> bool {
-        let service = action.split_once(':').map_or(action, |(service, _)| service);
-        let Some((burst, per_second)) = self.service_rates.get(service).copied().or(self.rate) else { return true };
-        let now = Instant::now();
-        let key = (account.to_string(), region.to_string(), service.to_string());
-        let (tokens, at) = self.buckets.entry(key).or_insert((burst, now));
-        *tokens = (*tokens + now.saturating_duration_since(*at).as_secs_f64() * per_second).min(burst);
-        *at = now;
-        // A caller that waited exactly for its token must get it despite rounding.
-        if *tokens >= 1.0 - 1e-9 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// The error to fail a call of `action` by `account` in `region` with, if one is planned or
-    /// drawn, or the rate limit is exceeded; counts it.
-    pub(crate) fn inject(&mut self, action: &str, account: &str, region: &str) -> Result<(), Error> {
-        if self.rate.is_none() && self.service_rates.is_empty() && self.planned.is_empty() && self.random.is_none() {
-            // No fault planned (the common case): nothing to draw or count.
-            return Ok(());
-        }
-        let action = action.to_ascii_lowercase();
-        if !self.take_token(&action, account, region) {
-            *self.injected.entry(action).or_default() += 1;
-            return Err(Error::Throttled { message: "Request limit exceeded.".to_string() });
-        }
-        let planned = self.planned.iter().position(|p| p.action == action || p.action == "*");
-        let error = if let Some(i) = planned {
-            let p = &mut self.planned[i];
-            p.remaining -= 1;
-            let error = p.error.clone();
-            if p.remaining == 0 {
-                self.planned.remove(i);
-            }
-            Some(error)
-        } else if let Some(r) = &mut self.random {
-            (r.rng.next_f64() < r.rate).then(|| {
-                let i = r.rng.below(r.errors.len());
-                r.errors[i].clone()
-            })
-        } else {
-            None
-        };
-        match error {
-            Some(error) => {
-                *self.injected.entry(action).or_default() += 1;
-                Err(error)
-            }
-            None => Ok(()),
-        }
     }
 }

@@ -1,57 +1,16 @@
 //! KMS: symmetric customer keys, aliases, grants, and the AWS managed keys every account has in
 //! every region (`alias/aws/ebs`, `alias/aws/rds`, `alias/aws/s3`, `alias/aws/ssm`).
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use detcloud_provider::{Error, Key, Keys, Result, Tags};
-use serde::{Deserialize, Serialize};
 
-use crate::call::Target;
+use crate::cloud::FakeCloud;
+use crate::query::{describe, resolve_id, target_arn};
 use crate::region::{check_tags, At};
-use crate::rng::{mix, HEX};
+use crate::rng::HEX;
+use crate::state::kms::{GrantRec, KeyRec};
+use crate::target::Target;
 use crate::world::World;
-use crate::FakeCloud;
-
-/// The KMS state of one account in one region.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct KmsRegion {
-    /// Customer managed keys, by id.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) keys: BTreeMap<String, KeyRec>,
-    /// Customer aliases (`alias/...`) and the key ids they name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) aliases: BTreeMap<String, String>,
-    /// Grants, by id.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) grants: BTreeMap<String, GrantRec>,
-}
-
-/// A customer managed key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct KeyRec {
-    pub(crate) id: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub(crate) description: String,
-    /// `Enabled` or `Disabled`.
-    pub(crate) state: String,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// A grant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct GrantRec {
-    pub(crate) key_id: String,
-    pub(crate) grantee_principal: String,
-    pub(crate) operations: Vec<String>,
-}
-
-/// The services with an AWS managed key.
-const AWS_MANAGED: &[&str] = &["ebs", "rds", "s3", "ssm"];
 
 /// The grant operations KMS knows.
 const GRANT_OPERATIONS: &[&str] = &[
@@ -73,85 +32,6 @@ const GRANT_OPERATIONS: &[&str] = &[
     "VerifyMac",
     "DeriveSharedSecret",
 ];
-
-/// The id of the AWS managed key of `service` in an account and region: stable, UUID-shaped.
-fn aws_managed_id(account: &str, region: &str, service: &str) -> String {
-    let seed = [account, "/", region, "/aws/", service].concat();
-    crate::rng::SplitMix64::new(mix(detcloud_provider::tags::stable_hash(seed.as_bytes()))).uuid_shaped()
-}
-
-fn key_arn(at: At<'_>, id: &str) -> String {
-    at.arn_of("kms", "key/", id)
-}
-
-/// A key reference resolved to a key id (and whether it is AWS managed), if it names one.
-fn resolve_id(w: &World, at: At<'_>, reference: &str) -> Option<(String, bool)> {
-    let prefix = format!("arn:aws:kms:{}:{}:", at.region, at.account());
-    let local = match reference.strip_prefix("arn:aws:kms:") {
-        Some(_) => reference.strip_prefix(&prefix)?,
-        None => reference,
-    };
-    let kms = &w.region(at.account(), at.region).kms;
-    let managed = |id: &str| AWS_MANAGED.iter().any(|s| aws_managed_id(at.account(), at.region, s) == id);
-    if let Some(service) = local.strip_prefix("alias/aws/") {
-        return AWS_MANAGED.contains(&service).then(|| (aws_managed_id(at.account(), at.region, service), true));
-    }
-    let id = match local.strip_prefix("key/") {
-        Some(id) => id.to_string(),
-        None if local.starts_with("alias/") => kms.aliases.get(local)?.clone(),
-        None => local.to_string(),
-    };
-    if kms.keys.contains_key(&id) {
-        Some((id, false))
-    } else if managed(&id) {
-        Some((id, true))
-    } else {
-        None
-    }
-}
-
-fn describe(w: &World, at: At<'_>, reference: &str) -> Result<Key> {
-    let (id, managed) = resolve_id(w, at, reference).ok_or_else(|| Error::not_found("KMS key", reference))?;
-    let state =
-        if managed { "Enabled".to_string() } else { w.region(at.account(), at.region).kms.keys[&id].state.clone() };
-    Ok(Key {
-        arn: key_arn(at, &id),
-        id,
-        state,
-        manager: if managed { "AWS" } else { "CUSTOMER" }.to_string(),
-        usage: "ENCRYPT_DECRYPT".to_string(),
-    })
-}
-
-/// The ARN of an enabled key named by `reference` (id, ARN or alias), for services that encrypt
-/// with it: NotFound for a missing key, InvalidInput for a disabled one.
-pub(crate) fn usable_key(w: &World, at: At<'_>, reference: &str) -> Result<String> {
-    let key = describe(w, at, reference)?;
-    if !key.is_usable() {
-        return Err(Error::invalid(format!("KMSInvalidStateException: {} is disabled.", key.arn)));
-    }
-    Ok(key.arn)
-}
-
-/// The ARN of the AWS managed key of `service` (`rds`, `ssm`, ...).
-pub(crate) fn aws_managed_arn(at: At<'_>, service: &str) -> String {
-    key_arn(at, &aws_managed_id(at.account(), at.region, service))
-}
-
-/// The ARN a key reference is authorized against: the key's, once resolved.
-pub(crate) fn target_arn(w: &World, at: At<'_>, reference: &str) -> String {
-    match resolve_id(w, at, reference) {
-        Some((id, _)) => key_arn(at, &id),
-        None if reference.starts_with("arn:") => reference.to_string(),
-        None if reference.starts_with("alias/") => at.arn("kms", reference),
-        None => key_arn(at, reference),
-    }
-}
-
-/// True for a customer managed key (whose use needs `kms:` permissions of the caller).
-pub(crate) fn is_customer_key(w: &World, at: At<'_>, reference: &str) -> bool {
-    resolve_id(w, at, reference).is_some_and(|(_, managed)| !managed)
-}
 
 fn create_key(w: &mut World, at: At<'_>, description: &str, tags: &Tags) -> Result<Key> {
     if description.chars().count() > 8192 {

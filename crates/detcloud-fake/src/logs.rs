@@ -2,27 +2,16 @@
 
 use async_trait::async_trait;
 use detcloud_provider::{Error, LogGroup, Logs, Result, Tags};
-use serde::{Deserialize, Serialize};
 
-use crate::call::{Target, NO_TAGS};
+use crate::cloud::FakeCloud;
 use crate::region::{check_tags, merged_tags, At};
+use crate::state::logs::LogGroupRec;
+use crate::target::{Target, NO_TAGS};
 use crate::world::World;
-use crate::FakeCloud;
 
 /// The retention values CloudWatch accepts, in days.
 pub const RETENTION_DAYS: &[u32] =
     &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-
-/// A log group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct LogGroupRec {
-    pub(crate) name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) retention_days: Option<u32>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
 
 fn check_name(name: &str) -> Result<()> {
     let ok =

@@ -6,32 +6,19 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use detcloud_provider::{Error, MetricQuery, MetricSeries, Metrics, Result};
-use serde::{Deserialize, Serialize};
 
-use crate::call::Target;
-use crate::ec2_compute::instance_state;
+use crate::cloud::FakeCloud;
 use crate::region::At;
+use crate::state::ec2::instance_state;
+use crate::state::metrics::MetricPoint;
+use crate::target::Target;
 use crate::world::World;
-use crate::FakeCloud;
 
 /// The CPU utilization a running instance reports, in percent.
 pub const SYNTHETIC_CPU: f64 = 5.0;
 
 /// The most data points one query returns (CloudWatch's limit).
 const MAX_POINTS: u64 = 100_800;
-
-/// One data point.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct MetricPoint {
-    pub(crate) namespace: String,
-    pub(crate) metric_name: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) dimensions: BTreeMap<String, String>,
-    #[serde(with = "crate::clock::rfc3339")]
-    pub(crate) time: SystemTime,
-    pub(crate) value: f64,
-}
 
 fn invalid(message: String) -> Error {
     Error::invalid(format!("InvalidParameterValue: {message}"))

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use detcloud_provider::{Error, Quota, Quotas, Result};
 
-use crate::call::Target;
+use crate::cloud::FakeCloud;
 use crate::region::At;
+use crate::target::Target;
 use crate::world::World;
-use crate::FakeCloud;
 
 /// VPCs per region (`vpc`).
 pub const VPCS: &str = "L-F678F1CE";

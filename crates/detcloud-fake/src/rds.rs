@@ -7,27 +7,24 @@
 //! keep them (a sandbox must be able to restore what it created).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
 use detcloud_provider::{
     CreateDbCluster, CreateDbInstance, Database, DbCluster, DbClusterSnapshot, DbInstance, DbSubnetGroup, Error,
-    Filter, ModifyDbCluster, NetworkInterface, RestoreDbCluster, Result, Secret, Tags,
+    Filter, ModifyDbCluster, RestoreDbCluster, Result, Secret, Tags,
 };
 use foldhash::fast::FixedState;
-use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
 
-use crate::call::{Check, Target, NO_TAGS};
 use crate::clock::{self, Timings};
-use crate::ec2_network::{check_free_address, next_private_ip};
-use crate::query::{check_filter_ids, select};
+use crate::cloud::FakeCloud;
+use crate::query::{self, check_filter_ids, select};
 use crate::region::{check_tags, At};
-use crate::rng::LOWER_ALNUM;
-use crate::ssm::secret_text;
+use crate::state::ec2::{check_free_address, next_private_ip};
+use crate::state::rds::*;
+use crate::target::{Check, Target, NO_TAGS};
 use crate::world::{has_capitals, lower, World};
-use crate::FakeCloud;
 
 /// The engine the fake supports.
 pub const ENGINE: &str = "aurora-postgresql";
@@ -51,207 +48,6 @@ const INSTANCE_CLASSES: &[&str] = &[
     "db.r7g.large",
     "db.r7g.xlarge",
 ];
-
-// ---------------------------------------------------------------------------------------------
-// State.
-
-/// The RDS state of one account in one region; identifiers are stored in lower case, as RDS does.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RdsRegion {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) subnet_groups: BTreeMap<String, SubnetGroupRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) clusters: BTreeMap<String, ClusterRec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) instances: BTreeMap<String, DbInstanceRec>,
-    /// Manual cluster snapshots, by id (automated ones are derived from their clusters).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) snapshots: BTreeMap<String, SnapshotRec>,
-}
-
-/// A DB subnet group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SubnetGroupRec {
-    pub(crate) name: String,
-    pub(crate) description: String,
-    pub(crate) vpc_id: String,
-    pub(crate) subnet_ids: Vec<String>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// An Aurora cluster: `creating` → `available`; once deleted, `deleting` → gone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ClusterRec {
-    pub(crate) id: String,
-    pub(crate) engine: String,
-    pub(crate) engine_version: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) database_name: Option<String>,
-    pub(crate) master_username: String,
-    /// The master password, in the clear (snapshots keep it).
-    #[serde(with = "secret_text")]
-    pub(crate) master_password: Secret,
-    pub(crate) subnet_group: String,
-    pub(crate) security_group_ids: Vec<String>,
-    pub(crate) backup_retention_days: u32,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) storage_encrypted: bool,
-    /// The key ARN, for an encrypted cluster.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) kms_key_id: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) deletion_protection: bool,
-    #[serde(with = "crate::clock::rfc3339")]
-    pub(crate) created: SystemTime,
-    /// The cluster it was restored from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) restored_from: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) deleting: bool,
-    /// When the current phase (creation or deletion) began; never saved.
-    #[serde(skip)]
-    pub(crate) since: Option<Instant>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// A DB instance of a cluster: `creating` → `available`; once deleted, `deleting` → gone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct DbInstanceRec {
-    pub(crate) id: String,
-    pub(crate) cluster_id: String,
-    pub(crate) instance_class: String,
-    pub(crate) engine: String,
-    /// The subnet its network interface is in.
-    pub(crate) subnet_id: String,
-    pub(crate) network_interface_id: String,
-    pub(crate) private_ip: String,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) deleting: bool,
-    /// When the current phase began (creation: once its cluster is available); never saved.
-    #[serde(skip)]
-    pub(crate) since: Option<Instant>,
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub(crate) tags: Tags,
-}
-
-/// A manual cluster snapshot: `creating` → `available`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SnapshotRec {
-    pub(crate) id: String,
-    pub(crate) cluster_id: String,
-    #[serde(with = "crate::clock::rfc3339")]
-    pub(crate) created: SystemTime,
-    #[serde(skip)]
-    pub(crate) since: Option<Instant>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Derived state.
-
-/// Removes the clusters and instances whose deletion is complete (all of those being deleted,
-/// with `all`).
-pub(crate) fn settle(rds: &mut RdsRegion, t: &Timings, all: bool) {
-    let gone_cluster = |c: &ClusterRec| c.deleting && (all || clock::reached(c.since, t.db_cluster_deletion));
-    let gone_instance = |i: &DbInstanceRec| i.deleting && (all || clock::reached(i.since, t.db_instance_deletion));
-    // Most calls find nothing to remove: look before rebuilding the maps.
-    if rds.clusters.values().any(gone_cluster) {
-        rds.clusters.retain(|_, c| !gone_cluster(c));
-    }
-    if rds.instances.values().any(gone_instance) {
-        rds.instances.retain(|_, i| !gone_instance(i));
-    }
-}
-
-fn cluster_status(c: &ClusterRec, t: &Timings) -> &'static str {
-    if c.deleting {
-        "deleting"
-    } else if clock::reached(c.since, t.db_cluster_creation) {
-        "available"
-    } else {
-        "creating"
-    }
-}
-
-fn instance_status(i: &DbInstanceRec, t: &Timings) -> &'static str {
-    if i.deleting {
-        "deleting"
-    } else if clock::reached(i.since, t.db_instance_creation) {
-        "available"
-    } else {
-        "creating"
-    }
-}
-
-/// The network interfaces of the DB instances.
-pub(crate) fn interfaces(rds: &RdsRegion, _t: &Timings) -> Vec<NetworkInterface> {
-    rds.instances
-        .values()
-        .map(|i| NetworkInterface {
-            id: i.network_interface_id.clone(),
-            subnet_id: i.subnet_id.clone(),
-            vpc_id: rds
-                .clusters
-                .get(&i.cluster_id)
-                .and_then(|c| rds.subnet_groups.get(&c.subnet_group))
-                .map(|g| g.vpc_id.clone())
-                .unwrap_or_default(),
-            status: "in-use".into(),
-            private_ip: Some(i.private_ip.clone()),
-            attached_to: Some("rds".into()),
-            tags: Tags::new(),
-        })
-        .collect()
-}
-
-/// True when a cluster uses the security group `id`.
-pub(crate) fn uses_security_group(rds: &RdsRegion, id: &str) -> bool {
-    rds.clusters.values().any(|c| c.security_group_ids.iter().any(|g| g == id))
-}
-
-/// Whether a client could log in to the database behind the writer endpoint `host` of an account's
-/// region with `password`: `Err` says why not, as PostgreSQL or the network would.
-pub(crate) fn login(
-    w: &World,
-    account: &str,
-    region: &str,
-    host: &str,
-    user: &str,
-    password: &str,
-) -> Result<(), String> {
-    let t = &w.timings;
-    let rds = &w.region(account, region).rds;
-    let id = host.split('.').next().unwrap_or_default();
-    let cluster = rds
-        .clusters
-        .get(id)
-        .filter(|c| {
-            [&c.id, ".cluster-", &endpoint_suffix(account, region), ".", region, ".rds.amazonaws.com"].concat() == host
-        })
-        .ok_or_else(|| format!("could not translate host name \"{host}\" to address: Name or service not known"))?;
-    if cluster_status(cluster, t) != "available"
-        || !rds.instances.values().any(|i| i.cluster_id == cluster.id && instance_status(i, t) == "available")
-    {
-        return Err(format!("connection to server at \"{host}\", port 5432 failed: Connection refused"));
-    }
-    if cluster.master_username != user || cluster.master_password.expose() != password {
-        return Err(format!("FATAL: password authentication failed for user \"{user}\""));
-    }
-    Ok(())
-}
-
-/// The cluster endpoint suffix of an account in a region (`cluster-<12 characters>`).
-fn endpoint_suffix(account: &str, region: &str) -> String {
-    let seed = [account, "/", region, "/rds"].concat();
-    let h = detcloud_provider::tags::stable_hash(seed.as_bytes());
-    crate::rng::SplitMix64::new(crate::rng::mix(h)).string(LOWER_ALNUM, 12)
-}
 
 /// The restorable window of an available cluster.
 fn restorable(w: &World, c: &ClusterRec) -> Option<(SystemTime, SystemTime)> {
@@ -443,7 +239,7 @@ fn check_engine_version(version: &str) -> Result<()> {
 
 /// A KMS key for RDS: its ARN, or an error RDS would give.
 fn rds_key(w: &World, at: At<'_>, key: &str) -> Result<String> {
-    crate::kms::usable_key(w, at, key).map_err(|e| match e {
+    query::usable_key(w, at, key).map_err(|e| match e {
         Error::NotFound { .. } => Error::invalid(format!("KMSKeyNotAccessibleFault: The specified KMS key [{key}] does not exist, is not enabled or you do not have permissions to access it.")),
         other => other,
     })
@@ -591,7 +387,7 @@ fn create_cluster(w: &mut World, at: At<'_>, r: &CreateDbCluster) -> Result<DbCl
     let encrypted = r.storage_encrypted || r.kms_key_id.is_some();
     let key = match (&r.kms_key_id, encrypted) {
         (Some(key), _) => Some(rds_key(w, at, key)?),
-        (None, true) => Some(crate::kms::aws_managed_arn(at, "rds")),
+        (None, true) => Some(query::aws_managed_arn(at, "rds")),
         (None, false) => None,
     };
     if w.region(at.account(), at.region).rds.clusters.contains_key(&id) {

@@ -1,53 +1,17 @@
 //! Regions: the regional state of an account, region names, availability zones, and the rules
 //! every regional service shares (ARNs, tags).
 
-use std::collections::BTreeMap;
-
 use detcloud_policy::names;
 use detcloud_provider::{AvailabilityZone, Error, Result, Tags};
-use serde::{Deserialize, Serialize};
 
-use crate::call::Enforcement;
-use crate::ec2_network::Ec2Region;
-use crate::kms::KmsRegion;
-use crate::logs::LogGroupRec;
-use crate::metrics::MetricPoint;
-use crate::rds::RdsRegion;
-use crate::ssm::SsmRegion;
-use crate::world::{is_default, World};
+use crate::target::Enforcement;
+use crate::world::World;
 
 /// The region a new `FakeCloud` acts in.
 pub const DEFAULT_REGION: &str = "us-west-2";
 
 /// Tags on one resource (EC2, RDS, KMS, Logs).
 pub(crate) const MAX_TAGS: usize = 50;
-
-/// The state of one account in one region.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RegionState {
-    /// EC2: networking and compute.
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub(crate) ec2: Ec2Region,
-    /// RDS.
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub(crate) rds: RdsRegion,
-    /// KMS.
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub(crate) kms: KmsRegion,
-    /// CloudWatch log groups, by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) log_groups: BTreeMap<String, LogGroupRec>,
-    /// SSM parameters and commands.
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub(crate) ssm: SsmRegion,
-    /// CloudWatch metric data points, in the order they were put.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) metrics: Vec<MetricPoint>,
-    /// Applied quota values that differ from the defaults, by `service/code`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) quotas: BTreeMap<String, f64>,
-}
 
 /// True for a region name such as `us-west-2` or `ap-southeast-1`.
 pub(crate) fn is_region(name: &str) -> bool {
@@ -135,18 +99,9 @@ impl World {
     pub(crate) fn settle(&mut self, account: &str, region: &str) {
         let timings = &self.timings;
         if let Some(state) = self.accounts.get_mut(account).and_then(|a| a.regions.get_mut(region)) {
-            crate::rds::settle(&mut state.rds, timings, false);
-            crate::ec2_network::settle(&mut state.ec2, timings);
+            crate::state::rds::settle(&mut state.rds, timings, false);
+            crate::state::ec2::settle(&mut state.ec2, timings);
         }
-    }
-}
-
-impl RegionState {
-    /// This state as a snapshot saves it: every transition complete.
-    pub(crate) fn settled(&self) -> RegionState {
-        let mut state = self.clone();
-        crate::rds::settle(&mut state.rds, &crate::clock::Timings::instant(), true);
-        state
     }
 }
 
@@ -208,43 +163,21 @@ impl<'a> At<'a> {
 
     /// A call here on `resource`: it copies tags and adds condition keys only when the caller's
     /// policies may read them.
-    pub(crate) fn target(&self, resource: String) -> crate::call::Target {
-        crate::call::Target {
+    pub(crate) fn target(&self, resource: String) -> crate::target::Target {
+        crate::target::Target {
             wants_tags: self.how.reads_tags,
             wants_context: self.how.reads_context,
-            ..crate::call::Target::new(resource)
+            ..crate::target::Target::new(resource)
         }
     }
 
     /// A check of `action` here on `resource`, copying tags and adding condition keys only when
     /// they may be read.
-    pub(crate) fn check(&self, action: &'static str, resource: String) -> crate::call::Check {
-        crate::call::Check {
+    pub(crate) fn check(&self, action: &'static str, resource: String) -> crate::target::Check {
+        crate::target::Check {
             wants_tags: self.how.reads_tags,
             wants_context: self.how.reads_context,
-            ..crate::call::Check::new(action, resource)
+            ..crate::target::Check::new(action, resource)
         }
-    }
-}
-
-impl crate::FakeCloud {
-    /// [`FakeCloud::call`](crate::FakeCloud::call) for a regional service: the target gets
-    /// `aws:RequestedRegion`, and the region's finished transitions are settled before `run`.
-    pub(crate) async fn regional<T>(
-        &self,
-        action: &'static str,
-        target: impl FnOnce(&World, At<'_>) -> crate::call::Target,
-        run: impl FnOnce(&mut World, At<'_>) -> Result<T>,
-    ) -> Result<T> {
-        let region: &str = &self.region;
-        self.call_enforced(
-            action,
-            |w, caller, how| crate::call::Target { regional: true, ..target(w, At { caller, region, how }) },
-            |w, caller, how| {
-                w.settle(&caller.account, region);
-                run(w, At { caller, region, how })
-            },
-        )
-        .await
     }
 }

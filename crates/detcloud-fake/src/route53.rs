@@ -1,38 +1,16 @@
 //! Route53: record sets in hosted zones (created with [`FakeCloud::create_hosted_zone`]), with
 //! the apex `SOA` and `NS` records Route53 creates.
 
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use async_trait::async_trait;
 use detcloud_provider::{Dns, Error, RecordSet, Result};
-use serde::{Deserialize, Serialize};
 
-use crate::call::Target;
+use crate::cloud::FakeCloud;
 use crate::rng::UPPER_ALNUM;
+use crate::state::route53::{RecordRec, ZoneRec};
+use crate::target::Target;
 use crate::world::World;
-use crate::FakeCloud;
-
-/// A hosted zone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ZoneRec {
-    pub(crate) id: String,
-    /// The domain, lower case, with the trailing dot.
-    pub(crate) name: String,
-    /// Record sets by `NAME TYPE`.
-    pub(crate) records: BTreeMap<String, RecordRec>,
-}
-
-/// A record set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RecordRec {
-    pub(crate) name: String,
-    pub(crate) record_type: String,
-    pub(crate) ttl: u32,
-    pub(crate) values: Vec<String>,
-}
 
 const TYPES: &[&str] = &["A", "AAAA", "CAA", "CNAME", "DS", "MX", "NAPTR", "NS", "PTR", "SOA", "SPF", "SRV", "TXT"];
 

@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use detcloud_policy::names;
 use serde::{Deserialize, Serialize};
 
+use crate::cloud::FakeCloud;
+use crate::state::RegionState;
 use crate::world::{Account, Ids, World};
-use crate::FakeCloud;
 
 /// The snapshot format this version writes and reads.
 pub const FORMAT: u64 = 1;
@@ -179,7 +180,7 @@ fn check(world: &World) -> Result<(), String> {
 }
 
 /// The references between regional resources that the service functions maintain.
-fn check_region(state: &crate::region::RegionState) -> Result<(), String> {
+fn check_region(state: &RegionState) -> Result<(), String> {
     let ec2 = &state.ec2;
     let vpc = |what: &str, id: &str, vpc_id: &str| {
         if ec2.vpcs.contains_key(vpc_id) {

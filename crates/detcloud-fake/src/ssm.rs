@@ -5,77 +5,21 @@
 //! Parameter values are `Secret`s: they appear in no error, no call record and no `Debug` output.
 //! Snapshots keep them (a sandbox must read back what it stored).
 
-use std::collections::BTreeMap;
-use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use detcloud_provider::{CommandInvocation, Error, Parameter, Parameters, PutParameter, Result, Secret, SendCommand};
-use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
+use detcloud_provider::{CommandInvocation, Error, Parameter, Parameters, PutParameter, Result, SendCommand};
 
-use crate::call::{Check, Target};
 use crate::clock::{self, Timings};
-use crate::ec2_compute::{instance, instance_state};
-use crate::ec2_network::check_on;
+use crate::cloud::FakeCloud;
+use crate::ec2::{check_on, instance};
+use crate::query;
 use crate::region::At;
+use crate::runtime::{default_handler, CommandHandler, Handler, MasterBehaviour};
+use crate::state::ec2::instance_state;
+use crate::state::ssm::{CommandRec, InvocationRec, ParameterRec};
+use crate::target::{Check, Target};
 use crate::world::World;
-use crate::FakeCloud;
-
-/// What a command run through SSM does: given the lines of the script, its exit code, standard
-/// output and standard error. Set with [`FakeCloud::set_command_handler`]; it is called once per
-/// target instance, outside the world's lock.
-pub type CommandHandler = dyn Fn(&[String]) -> (i32, String, String) + Send + Sync;
-
-/// A command handler, for the runtime state.
-#[derive(Clone)]
-pub(crate) struct Handler(pub(crate) Arc<CommandHandler>);
-
-impl fmt::Debug for Handler {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Handler(..)")
-    }
-}
-
-/// The handler when none is set and the master model does not know the command: exit 0; `echo`
-/// commands print their arguments, as a shell would; nothing else prints (commands could carry
-/// secrets, and invocation output is kept in snapshots and shown to users).
-fn default_handler(commands: &[String]) -> (i32, String, String) {
-    let mut out = String::new();
-    for c in commands {
-        if let Some(rest) = c.strip_prefix("echo ") {
-            out.push_str(rest.trim().trim_matches(|q| q == '\'' || q == '"'));
-            out.push('\n');
-        }
-    }
-    (0, out, String::new())
-}
-
-/// `#[serde(with = "crate::ssm::secret_text")]`: a `Secret` saved as its text (snapshots only).
-pub(crate) mod secret_text {
-    use detcloud_provider::Secret;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(secret.expose())
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-        String::deserialize(d).map(Secret::new)
-    }
-}
-
-/// The SSM state of one account in one region.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SsmRegion {
-    /// Parameters, by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) parameters: BTreeMap<String, ParameterRec>,
-    /// Commands, by id.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) commands: BTreeMap<String, CommandRec>,
-}
 
 /// True for a command sent more than [`Timings::command_history`] ago: SSM has forgotten it. A
 /// command of a loaded snapshot is kept.
@@ -94,49 +38,6 @@ fn forget_old_commands(w: &mut World, t: &Timings) {
             state.ssm.commands.remove(&id);
         }
     }
-}
-
-/// A parameter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ParameterRec {
-    pub(crate) name: String,
-    /// The value, in the clear (snapshots keep it).
-    #[serde(with = "secret_text")]
-    pub(crate) value: Secret,
-    /// `String` or `SecureString`.
-    pub(crate) kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) kms_key_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) description: Option<String>,
-    pub(crate) version: u64,
-}
-
-/// A command sent to instances. Its script is not kept (scripts may carry secrets; only what the
-/// handler returned is).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CommandRec {
-    pub(crate) id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) comment: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) timeout_seconds: Option<u32>,
-    /// The result on each instance (`None` until the handler has run).
-    pub(crate) invocations: BTreeMap<String, Option<InvocationRec>>,
-    /// When it was sent; never saved.
-    #[serde(skip)]
-    pub(crate) since: Option<Instant>,
-}
-
-/// What a command did on one instance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct InvocationRec {
-    pub(crate) exit_code: i32,
-    pub(crate) stdout: String,
-    pub(crate) stderr: String,
 }
 
 fn parameter_arn(at: At<'_>, name: &str) -> String {
@@ -181,11 +82,11 @@ fn put_parameter(w: &mut World, at: At<'_>, request: &PutParameter) -> Result<u6
         (Some(_), false) => {
             return Err(Error::invalid("ValidationException: KeyId applies to SecureString parameters only"));
         }
-        (Some(key), true) => Some(crate::kms::usable_key(w, at, key).map_err(|e| match e {
+        (Some(key), true) => Some(query::usable_key(w, at, key).map_err(|e| match e {
             Error::NotFound { id, .. } => Error::invalid(format!("InvalidKeyId: Key {id} does not exist")),
             other => other,
         })?),
-        (None, true) => Some(crate::kms::aws_managed_arn(at, "ssm")),
+        (None, true) => Some(query::aws_managed_arn(at, "ssm")),
         (None, false) => None,
     };
     let existing = w.region(at.account(), at.region).ssm.parameters.get(&request.name);
@@ -216,8 +117,8 @@ fn parameter<'w>(w: &'w World, at: At<'_>, name: &str) -> Result<&'w ParameterRe
 fn parameter_target(w: &World, at: At<'_>, name: &str, key: Option<&str>, kms_action: &'static str) -> Target {
     let target = Target::new(parameter_arn(at, name));
     match key {
-        Some(key) if crate::kms::is_customer_key(w, at, key) => {
-            target.after(Check::new(kms_action, crate::kms::target_arn(w, at, key)))
+        Some(key) if query::is_customer_key(w, at, key) => {
+            target.after(Check::new(kms_action, query::target_arn(w, at, key)))
         }
         _ => target,
     }
@@ -424,7 +325,7 @@ impl FakeCloud {
     /// view of this world): it answers by default, once it has started and everything it needs
     /// works; see the crate's model of it. A command handler, when set, answers every command
     /// instead.
-    pub fn set_master_behaviour(&self, behaviour: crate::MasterBehaviour) {
+    pub fn set_master_behaviour(&self, behaviour: MasterBehaviour) {
         self.lock().runtime.master_behaviour = behaviour;
     }
 }

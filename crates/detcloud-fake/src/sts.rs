@@ -9,13 +9,13 @@ use detcloud_policy::{names, Arn};
 use detcloud_provider::{AssumeRoleRequest, CallerIdentity, Error, Identity, Result, Secret, SessionCredentials};
 use tokio::time::Instant;
 
-use crate::call::Target;
+use crate::cloud::FakeCloud;
 use crate::enforce::{denied, Caller, RoleRef};
-use crate::iam::validation;
 use crate::limits::{DEFAULT_SESSION_DURATION, MAX_SESSION_DURATION, MIN_SESSION_DURATION};
 use crate::rng::{BASE64, UPPER_ALNUM};
+use crate::state::iam::validation;
+use crate::target::Target;
 use crate::world::World;
-use crate::FakeCloud;
 
 /// Checks an `sts:AssumeRole` request and, when the role's trust policy admits the caller, issues
 /// the session: its credentials and the caller it makes.

@@ -13,25 +13,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::call::CallRecord;
 use crate::clock::{Timings, WallClock};
-use crate::enforce::PolicyCache;
-use crate::faults::FaultState;
-use crate::iam::{IamAccount, PolicyState};
-use crate::region::RegionState;
 use crate::rng::{mix, SplitMix64, HEX, UPPER_ALNUM};
-use crate::route53::ZoneRec;
-use crate::s3::BucketRec;
-use crate::ssm::Handler;
-
-/// Everything behind one `FakeCloud` and all the clones and principals derived from it.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    /// The cloud itself.
-    pub(crate) world: World,
-    /// Observation and test control.
-    pub(crate) runtime: Runtime,
-}
+use crate::state::iam::{IamAccount, PolicyState};
+use crate::state::route53::ZoneRec;
+use crate::state::s3::BucketRec;
+use crate::state::RegionState;
 
 /// The state of every account.
 #[derive(Debug)]
@@ -111,11 +98,6 @@ fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut
         map.insert(key.to_string(), V::default());
     }
     map.get_mut(key).expect("inserted above")
-}
-
-/// True when `value` is its type's default (for `skip_serializing_if`).
-pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
 }
 
 impl World {
@@ -207,24 +189,4 @@ impl Ids {
     pub(crate) fn bits(&mut self) -> u64 {
         self.next_rng().next_u64()
     }
-}
-
-/// What the tests observe and control: not part of the cloud, never saved.
-#[derive(Debug, Default)]
-pub(crate) struct Runtime {
-    /// Every call, in order.
-    pub(crate) calls: Vec<CallRecord>,
-    /// The actions that calls of callers whose policies are enforced needed besides their own
-    /// (`iam:TagRole` for a `CreateRole` with tags), in order: with the enforced calls in
-    /// [`calls`](Self::calls), every action such a caller asked for. Checked per call, a set of
-    /// names cost 1-5% of a lifecycle as the role; most calls need no further action.
-    pub(crate) further_actions: Vec<&'static str>,
-    /// Planned failures and delays.
-    pub(crate) faults: FaultState,
-    /// What an SSM command prints and exits with (the default when `None`).
-    pub(crate) command_handler: Option<Handler>,
-    /// How the Determined master on instances behaves.
-    pub(crate) master_behaviour: crate::determined::MasterBehaviour,
-    /// Roles' policies, compiled for the calls that evaluate them.
-    pub(crate) policies: PolicyCache,
 }

@@ -104,6 +104,51 @@ pub trait Cloud: Send + Sync + fmt::Debug + 'static {
     async fn assume_role(&self, request: AssumeRoleRequest) -> Result<Arc<dyn Cloud>>;
 }
 
+/// The twelve service accessors of [`Cloud`] for a type that implements every service trait
+/// itself (the fake, a wrapper that adds something to each call): each returns `self`. Use it
+/// inside `impl Cloud for ...`, which then adds `region` and `assume_role` (and `capabilities`).
+#[macro_export]
+macro_rules! services_from_self {
+    () => {
+        fn identity(&self) -> &dyn $crate::Identity {
+            self
+        }
+        fn iam(&self) -> &dyn $crate::Iam {
+            self
+        }
+        fn network(&self) -> &dyn $crate::Network {
+            self
+        }
+        fn compute(&self) -> &dyn $crate::Compute {
+            self
+        }
+        fn database(&self) -> &dyn $crate::Database {
+            self
+        }
+        fn storage(&self) -> &dyn $crate::Storage {
+            self
+        }
+        fn keys(&self) -> &dyn $crate::Keys {
+            self
+        }
+        fn logs(&self) -> &dyn $crate::Logs {
+            self
+        }
+        fn parameters(&self) -> &dyn $crate::Parameters {
+            self
+        }
+        fn quotas(&self) -> &dyn $crate::Quotas {
+            self
+        }
+        fn metrics(&self) -> &dyn $crate::Metrics {
+            self
+        }
+        fn dns(&self) -> &dyn $crate::Dns {
+            self
+        }
+    };
+}
+
 #[async_trait]
 impl<T: Cloud + ?Sized> Cloud for Arc<T> {
     fn identity(&self) -> &dyn Identity {

@@ -240,42 +240,7 @@ impl Retrying {
 
 #[async_trait]
 impl Cloud for Retrying {
-    fn identity(&self) -> &dyn Identity {
-        self
-    }
-    fn iam(&self) -> &dyn Iam {
-        self
-    }
-    fn network(&self) -> &dyn Network {
-        self
-    }
-    fn compute(&self) -> &dyn Compute {
-        self
-    }
-    fn database(&self) -> &dyn Database {
-        self
-    }
-    fn storage(&self) -> &dyn Storage {
-        self
-    }
-    fn keys(&self) -> &dyn Keys {
-        self
-    }
-    fn logs(&self) -> &dyn Logs {
-        self
-    }
-    fn parameters(&self) -> &dyn Parameters {
-        self
-    }
-    fn quotas(&self) -> &dyn Quotas {
-        self
-    }
-    fn metrics(&self) -> &dyn Metrics {
-        self
-    }
-    fn dns(&self) -> &dyn Dns {
-        self
-    }
+    detcloud_provider::services_from_self!();
     fn region(&self) -> String {
         self.inner.region()
     }

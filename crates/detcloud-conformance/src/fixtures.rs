@@ -6,10 +6,11 @@ use std::time::Duration;
 use detcloud_policy::{ConditionValue, PolicyDocument, Principal, Statement};
 use detcloud_provider::{
     Address, CreateDbCluster, CreatePolicy, CreateRole, CreateSubnet, DbCluster, DbSubnetGroup, Filter, Instance,
-    InstanceState, InternetGateway, ManagedPolicy, Role, RootVolume, RunInstance, Secret, Subnet, Vpc,
+    InstanceState, InternetGateway, ManagedPolicy, NetworkInterface, Role, RootVolume, RunInstance, Secret,
+    SecurityGroup, Subnet, Vpc,
 };
 
-use crate::kit::{ensure, Backoff, Ctx, Res, Scope, Step};
+use crate::kit::{ensure, Backoff, Ctx, Fail, Res, Scope, Step};
 
 /// The IAM path of every role, policy and profile the suite creates.
 pub(crate) const IAM_PATH: &str = "/detcloud-conformance/";
@@ -81,6 +82,17 @@ pub(crate) async fn managed_policy(s: &Scope<'_>, document: PolicyDocument) -> S
     Ok(policy)
 }
 
+/// An EC2 role ([`role`]) with a customer-managed policy of `document` ([`managed_policy`])
+/// attached, tracked; the attachment is returned too, for a case that detaches it itself.
+pub(crate) async fn role_with_policy(s: &Scope<'_>, document: PolicyDocument) -> Step<(ManagedPolicy, Role, Res)> {
+    let policy = managed_policy(s, document).await?;
+    let role = role(s, ec2_trust()).await?;
+    s.cloud.iam().attach_policy(&role.name, &policy.arn).await.ctx("attach_policy")?;
+    let attachment = Res::Attachment { role: role.name.clone(), policy_arn: policy.arn.clone() };
+    s.track(attachment.clone());
+    Ok((policy, role, attachment))
+}
+
 /// The names of at least `n` available zones.
 pub(crate) async fn zones(s: &Scope<'_>, n: usize) -> Step<Vec<String>> {
     let zones = s.cloud.network().describe_availability_zones().await.ctx("describe_availability_zones")?;
@@ -110,12 +122,143 @@ pub(crate) async fn subnet(s: &Scope<'_>, vpc_id: &str, cidr: &str, zone: &str) 
     Ok(subnet)
 }
 
-/// A VPC `10.0.0.0/16` with one subnet `10.0.1.0/24` in the first zone.
-pub(crate) async fn vpc_with_subnet(s: &Scope<'_>) -> Step<(Vpc, Subnet)> {
-    let zone = zones(s, 1).await?.remove(0);
-    let vpc = vpc(s, "10.0.0.0/16").await?;
-    let subnet = subnet(s, &vpc.id, "10.0.1.0/24", &zone).await?;
-    Ok((vpc, subnet))
+/// The set-up of a case that stands on a network of its own: a VPC `10.0.0.0/16` (the caller
+/// reserves it, [`Needs`](crate::kit::Needs)), `N` subnets `10.0.1.0/24`, `10.0.2.0/24`, ... one
+/// per available zone, and optionally an attached internet gateway, an elastic IP, a network
+/// interface in the first subnet (with the VPC's default security group) and an instance there,
+/// created in that order, tagged and tracked. Start from [`network()`], then [`build`](Self::build).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NetworkSetup {
+    subnets: usize,
+    internet_gateway: bool,
+    address: bool,
+    interface: bool,
+    instance: bool,
+    /// Wait until the instance runs.
+    running: bool,
+}
+
+/// A VPC alone; add to it with the [`NetworkSetup`] methods.
+pub(crate) fn network() -> NetworkSetup {
+    NetworkSetup::default()
+}
+
+/// What [`NetworkSetup::build`] made.
+#[derive(Debug)]
+pub(crate) struct Network {
+    pub(crate) vpc: Vpc,
+    /// In zone order.
+    pub(crate) subnets: Vec<Subnet>,
+    internet_gateway: Option<InternetGateway>,
+    address: Option<Address>,
+    interface: Option<NetworkInterface>,
+    instance: Option<Instance>,
+}
+
+impl NetworkSetup {
+    /// `n` subnets in `n` distinct zones.
+    pub(crate) fn subnets(self, n: usize) -> Self {
+        NetworkSetup { subnets: n, ..self }
+    }
+
+    /// An internet gateway attached to the VPC.
+    pub(crate) fn internet_gateway(self) -> Self {
+        NetworkSetup { internet_gateway: true, ..self }
+    }
+
+    /// An elastic IP (the caller reserves it too).
+    pub(crate) fn address(self) -> Self {
+        NetworkSetup { address: true, ..self }
+    }
+
+    /// A network interface in the first subnet, in the VPC's default security group.
+    pub(crate) fn interface(self) -> Self {
+        NetworkSetup { interface: true, ..self }
+    }
+
+    /// An instance ([`launch_request`]) in the first subnet, just launched.
+    pub(crate) fn launched_instance(self) -> Self {
+        NetworkSetup { instance: true, running: false, ..self }
+    }
+
+    /// An instance ([`launch_request`]) in the first subnet, waited for until it runs.
+    pub(crate) fn running_instance(self) -> Self {
+        NetworkSetup { instance: true, running: true, ..self }
+    }
+
+    /// Creates it all, in the order the fields are listed.
+    pub(crate) async fn build(self, s: &Scope<'_>) -> Step<Network> {
+        let zones = if self.subnets > 0 { zones(s, self.subnets).await? } else { Vec::new() };
+        let vpc = vpc(s, "10.0.0.0/16").await?;
+        let mut subnets = Vec::new();
+        for (i, zone) in zones.iter().take(self.subnets).enumerate() {
+            subnets.push(subnet(s, &vpc.id, &format!("10.0.{}.0/24", i + 1), zone).await?);
+        }
+        let first = |what: &str| {
+            subnets.first().map(|x| x.id.clone()).ok_or_else(|| Fail(format!("suite bug: {what} needs a subnet")))
+        };
+        let internet_gateway = if self.internet_gateway { Some(attached_igw(s, &vpc.id).await?) } else { None };
+        let address = if self.address { Some(address(s).await?) } else { None };
+        let interface = if self.interface {
+            let group = default_group(s, &vpc.id).await?;
+            let subnet_id = first("an interface")?;
+            let eni = s.cloud.network().create_network_interface(&subnet_id, &[group.id], &s.tags()).await;
+            let eni = eni.ctx("create_network_interface")?;
+            s.track(Res::NetworkInterface(eni.id.clone()));
+            Some(eni)
+        } else {
+            None
+        };
+        let instance = if self.instance {
+            let launched = launch(s, launch_request(s, &first("an instance")?)).await?;
+            Some(if self.running { wait_instance(s, &launched.id, InstanceState::Running).await? } else { launched })
+        } else {
+            None
+        };
+        Ok(Network { vpc, subnets, internet_gateway, address, interface, instance })
+    }
+}
+
+impl Network {
+    /// The first subnet of [`NetworkSetup::subnets`].
+    pub(crate) fn subnet(&self) -> Step<&Subnet> {
+        self.subnets.first().ok_or_else(|| Fail("suite bug: the network set-up has no subnet".into()))
+    }
+
+    /// The attached internet gateway of [`NetworkSetup::internet_gateway`].
+    pub(crate) fn internet_gateway(&self) -> Step<&InternetGateway> {
+        part(&self.internet_gateway, "an internet gateway")
+    }
+
+    /// The elastic IP of [`NetworkSetup::address`].
+    pub(crate) fn address(&self) -> Step<&Address> {
+        part(&self.address, "an elastic IP")
+    }
+
+    /// The network interface of [`NetworkSetup::interface`].
+    pub(crate) fn interface(&self) -> Step<&NetworkInterface> {
+        part(&self.interface, "a network interface")
+    }
+
+    /// The instance of [`NetworkSetup::launched_instance`] or [`NetworkSetup::running_instance`].
+    pub(crate) fn instance(&self) -> Step<&Instance> {
+        part(&self.instance, "an instance")
+    }
+}
+
+fn part<'n, T>(part: &'n Option<T>, what: &str) -> Step<&'n T> {
+    part.as_ref().ok_or_else(|| Fail(format!("suite bug: the network set-up has no {what}")))
+}
+
+/// The default security group of `vpc_id`.
+pub(crate) async fn default_group(s: &Scope<'_>, vpc_id: &str) -> Step<SecurityGroup> {
+    let filter = Filter::id("default").in_vpc(vpc_id);
+    let list = s.cloud.network().describe_security_groups(&filter).await.ctx("describe_security_groups(default)")?;
+    ensure!(
+        list.len() == 1 && list[0].name == "default" && list[0].vpc_id == vpc_id,
+        "the VPC's default security group: expected exactly one named `default` in {vpc_id}, got {list:?}"
+    );
+    Ok(list.into_iter().next().expect("one group"))
 }
 
 /// An elastic IP with the run tag, tracked (counted against the case's reservation).
@@ -164,7 +307,7 @@ pub(crate) async fn launch(s: &Scope<'_>, request: RunInstance) -> Step<Instance
                 return Ok(instance);
             }
             Err(e @ detcloud_provider::Error::NotReady { .. }) => backoff.wait(e).await?,
-            Err(e) => return Err(crate::kit::Fail(format!("run_instance: unexpected error {e:?}"))),
+            Err(e) => return Err(Fail(format!("run_instance: unexpected error {e:?}"))),
         }
     }
 }
@@ -188,25 +331,15 @@ pub(crate) async fn wait_instance(s: &Scope<'_>, id: &str, state: InstanceState)
     }
 }
 
-/// A running instance in a new VPC, with the VPC and the subnet.
-pub(crate) async fn running_instance(s: &Scope<'_>) -> Step<(Vpc, Subnet, Instance)> {
-    let (vpc, subnet) = vpc_with_subnet(s).await?;
-    let instance = launch(s, launch_request(s, &subnet.id)).await?;
-    let instance = wait_instance(s, &instance.id, InstanceState::Running).await?;
-    Ok((vpc, subnet, instance))
-}
-
 /// A VPC with two subnets in two zones and a DB subnet group over them, tracked.
 pub(crate) async fn db_subnet_group(s: &Scope<'_>) -> Step<DbSubnetGroup> {
-    let zones = zones(s, 2).await?;
-    let vpc = vpc(s, "10.0.0.0/16").await?;
-    let a = subnet(s, &vpc.id, "10.0.1.0/24", &zones[0]).await?;
-    let b = subnet(s, &vpc.id, "10.0.2.0/24", &zones[1]).await?;
+    let network = network().subnets(2).build(s).await?;
+    let subnets: Vec<String> = network.subnets.into_iter().map(|x| x.id).collect();
     let name = s.name("dbsubnets");
     let group = s
         .cloud
         .database()
-        .create_db_subnet_group(&name, "detcloud conformance", &[a.id, b.id], &s.tags())
+        .create_db_subnet_group(&name, "detcloud conformance", &subnets, &s.tags())
         .await
         .ctx("create_db_subnet_group")?;
     s.track(Res::DbSubnetGroup(group.name.clone()));
@@ -266,7 +399,7 @@ pub(crate) async fn wait_cluster_gone(s: &Scope<'_>, id: &str) -> Step<()> {
             Err(e) if e.is_not_found() => return Ok(()),
             Ok(list) if list.is_empty() => return Ok(()),
             Ok(list) => backoff.wait(list.iter().map(|c| c.status.clone()).collect::<Vec<_>>()).await?,
-            Err(e) => return Err(crate::kit::Fail(format!("describe_db_clusters({id}): unexpected error {e:?}"))),
+            Err(e) => return Err(Fail(format!("describe_db_clusters({id}): unexpected error {e:?}"))),
         }
     }
 }

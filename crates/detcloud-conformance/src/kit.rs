@@ -2,6 +2,7 @@
 //! backoff in tokio time, and the per-case [`Scope`] that names, tags and cleans up.
 
 use std::fmt::{self, Debug, Display};
+use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -276,6 +277,28 @@ impl Res {
     }
 }
 
+/// What a case reserves from the run's quota budget before it creates anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Needs {
+    vpcs: u32,
+    addresses: u32,
+}
+
+impl Needs {
+    /// Neither VPCs nor elastic IPs.
+    pub(crate) const NONE: Needs = Needs { vpcs: 0, addresses: 0 };
+
+    /// `n` VPCs (and no elastic IP).
+    pub(crate) const fn vpcs(n: u32) -> Needs {
+        Needs { vpcs: n, addresses: 0 }
+    }
+
+    /// These needs and `n` elastic IPs.
+    pub(crate) const fn addresses(self, n: u32) -> Needs {
+        Needs { addresses: n, ..self }
+    }
+}
+
 /// One case's context: names, tags, capabilities, and the resources to delete at the end.
 pub(crate) struct Scope<'a> {
     pub(crate) cloud: &'a dyn Cloud,
@@ -306,7 +329,7 @@ impl<'a> Scope<'a> {
 
     /// Reserves the run's share of VPCs and elastic IPs this case creates, waiting while other
     /// cases hold them; call before creating either.
-    pub(crate) async fn reserve(&self, vpcs: u32, addresses: u32) -> Step<()> {
+    async fn reserve(&self, vpcs: u32, addresses: u32) -> Step<()> {
         let budget = &self.names.budget;
         ensure!(
             vpcs <= budget.vpc_limit && addresses <= budget.address_limit,
@@ -370,6 +393,14 @@ impl<'a> Scope<'a> {
         self.undo.lock().unwrap_or_else(PoisonError::into_inner).push(res);
     }
 
+    /// Deletes `res` as a step of the case (one call, the one cleanup would make; `what` names it
+    /// in a failure), then [`forget`](Self::forget)s it.
+    pub(crate) async fn delete(&self, res: &Res, what: &str) -> Step<()> {
+        res.delete_once(self.cloud).await.ctx(what)?;
+        self.forget(res);
+        Ok(())
+    }
+
     /// The case deleted `res` itself: nothing to do at the end.
     pub(crate) fn forget(&self, res: &Res) {
         let mut undo = self.undo.lock().unwrap_or_else(PoisonError::into_inner);
@@ -378,9 +409,21 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Runs the case's body: reserves `needs` (see [`reserve`](Self::reserve)), awaits `body`
+    /// (which borrows this scope), then cleans up and reports (see [`finish`](Self::finish)). The
+    /// case passes when the body returns `Ok(())`.
+    pub(crate) async fn run(&self, needs: Needs, body: impl Future<Output = Step<()>>) -> CaseResult {
+        let result = async {
+            self.reserve(needs.vpcs, needs.addresses).await?;
+            body.await
+        }
+        .await;
+        self.finish(result.map(|()| Outcome::Passed)).await
+    }
+
     /// Cleans up (best effort, newest first, even after a failure) and turns the body's result
     /// into the case's. A cleanup error fails a case that otherwise passed: it leaked something.
-    pub(crate) async fn finish(self, result: Step<Outcome>) -> CaseResult {
+    async fn finish(&self, result: Step<Outcome>) -> CaseResult {
         let undo = std::mem::take(&mut *self.undo.lock().unwrap_or_else(PoisonError::into_inner));
         let mut errors = Vec::new();
         for res in undo.iter().rev() {

@@ -2,34 +2,33 @@
 
 use detcloud_provider::{Cloud, Filter, InstanceState};
 
+use crate::cases::network::delete_subnet_conflicts;
 use crate::fixtures::{
-    describe_instance, ec2_trust, launch, launch_request, role, running_instance, vpc_with_subnet, wait_instance,
-    ED25519_KEYS, IAM_PATH,
+    describe_instance, ec2_trust, launch, launch_request, network, role, wait_instance, ED25519_KEYS, IAM_PATH,
 };
-use crate::kit::{ensure, ensure_eq, expect_err, skipped, Backoff, Ctx, Res, Scope, Want};
-use crate::{Capabilities, CaseResult, Namer, Outcome, RUN_TAG};
+use crate::kit::{ensure, ensure_eq, expect_err, skipped, Backoff, Ctx, Needs, Res, Scope, Want};
+use crate::{Capabilities, CaseResult, Namer, RUN_TAG};
 
 /// Instance types describe with their vCPUs, memory and GPUs.
 pub async fn describe_instance_types(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("describe_instance_types", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let wanted = ["t3.micro".to_string(), "m5.large".to_string()];
         let mut types = s.cloud.compute().describe_instance_types(&wanted).await.ctx("describe_instance_types")?;
         types.sort_by(|a, b| a.name.cmp(&b.name));
         let got: Vec<(&str, u32, u64, u32)> =
             types.iter().map(|t| (t.name.as_str(), t.vcpus, t.memory_mib, t.gpus)).collect();
         ensure_eq!(got, vec![("m5.large", 2, 8192, 0), ("t3.micro", 2, 1024, 0)], "instance types");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// An ed25519 public key imports (tagged, with a fingerprint), describes by name, refuses a
 /// duplicate name (AlreadyExists), deletes, and is then NotFound.
 pub async fn key_pair_import(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("key_pair_import", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let compute = s.cloud.compute();
         let name = s.name("key");
         let key = compute.import_key_pair(&name, ED25519_KEYS[0], &s.tags()).await.ctx("import_key_pair")?;
@@ -45,24 +44,21 @@ pub async fn key_pair_import(cloud: &dyn Cloud, caps: &Capabilities, names: &Nam
             Want::AlreadyExists,
             "import_key_pair with a taken name",
         )?;
-        compute.delete_key_pair(&name).await.ctx("delete_key_pair")?;
-        s.forget(&Res::KeyPair(name.clone()));
+        s.delete(&Res::KeyPair(name.clone()), "delete_key_pair").await?;
         expect_err(compute.describe_key_pairs(&Filter::id(&name)).await, Want::NotFound, "describe after delete")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Deleting a key pair that does not exist succeeds, as on EC2.
 pub async fn delete_missing_key_pair_succeeds(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("delete_missing_key_pair_succeeds", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         s.cloud.compute().delete_key_pair(&s.name("missing")).await.ctx("delete_key_pair of a missing key")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// An instance with IMDSv2 required, an encrypted gp3 root volume, a key pair, user data and tags
@@ -70,10 +66,10 @@ pub async fn delete_missing_key_pair_succeeds(cloud: &dyn Cloud, caps: &Capabili
 /// (twice: no error), and ends `terminated`.
 pub async fn run_instance(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("run_instance", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let compute = s.cloud.compute();
-        let (vpc, subnet) = vpc_with_subnet(&s).await?;
+        let built = network().subnets(1).build(&s).await?;
+        let (vpc, subnet) = (&built.vpc, built.subnet()?);
         let key = s.name("key");
         compute.import_key_pair(&key, ED25519_KEYS[2], &s.tags()).await.ctx("import_key_pair")?;
         s.track(Res::KeyPair(key.clone()));
@@ -117,24 +113,22 @@ pub async fn run_instance(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer)
         ensure!(gone.state.is_gone(), "state right after terminate: {}", gone.state);
         wait_instance(&s, &launched.id, InstanceState::Terminated).await?;
         compute.terminate_instances(ids).await.ctx("terminate_instances of a terminated instance")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Describing or terminating an instance that does not exist fails with NotFound.
 pub async fn unknown_instance_not_found(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("unknown_instance_not_found", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let compute = s.cloud.compute();
         let id = "i-0123456789abcdef0".to_string();
         expect_err(compute.describe_instances(&Filter::id(&id)).await, Want::NotFound, "describe_instances")?;
         expect_err(compute.terminate_instances(&[id]).await, Want::NotFound, "terminate_instances")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Launching twice with the same client token returns the same instance.
@@ -143,29 +137,27 @@ pub async fn run_instance_client_token(cloud: &dyn Cloud, caps: &Capabilities, n
         return skipped("ec2_client_token", "the endpoint launches a new instance for a repeated client token");
     }
     let s = Scope::new("run_instance_client_token", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
-        let (vpc, subnet) = vpc_with_subnet(&s).await?;
-        let mut request = launch_request(&s, &subnet.id);
+    s.run(Needs::vpcs(1), async {
+        let built = network().subnets(1).build(&s).await?;
+        let mut request = launch_request(&s, &built.subnet()?.id);
         request.client_token = Some(s.name("token"));
         let first = launch(&s, request.clone()).await?;
         let again = launch(&s, request).await?;
         ensure_eq!(again.id, first.id, "the repeated run_instance");
-        let listed = s.cloud.compute().describe_instances(&Filter::all().in_vpc(&vpc.id)).await;
+        let listed = s.cloud.compute().describe_instances(&Filter::all().in_vpc(&built.vpc.id)).await;
         let listed = listed.ctx("describe_instances in the VPC")?;
         ensure_eq!(listed.len(), 1, "instances in the VPC");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A running instance has a status entry (`running`, with system and instance checks).
 pub async fn instance_status(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("instance_status", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
-        let (_, _, instance) = running_instance(&s).await?;
+    s.run(Needs::vpcs(1), async {
+        let built = network().subnets(1).running_instance().build(&s).await?;
+        let instance = built.instance()?;
         let statuses = s.cloud.compute().describe_instance_status(std::slice::from_ref(&instance.id)).await;
         let statuses = statuses.ctx("describe_instance_status")?;
         ensure!(
@@ -180,10 +172,9 @@ pub async fn instance_status(cloud: &dyn Cloud, caps: &Capabilities, names: &Nam
             "instance status {:?}",
             statuses[0].instance_status
         );
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// `delete_subnet` with an instance in it fails with DependencyViolation.
@@ -195,18 +186,8 @@ pub async fn delete_subnet_with_instance_conflicts(
     if !caps.delete_subnet_checks_dependents {
         return skipped("delete_subnet_checks_dependents", "the endpoint deletes subnets that still hold instances");
     }
-    let s = Scope::new("delete_subnet_with_instance_conflicts", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
-        let (_, subnet) = vpc_with_subnet(&s).await?;
-        launch(&s, launch_request(&s, &subnet.id)).await?;
-        let net = s.cloud.network();
-        expect_err(net.delete_subnet(&subnet.id).await, Want::DependencyViolation, "delete_subnet with an instance")?;
-        ensure_eq!(net.describe_subnets(&Filter::id(&subnet.id)).await.ctx("describe_subnets")?.len(), 1, "subnets");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+    let (setup, what) = (network().subnets(1).launched_instance(), "delete_subnet with an instance");
+    delete_subnet_conflicts("delete_subnet_with_instance_conflicts", cloud, caps, names, setup, what).await
 }
 
 /// An instance launched with an instance profile (retrying while the profile propagates)
@@ -216,8 +197,7 @@ pub async fn run_instance_with_profile(cloud: &dyn Cloud, caps: &Capabilities, n
         return skipped("run_instances_with_profile", "the endpoint refuses RunInstances with an instance profile");
     }
     let s = Scope::new("run_instance_with_profile", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let iam = s.cloud.iam();
         let role = role(&s, ec2_trust()).await?;
         let name = s.name("profile");
@@ -225,8 +205,8 @@ pub async fn run_instance_with_profile(cloud: &dyn Cloud, caps: &Capabilities, n
         s.track(Res::InstanceProfile(name.clone()));
         iam.add_role_to_instance_profile(&name, &role.name).await.ctx("add_role_to_instance_profile")?;
         s.track(Res::ProfileRole { profile: name.clone(), role: role.name.clone() });
-        let (_, subnet) = vpc_with_subnet(&s).await?;
-        let mut request = launch_request(&s, &subnet.id);
+        let built = network().subnets(1).build(&s).await?;
+        let mut request = launch_request(&s, &built.subnet()?.id);
         request.instance_profile_name = Some(name.clone());
         let instance = launch(&s, request).await?;
         // The association may show a moment after launch.
@@ -240,8 +220,7 @@ pub async fn run_instance_with_profile(cloud: &dyn Cloud, caps: &Capabilities, n
             }
             backoff.wait(&got.instance_profile_arn).await?;
         }
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }

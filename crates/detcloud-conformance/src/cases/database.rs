@@ -6,8 +6,8 @@ use crate::fixtures::{
     cluster_request, create_cluster, db_subnet_group, describe_cluster, wait_cluster_available, wait_cluster_gone,
     DB_TIMEOUT,
 };
-use crate::kit::{ensure, ensure_eq, expect_err, skipped, Backoff, Ctx, Fail, Res, Scope, Step, Want};
-use crate::{Capabilities, CaseResult, Namer, Outcome, RUN_TAG};
+use crate::kit::{ensure, ensure_eq, expect_err, skipped, Backoff, Ctx, Fail, Needs, Res, Scope, Step, Want};
+use crate::{Capabilities, CaseResult, Namer, RUN_TAG};
 
 const NO_RDS: &str = "the endpoint has no RDS";
 
@@ -43,8 +43,7 @@ pub async fn db_subnet_group_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, n
         return skipped("rds", NO_RDS);
     }
     let s = Scope::new("db_subnet_group_lifecycle", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let db = s.cloud.database();
         let group = db_subnet_group(&s).await?;
         ensure_eq!(group.subnet_ids.len(), 2, "subnets in the group");
@@ -57,17 +56,12 @@ pub async fn db_subnet_group_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, n
         want.sort();
         ensure_eq!(subnets, want, "described subnets");
         ensure_eq!(listed[0].tags.get(RUN_TAG).map(String::as_str), Some(s.run_id()), "group tags");
-        db.delete_db_subnet_group(&group.name).await.ctx("delete_db_subnet_group")?;
-        s.forget(&Res::DbSubnetGroup(group.name.clone()));
-        expect_err(
-            db.describe_db_subnet_groups(&Filter::id(&group.name)).await,
-            Want::NotFound,
-            "describe after delete",
-        )?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        s.delete(&Res::DbSubnetGroup(group.name.clone()), "delete_db_subnet_group").await?;
+        let missing = db.describe_db_subnet_groups(&Filter::id(&group.name)).await;
+        expect_err(missing, Want::NotFound, "describe after delete")?;
+        Ok(())
+    })
+    .await
 }
 
 /// A second subnet group with a taken name fails with AlreadyExists.
@@ -79,15 +73,13 @@ pub async fn db_subnet_group_duplicate(cloud: &dyn Cloud, caps: &Capabilities, n
         return skipped("rds_subnet_group_checks", "the endpoint answers a taken subnet group name with the group");
     }
     let s = Scope::new("db_subnet_group_duplicate", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let group = db_subnet_group(&s).await?;
         let again = s.cloud.database().create_db_subnet_group(&group.name, "again", &group.subnet_ids, &s.tags()).await;
         expect_err(again, Want::AlreadyExists, "create_db_subnet_group with a taken name")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A subnet group a cluster uses cannot be deleted (DependencyViolation).
@@ -99,8 +91,7 @@ pub async fn delete_subnet_group_in_use_conflicts(cloud: &dyn Cloud, caps: &Capa
         return skipped("rds_subnet_group_checks", "the endpoint deletes subnet groups that clusters use");
     }
     let s = Scope::new("delete_subnet_group_in_use_conflicts", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let db = s.cloud.database();
         let group = db_subnet_group(&s).await?;
         create_cluster(&s, cluster_request(&s, &group.name)).await?;
@@ -111,10 +102,9 @@ pub async fn delete_subnet_group_in_use_conflicts(cloud: &dyn Cloud, caps: &Capa
         )?;
         let listed = db.describe_db_subnet_groups(&Filter::id(&group.name)).await.ctx("describe_db_subnet_groups")?;
         ensure_eq!(listed.len(), 1, "subnet groups after the refusal");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// An encrypted, deletion-protected Aurora cluster becomes available with its tags; deletion is
@@ -125,8 +115,7 @@ pub async fn db_cluster_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names:
         return skipped("rds", NO_RDS);
     }
     let s = Scope::new("db_cluster_lifecycle", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let db = s.cloud.database();
         let group = db_subnet_group(&s).await?;
         let marker = s.name("marker");
@@ -177,10 +166,9 @@ pub async fn db_cluster_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names:
             last.is_some_and(|x| x.snapshot_type == "manual" && x.cluster_id == created.id),
             "the final snapshot {snapshot} is not listed as manual: {snapshots:?}"
         );
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A new cluster is `creating` before it is `available`.
@@ -192,17 +180,15 @@ pub async fn db_cluster_starts_creating(cloud: &dyn Cloud, caps: &Capabilities, 
         return skipped("intermediate_states", "DB clusters are available at once");
     }
     let s = Scope::new("db_cluster_starts_creating", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let group = db_subnet_group(&s).await?;
         let created = create_cluster(&s, cluster_request(&s, &group.name)).await?;
         ensure_eq!(created.status, "creating", "create_db_cluster status");
         ensure_eq!(describe_cluster(&s, &created.id).await?.status, "creating", "status right after creation");
         wait_cluster_available(&s, &created.id).await?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A cluster with an instance cannot be deleted (InvalidInput); without it, it can.
@@ -211,8 +197,7 @@ pub async fn delete_cluster_with_instance_refused(cloud: &dyn Cloud, caps: &Capa
         return skipped("rds", NO_RDS);
     }
     let s = Scope::new("delete_cluster_with_instance_refused", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let db = s.cloud.database();
         let group = db_subnet_group(&s).await?;
         let cluster = create_cluster(&s, cluster_request(&s, &group.name)).await?;
@@ -243,10 +228,9 @@ pub async fn delete_cluster_with_instance_refused(cloud: &dyn Cloud, caps: &Capa
         db.delete_db_cluster(&cluster.id, None).await.ctx("delete_db_cluster without instances")?;
         wait_cluster_gone(&s, &cluster.id).await?;
         s.forget(&Res::DbCluster(cluster.id.clone()));
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Restoring a cluster to its latest restorable time makes a new, tagged cluster that becomes
@@ -256,8 +240,7 @@ pub async fn restore_point_in_time(cloud: &dyn Cloud, caps: &Capabilities, names
         return skipped("rds", NO_RDS);
     }
     let s = Scope::new("restore_point_in_time", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let db = s.cloud.database();
         let group = db_subnet_group(&s).await?;
         let source = create_cluster(&s, cluster_request(&s, &group.name)).await?;
@@ -280,10 +263,9 @@ pub async fn restore_point_in_time(cloud: &dyn Cloud, caps: &Capabilities, names
         ensure_eq!(restored.engine, source.engine, "restored engine");
         ensure_eq!(restored.subnet_group.as_deref(), Some(group.name.as_str()), "restored subnet group");
         ensure_eq!(restored.tags.get("dcc:restored-from"), Some(&source.id), "restored tags");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Describing and deleting a cluster, an instance or a subnet group that does not exist fail with
@@ -293,15 +275,14 @@ pub async fn missing_cluster_not_found(cloud: &dyn Cloud, caps: &Capabilities, n
         return skipped("rds", NO_RDS);
     }
     let s = Scope::new("missing_cluster_not_found", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let db = s.cloud.database();
         let id = s.name("missing");
         expect_err(db.describe_db_clusters(&Filter::id(&id)).await, Want::NotFound, "describe_db_clusters")?;
         expect_err(db.delete_db_cluster(&id, None).await, Want::NotFound, "delete_db_cluster")?;
         expect_err(db.describe_db_instances(&Filter::id(&id)).await, Want::NotFound, "describe_db_instances")?;
         expect_err(db.delete_db_subnet_group(&id).await, Want::NotFound, "delete_db_subnet_group")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }

@@ -2,8 +2,8 @@
 
 use detcloud_provider::{Cloud, RecordSet};
 
-use crate::kit::{ensure, ensure_eq, expect_err, skipped, Ctx, Fail, Res, Scope, Step, Want};
-use crate::{Capabilities, CaseResult, Namer, Outcome};
+use crate::kit::{ensure, ensure_eq, expect_err, skipped, Ctx, Fail, Needs, Res, Scope, Step, Want};
+use crate::{Capabilities, CaseResult, Namer};
 
 const NO_ZONE: &str = "no hosted zone was supplied (Capabilities::with_hosted_zone)";
 
@@ -30,7 +30,7 @@ pub async fn record_upsert_list_delete(cloud: &dyn Cloud, caps: &Capabilities, n
         return skipped("hosted_zone_id", NO_ZONE);
     };
     let s = Scope::new("record_upsert_list_delete", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let dns = s.cloud.dns();
         let name = format!("{}.{}", s.name("rec"), apex(&s, &zone).await?);
         let first = a_record(&name, "192.0.2.10");
@@ -51,16 +51,14 @@ pub async fn record_upsert_list_delete(cloud: &dyn Cloud, caps: &Capabilities, n
         let listed = mine(dns.list_records(&zone).await.ctx("list_records")?);
         ensure_eq!(listed.len(), 1, "records after the second upsert");
         ensure_eq!(listed[0].values, second.values, "values after the second upsert");
-        dns.delete_record(&zone, &second).await.ctx("delete_record")?;
-        s.forget(&Res::Record { zone: zone.clone(), record: second.clone() });
+        s.delete(&Res::Record { zone: zone.clone(), record: second.clone() }, "delete_record").await?;
         ensure!(
             mine(dns.list_records(&zone).await.ctx("list_records")?).is_empty(),
             "the record survived delete_record"
         );
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Deleting a record that does not exist fails with NotFound.
@@ -72,12 +70,11 @@ pub async fn delete_missing_record_not_found(cloud: &dyn Cloud, caps: &Capabilit
         return skipped("dns_delete_checks_existence", "the endpoint deletes records that do not exist");
     }
     let s = Scope::new("delete_missing_record_not_found", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let name = format!("{}.{}", s.name("missing"), apex(&s, &zone).await?);
         let r = s.cloud.dns().delete_record(&zone, &a_record(&name, "192.0.2.30")).await;
         expect_err(r, Want::NotFound, "delete_record of a missing record")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }

@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use detcloud_policy::{PolicyDocument, Statement};
 use detcloud_provider::{AttachedPolicy, Cloud, CreatePolicy, CreateRole, IamExt, Role, Tags};
 
-use crate::fixtures::{account, account_trust, allow, ec2_trust, managed_policy, role, IAM_PATH};
-use crate::kit::{ensure, ensure_eq, expect_err, skipped, Ctx, Fail, Res, Scope, Step, Want};
-use crate::{Capabilities, CaseResult, Namer, Outcome, RUN_TAG};
+use crate::fixtures::{account, account_trust, allow, ec2_trust, managed_policy, role, role_with_policy, IAM_PATH};
+use crate::kit::{ensure, ensure_eq, expect_err, skipped, Ctx, Fail, Needs, Res, Scope, Step, Want};
+use crate::{Capabilities, CaseResult, Namer, RUN_TAG};
 
 /// A distinct, valid policy document per `i`.
 fn versioned_doc(i: u32) -> PolicyDocument {
@@ -40,7 +40,7 @@ async fn create_role_expecting(s: &Scope<'_>, request: CreateRole, want: Want, w
 /// Create, get (path, ARN, trust policy, description, tags), delete, then NotFound.
 pub async fn role_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("role_lifecycle", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let account = account(&s).await?;
         let created = role(&s, ec2_trust()).await?;
         ensure_eq!(created.path, IAM_PATH, "create_role path");
@@ -53,14 +53,12 @@ pub async fn role_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: &Name
         ensure!(got.trust_policy.semantically_eq(&ec2_trust()), "get_role trust policy differs: {}", got.trust_policy);
         ensure_eq!(got.description.as_deref(), Some("detcloud conformance"), "get_role description");
         ensure_eq!(got.tags.get(RUN_TAG).map(String::as_str), Some(s.run_id()), "get_role run tag");
-        iam.delete_role(&created.name).await.ctx("delete_role")?;
-        s.forget(&Res::Role(created.name.clone()));
+        s.delete(&Res::Role(created.name.clone()), "delete_role").await?;
         expect_err(iam.get_role(&created.name).await, Want::NotFound, "get_role after delete_role")?;
         expect_err(iam.delete_role(&created.name).await, Want::NotFound, "delete_role twice")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A second role whose name differs only in case fails with AlreadyExists and changes nothing.
@@ -69,7 +67,7 @@ pub async fn role_names_case_insensitive(cloud: &dyn Cloud, caps: &Capabilities,
         return skipped("iam_case_insensitive_names", "the endpoint treats `Role` and `ROLE` as different roles");
     }
     let s = Scope::new("role_names_case_insensitive", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let original = role(&s, ec2_trust()).await?;
         let mut duplicate = role_request(&s, &original.name.to_uppercase());
         duplicate.description = Some("the duplicate".into());
@@ -79,22 +77,20 @@ pub async fn role_names_case_insensitive(cloud: &dyn Cloud, caps: &Capabilities,
         create_role_expecting(&s, same, Want::AlreadyExists, "create_role with the same name").await?;
         let got = s.cloud.iam().get_role(&original.name).await.ctx("get_role")?;
         ensure_eq!(got.description.as_deref(), Some("detcloud conformance"), "the original's description");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// The same name twice fails with AlreadyExists (even where case is significant).
 pub async fn role_duplicate_already_exists(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("role_duplicate_already_exists", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let original = role(&s, ec2_trust()).await?;
         create_role_expecting(&s, role_request(&s, &original.name), Want::AlreadyExists, "create_role twice").await?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Names longer than 64 characters or with spaces fail with InvalidInput.
@@ -103,22 +99,21 @@ pub async fn role_name_validated(cloud: &dyn Cloud, caps: &Capabilities, names: 
         return skipped("iam_validates_names", "the endpoint accepts role names IAM rejects");
     }
     let s = Scope::new("role_name_validated", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let long = format!("{}-{}", s.name("long"), "x".repeat(64));
         create_role_expecting(&s, role_request(&s, &long), Want::InvalidInput, "create_role with 65+ characters")
             .await?;
         let spaced = format!("{} bad!", s.name("bad"));
         create_role_expecting(&s, role_request(&s, &spaced), Want::InvalidInput, "create_role with a space").await?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Reads and deletes of roles, policies and profiles that do not exist fail with NotFound.
 pub async fn missing_entities_not_found(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("missing_entities_not_found", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let account = account(&s).await?;
         let missing = s.name("missing");
         let iam = s.cloud.iam();
@@ -131,49 +126,40 @@ pub async fn missing_entities_not_found(cloud: &dyn Cloud, caps: &Capabilities, 
         expect_err(iam.delete_policy(&arn).await, Want::NotFound, "delete_policy")?;
         expect_err(iam.get_instance_profile(&missing).await, Want::NotFound, "get_instance_profile")?;
         expect_err(iam.delete_instance_profile(&missing).await, Want::NotFound, "delete_instance_profile")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A role with an attached or inline policy cannot be deleted (DependencyViolation, nothing
 /// changes); once both are removed, it can.
 pub async fn delete_conflicts(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("delete_conflicts", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let iam = s.cloud.iam();
-        let policy = managed_policy(&s, allow(&["s3:ListAllMyBuckets"])).await?;
-        let role = role(&s, ec2_trust()).await?;
-        iam.attach_policy(&role.name, &policy.arn).await.ctx("attach_policy")?;
-        let attachment = Res::Attachment { role: role.name.clone(), policy_arn: policy.arn.clone() };
-        s.track(attachment.clone());
+        let (policy, role, attachment) = role_with_policy(&s, allow(&["s3:ListAllMyBuckets"])).await?;
         expect_err(iam.delete_role(&role.name).await, Want::DependencyViolation, "delete_role with a policy attached")?;
         iam.get_role(&role.name).await.ctx("get_role after the refused delete")?;
-        iam.detach_policy(&role.name, &policy.arn).await.ctx("detach_policy")?;
-        s.forget(&attachment);
+        s.delete(&attachment, "detach_policy").await?;
 
         iam.put_inline_policy(&role.name, "inline", &allow(&["s3:ListAllMyBuckets"])).await.ctx("put_inline_policy")?;
         let inline = Res::InlinePolicy { role: role.name.clone(), name: "inline".into() };
         s.track(inline.clone());
         expect_err(iam.delete_role(&role.name).await, Want::DependencyViolation, "delete_role with an inline policy")?;
-        iam.delete_inline_policy(&role.name, "inline").await.ctx("delete_inline_policy")?;
-        s.forget(&inline);
+        s.delete(&inline, "delete_inline_policy").await?;
 
-        iam.delete_role(&role.name).await.ctx("delete_role once free")?;
-        s.forget(&Res::Role(role.name.clone()));
+        s.delete(&Res::Role(role.name.clone()), "delete_role once free").await?;
         iam.delete_policy(&policy.arn).await.ctx("delete_policy once detached")?;
         s.forget(&Res::Policy(policy.arn.clone()));
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Inline policies: put, list, get (decoded), replace, delete; a missing one is NotFound.
 pub async fn inline_policies(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("inline_policies", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let iam = s.cloud.iam();
         let role = role(&s, ec2_trust()).await?;
         for (name, i) in [("a", 1), ("b", 2)] {
@@ -188,23 +174,21 @@ pub async fn inline_policies(cloud: &dyn Cloud, caps: &Capabilities, names: &Nam
         iam.put_inline_policy(&role.name, "a", &versioned_doc(3)).await.ctx("put_inline_policy (replace)")?;
         let a = iam.get_inline_policy(&role.name, "a").await.ctx("get_inline_policy after replace")?;
         ensure!(a.semantically_eq(&versioned_doc(3)), "the replaced inline policy differs: {a}");
-        iam.delete_inline_policy(&role.name, "b").await.ctx("delete_inline_policy")?;
-        s.forget(&Res::InlinePolicy { role: role.name.clone(), name: "b".into() });
+        s.delete(&Res::InlinePolicy { role: role.name.clone(), name: "b".into() }, "delete_inline_policy").await?;
         let listed = iam.list_inline_policies(&role.name).await.ctx("list_inline_policies after delete")?;
         ensure_eq!(listed, vec!["a".to_string()], "list_inline_policies after delete");
         expect_err(iam.get_inline_policy(&role.name, "b").await, Want::NotFound, "get_inline_policy of a deleted one")?;
         expect_err(iam.delete_inline_policy(&role.name, "b").await, Want::NotFound, "delete_inline_policy twice")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Attaching twice is not an error and lists once; AWS managed policies attach too; detaching
 /// what is not attached fails with NotFound.
 pub async fn attach_detach(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("attach_detach", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
         let iam = s.cloud.iam();
         let policy = managed_policy(&s, allow(&["s3:ListAllMyBuckets"])).await?;
@@ -225,25 +209,23 @@ pub async fn attach_detach(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer
         want.sort();
         ensure_eq!(attached, want, "list_attached_policies after attaching one of them twice");
         for arn in &arns {
-            iam.detach_policy(&role.name, arn).await.ctx("detach_policy")?;
-            s.forget(&Res::Attachment { role: role.name.clone(), policy_arn: arn.clone() });
+            s.delete(&Res::Attachment { role: role.name.clone(), policy_arn: arn.clone() }, "detach_policy").await?;
         }
         ensure!(
             iam.list_attached_policies(&role.name).await.ctx("list_attached_policies")?.is_empty(),
             "still attached"
         );
         expect_err(iam.detach_policy(&role.name, &policy.arn).await, Want::NotFound, "detach_policy twice")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Five versions at most: a sixth fails with QuotaExceeded; `replace_policy_document` prunes the
 /// oldest non-default version and makes the new one the default; the default cannot be deleted.
 pub async fn policy_versions(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("policy_versions", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let iam = s.cloud.iam();
         let policy = managed_policy(&s, versioned_doc(1)).await?;
         ensure_eq!(policy.default_version_id, "v1", "a new policy's default version");
@@ -281,20 +263,16 @@ pub async fn policy_versions(cloud: &dyn Cloud, caps: &Capabilities, names: &Nam
         ensure!(document.semantically_eq(&versioned_doc(7)), "the default document differs: {document}");
         let v1 = iam.get_policy_version(&policy.arn, &ids[0]).await.ctx("get_policy_version v1")?;
         ensure!(v1.semantically_eq(&versioned_doc(1)), "v1 differs: {v1}");
-        expect_err(
-            iam.get_policy_version(&policy.arn, &ids[1]).await,
-            Want::NotFound,
-            "get_policy_version of the pruned",
-        )?;
+        let missing = iam.get_policy_version(&policy.arn, &ids[1]).await;
+        expect_err(missing, Want::NotFound, "get_policy_version of the pruned")?;
         expect_err(
             iam.delete_policy_version(&policy.arn, &new).await,
             Want::DependencyViolation,
             "delete_policy_version of the default",
         )?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// `delete_policy` refuses while the policy is attached and while it has non-default versions
@@ -304,33 +282,26 @@ pub async fn delete_policy_conflicts(cloud: &dyn Cloud, caps: &Capabilities, nam
         return skipped("delete_policy_checks_dependents", "the endpoint deletes attached and versioned policies");
     }
     let s = Scope::new("delete_policy_conflicts", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let iam = s.cloud.iam();
-        let policy = managed_policy(&s, versioned_doc(1)).await?;
-        let role = role(&s, ec2_trust()).await?;
-        iam.attach_policy(&role.name, &policy.arn).await.ctx("attach_policy")?;
-        let attachment = Res::Attachment { role: role.name.clone(), policy_arn: policy.arn.clone() };
-        s.track(attachment.clone());
+        let (policy, _, attachment) = role_with_policy(&s, versioned_doc(1)).await?;
         expect_err(iam.delete_policy(&policy.arn).await, Want::DependencyViolation, "delete_policy while attached")?;
         ensure_eq!(iam.get_policy(&policy.arn).await.ctx("get_policy")?.attachment_count, 1, "attachment_count");
-        iam.detach_policy(&role.name, &policy.arn).await.ctx("detach_policy")?;
-        s.forget(&attachment);
+        s.delete(&attachment, "detach_policy").await?;
         iam.create_policy_version(&policy.arn, &versioned_doc(2), false).await.ctx("create_policy_version")?;
         expect_err(iam.delete_policy(&policy.arn).await, Want::DependencyViolation, "delete_policy with two versions")?;
-        iam.delete_policy_with_versions(&policy.arn).await.ctx("delete_policy_with_versions")?;
-        s.forget(&Res::Policy(policy.arn.clone()));
+        s.delete(&Res::Policy(policy.arn.clone()), "delete_policy_with_versions").await?;
         expect_err(iam.get_policy(&policy.arn).await, Want::NotFound, "get_policy after delete")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A profile holds one role (a second: QuotaExceeded); a role in a profile and a profile with a
 /// role cannot be deleted (DependencyViolation); a duplicate profile fails with AlreadyExists.
 pub async fn instance_profile_roles(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("instance_profile_roles", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let account = account(&s).await?;
         let iam = s.cloud.iam();
         let first = role(&s, ec2_trust()).await?;
@@ -368,19 +339,16 @@ pub async fn instance_profile_roles(cloud: &dyn Cloud, caps: &Capabilities, name
             "delete_instance_profile with a role",
         )?;
 
-        iam.remove_role_from_instance_profile(&name, &first.name).await.ctx("remove_role_from_instance_profile")?;
-        s.forget(&membership);
+        s.delete(&membership, "remove_role_from_instance_profile").await?;
         ensure!(
             iam.get_instance_profile(&name).await.ctx("get_instance_profile")?.roles.is_empty(),
             "the role is still in"
         );
-        iam.delete_instance_profile(&name).await.ctx("delete_instance_profile")?;
-        s.forget(&Res::InstanceProfile(name.clone()));
+        s.delete(&Res::InstanceProfile(name.clone()), "delete_instance_profile").await?;
         expect_err(iam.get_instance_profile(&name).await, Want::NotFound, "get_instance_profile after delete")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Removing a role that is not in the profile fails with NotFound.
@@ -389,27 +357,23 @@ pub async fn remove_missing_role_from_profile(cloud: &dyn Cloud, caps: &Capabili
         return skipped("strict_remove_role_from_profile", "the endpoint answers HTTP 500 instead of NoSuchEntity");
     }
     let s = Scope::new("remove_missing_role_from_profile", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let iam = s.cloud.iam();
         let role = role(&s, ec2_trust()).await?;
         let name = s.name("profile");
         iam.create_instance_profile(&name, IAM_PATH, &s.tags()).await.ctx("create_instance_profile")?;
         s.track(Res::InstanceProfile(name.clone()));
-        expect_err(
-            iam.remove_role_from_instance_profile(&name, &role.name).await,
-            Want::NotFound,
-            "remove_role_from_instance_profile of a role not in it",
-        )?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        let missing = iam.remove_role_from_instance_profile(&name, &role.name).await;
+        expect_err(missing, Want::NotFound, "remove_role_from_instance_profile of a role not in it")?;
+        Ok(())
+    })
+    .await
 }
 
 /// Tags given at creation and added later (overwriting) read back on roles, policies and profiles.
 pub async fn tags_round_trip(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("tags_round_trip", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let iam = s.cloud.iam();
         let mut request = role_request(&s, &s.name("role"));
         request.tags = s.tags_with("dcc:color", "red");
@@ -451,16 +415,15 @@ pub async fn tags_round_trip(cloud: &dyn Cloud, caps: &Capabilities, names: &Nam
             .chain([("dcc:shape".to_string(), "round".to_string())])
             .collect();
         ensure_eq!(iam.get_instance_profile(&profile).await.ctx("get_instance_profile")?.tags, want, "profile tags");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// `list_roles(prefix)` returns exactly the roles under that path.
 pub async fn list_roles_by_path(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("list_roles_by_path", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let iam = s.cloud.iam();
         let path = format!("{IAM_PATH}{}/", s.name("path"));
         let mut want = BTreeSet::new();
@@ -482,16 +445,15 @@ pub async fn list_roles_by_path(cloud: &dyn Cloud, caps: &Capabilities, names: &
         );
         let all = iam.list_roles(IAM_PATH).await.ctx("list_roles of the parent path")?;
         ensure!(want.iter().all(|n| all.iter().any(|r| &r.name == n)), "the parent path does not list its children");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// `update_trust_policy` replaces the trust policy; a permissions boundary is set and removed.
 pub async fn trust_policy_and_boundary(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("trust_policy_and_boundary", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let account = account(&s).await?;
         let iam = s.cloud.iam();
         let boundary = managed_policy(&s, allow(&["s3:*", "ec2:Describe*"])).await?;
@@ -509,17 +471,16 @@ pub async fn trust_policy_and_boundary(cloud: &dyn Cloud, caps: &Capabilities, n
             None,
             "boundary after removal"
         );
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Documents IAM would reject (no action; an action without a service prefix) fail with
 /// InvalidInput, for managed and inline policies alike.
 pub async fn malformed_policy_rejected(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("malformed_policy_rejected", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let iam = s.cloud.iam();
         let role = role(&s, ec2_trust()).await?;
         let mut no_action = Statement::allow(["s3:GetObject"], ["*"]);
@@ -553,10 +514,9 @@ pub async fn malformed_policy_rejected(cloud: &dyn Cloud, caps: &Capabilities, n
             }
         }
         ensure!(problems.is_empty(), "{}", problems.join("; "));
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// `simulate_role_policy` reports allowed for a granted action and implicitDeny for another.
@@ -565,7 +525,7 @@ pub async fn simulate_role_policy(cloud: &dyn Cloud, caps: &Capabilities, names:
         return skipped("policy_simulator", "the endpoint does not implement iam:SimulatePrincipalPolicy");
     }
     let s = Scope::new("simulate_role_policy", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let iam = s.cloud.iam();
         let role = role(&s, ec2_trust()).await?;
         iam.put_inline_policy(&role.name, "describe", &allow(&["ec2:DescribeVpcs"])).await.ctx("put_inline_policy")?;
@@ -580,8 +540,7 @@ pub async fn simulate_role_policy(cloud: &dyn Cloud, caps: &Capabilities, names:
         let run =
             of("ec2:RunInstances").ok_or_else(|| Fail(format!("no decision for ec2:RunInstances: {decisions:?}")))?;
         ensure!(!run.allowed && run.decision == "implicitDeny", "ec2:RunInstances: {run:?}");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }

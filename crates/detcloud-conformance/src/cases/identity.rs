@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 use detcloud_provider::{AssumeRoleRequest, Cloud, Error, Role, SessionCredentials};
 
 use crate::fixtures::{account, account_trust, role};
-use crate::kit::{ensure, ensure_eq, expect_err, skipped, Backoff, Ctx, Fail, Scope, Step, Want};
-use crate::{Capabilities, CaseResult, Namer, Outcome};
+use crate::kit::{ensure, ensure_eq, expect_err, skipped, Backoff, Ctx, Fail, Needs, Scope, Step, Want};
+use crate::{Capabilities, CaseResult, Namer};
 
 /// How long a new role may take to become assumable (IAM propagation).
 const PROPAGATION: Duration = Duration::from_secs(90);
@@ -35,24 +35,23 @@ async fn assume_when_propagated(s: &Scope<'_>, request: &AssumeRoleRequest) -> S
 /// `caller_identity` answers a 12-digit account, an ARN and a user id; the region is set.
 pub async fn caller_identity(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("caller_identity", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let me = s.cloud.identity().caller_identity().await.ctx("caller_identity")?;
         ensure!(me.account.len() == 12 && me.account.bytes().all(|b| b.is_ascii_digit()), "account {:?}", me.account);
         ensure!(me.arn.starts_with("arn:aws:"), "caller ARN {:?}", me.arn);
         ensure!(me.arn.contains(&me.account), "caller ARN {:?} does not name account {}", me.arn, me.account);
         ensure!(!me.user_id.is_empty(), "empty user id");
         ensure!(!s.cloud.region().is_empty(), "Cloud::region() is empty");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// `assume_role` with the external id the trust policy requires gives credentials for a session of
 /// that role, and `Cloud::assume_role` gives a cloud that calls as that session.
 pub async fn assume_role(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("assume_role", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let before = s.cloud.identity().caller_identity().await.ctx("caller_identity")?;
         let account = before.account.clone();
         let external_id = format!("{}-tenant", s.run_id());
@@ -80,10 +79,9 @@ pub async fn assume_role(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) 
         // The original cloud is unchanged.
         let after = s.cloud.identity().caller_identity().await.ctx("caller_identity after assume_role")?;
         ensure_eq!(after, before, "the original cloud's identity after assume_role");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A trust policy that requires an external id refuses a request without it and one with the wrong
@@ -93,7 +91,7 @@ pub async fn assume_role_external_id_enforced(cloud: &dyn Cloud, caps: &Capabili
         return skipped("enforces_trust_policy", "the endpoint ignores trust policies and external ids");
     }
     let s = Scope::new("assume_role_external_id_enforced", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let account = account(&s).await?;
         let external_id = format!("{}-tenant", s.run_id());
         let role = role(&s, account_trust(&account, Some(&external_id))).await?;
@@ -106,10 +104,9 @@ pub async fn assume_role_external_id_enforced(cloud: &dyn Cloud, caps: &Capabili
             Want::AccessDenied,
             "assume_role with the wrong external id",
         )?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Assuming a role that does not exist fails with AccessDenied, never NotFound.
@@ -118,7 +115,7 @@ pub async fn assume_missing_role_denied(cloud: &dyn Cloud, caps: &Capabilities, 
         return skipped("enforces_trust_policy", "the endpoint hands out credentials for roles that do not exist");
     }
     let s = Scope::new("assume_missing_role_denied", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let account = account(&s).await?;
         let arn = format!("arn:aws:iam::{account}:role/{}", s.name("missing"));
         let request = AssumeRoleRequest {
@@ -128,8 +125,7 @@ pub async fn assume_missing_role_denied(cloud: &dyn Cloud, caps: &Capabilities, 
             duration: None,
         };
         expect_err(s.cloud.identity().assume_role(request).await, Want::AccessDenied, "assume_role of a missing role")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }

@@ -2,8 +2,8 @@
 
 use detcloud_provider::{Cloud, LogGroup};
 
-use crate::kit::{ensure, ensure_eq, expect_err, skipped, Ctx, Res, Scope, Step, Want};
-use crate::{Capabilities, CaseResult, Namer, Outcome, RUN_TAG};
+use crate::kit::{ensure, ensure_eq, expect_err, skipped, Ctx, Needs, Res, Scope, Step, Want};
+use crate::{Capabilities, CaseResult, Namer, RUN_TAG};
 
 async fn describe_group(s: &Scope<'_>, name: &str) -> Step<LogGroup> {
     let groups = s.cloud.logs().describe_log_groups(name).await.ctx("describe_log_groups")?;
@@ -22,7 +22,7 @@ async fn log_group(s: &Scope<'_>) -> Step<String> {
 /// retention and more tags, deletes, and is then NotFound.
 pub async fn log_group_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("log_group_lifecycle", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let logs = s.cloud.logs();
         let name = log_group(&s).await?;
         let group = describe_group(&s, &name).await?;
@@ -33,22 +33,17 @@ pub async fn log_group_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: 
         ensure_eq!(describe_group(&s, &name).await?.retention_days, Some(14), "retention");
         logs.tag_log_group(&name, &s.tags_with("dcc:team", "ml")).await.ctx("tag_log_group")?;
         ensure_eq!(describe_group(&s, &name).await?.tags, s.tags_with("dcc:team", "ml"), "tags after tag_log_group");
-        logs.delete_log_group(&name).await.ctx("delete_log_group")?;
-        s.forget(&Res::LogGroup(name.clone()));
+        s.delete(&Res::LogGroup(name.clone()), "delete_log_group").await?;
         ensure!(
             logs.describe_log_groups(&name).await.ctx("describe_log_groups")?.is_empty(),
             "the group is still listed"
         );
         expect_err(logs.delete_log_group(&name).await, Want::NotFound, "delete_log_group twice")?;
-        expect_err(
-            logs.put_retention_policy(&name, 14).await,
-            Want::NotFound,
-            "put_retention_policy of a missing group",
-        )?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        let missing = logs.put_retention_policy(&name, 14).await;
+        expect_err(missing, Want::NotFound, "put_retention_policy of a missing group")?;
+        Ok(())
+    })
+    .await
 }
 
 /// A retention CloudWatch does not offer (0, 13, 4000 days) fails with InvalidInput.
@@ -57,15 +52,14 @@ pub async fn log_retention_validated(cloud: &dyn Cloud, caps: &Capabilities, nam
         return skipped("log_retention_validated", "the endpoint accepts any retention");
     }
     let s = Scope::new("log_retention_validated", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let name = log_group(&s).await?;
         for days in [0, 13, 4000] {
             let r = s.cloud.logs().put_retention_policy(&name, days).await;
             expect_err(r, Want::InvalidInput, &format!("put_retention_policy({days})"))?;
         }
         ensure_eq!(describe_group(&s, &name).await?.retention_days, None, "retention after the refusals");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }

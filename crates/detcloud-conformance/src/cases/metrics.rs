@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use detcloud_provider::{Cloud, MetricQuery};
 
-use crate::kit::{ensure, ensure_eq, skipped, Ctx, Scope};
-use crate::{Capabilities, CaseResult, Namer, Outcome};
+use crate::kit::{ensure, ensure_eq, skipped, Ctx, Needs, Scope};
+use crate::{Capabilities, CaseResult, Namer};
 
 /// `get_metric_data` answers one series per query, by id, oldest point first; a metric just put
 /// reads back its value (when CloudWatch already shows it), a metric without data reads empty.
@@ -15,7 +15,7 @@ pub async fn metric_data_per_query(cloud: &dyn Cloud, caps: &Capabilities, names
         return skipped("cloudwatch_metrics", "the endpoint does not speak the SDK's CloudWatch protocol");
     }
     let s = Scope::new("metric_data_per_query", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let metrics = s.cloud.metrics();
         let namespace = "DetcloudConformance".to_string();
         let dimensions = vec![("Run".to_string(), s.run_id().to_string()), ("Case".to_string(), s.name("metric"))];
@@ -44,8 +44,7 @@ pub async fn metric_data_per_query(cloud: &dyn Cloud, caps: &Capabilities, names
         ensure!(written.points.iter().all(|(_, v)| *v == 42.0), "written: {:?}", written.points);
         let silent = series.iter().find(|x| x.id == "silent").expect("checked above");
         ensure!(silent.points.is_empty(), "a metric never written has points: {:?}", silent.points);
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }

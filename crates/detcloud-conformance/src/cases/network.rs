@@ -5,15 +5,13 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use detcloud_provider::{
-    Cloud, CreateNatGateway, CreateSubnet, Filter, InstanceState, NatGateway, NatGatewayState, PeeringConnection,
-    PeeringState, RouteTable, RouteTarget, SecurityGroup, SecurityRule,
+    Cloud, CreateNatGateway, CreateSubnet, Filter, NatGateway, NatGatewayState, PeeringConnection, PeeringState,
+    RouteTable, RouteTarget, SecurityGroup, SecurityRule,
 };
 
-use crate::fixtures::{
-    address, attached_igw, launch, launch_request, running_instance, subnet, vpc, vpc_with_subnet, wait_instance, zones,
-};
-use crate::kit::{ensure, ensure_eq, expect_err, skipped, Backoff, Ctx, Fail, Res, Scope, Step, Want};
-use crate::{Capabilities, CaseResult, Namer, Outcome, RUN_TAG};
+use crate::fixtures::{address, default_group, network, subnet, vpc, zones, NetworkSetup};
+use crate::kit::{ensure, ensure_eq, expect_err, skipped, Backoff, Ctx, Fail, Needs, Res, Scope, Step, Want};
+use crate::{Capabilities, CaseResult, Namer, RUN_TAG};
 
 /// How long a NAT gateway may take to become available or deleted (about two minutes on AWS).
 const NAT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -51,17 +49,6 @@ async fn describe_group(s: &Scope<'_>, id: &str) -> Step<SecurityGroup> {
     Ok(list.into_iter().next().expect("one group"))
 }
 
-/// The default security group of `vpc_id`.
-pub(crate) async fn default_group(s: &Scope<'_>, vpc_id: &str) -> Step<SecurityGroup> {
-    let filter = Filter::id("default").in_vpc(vpc_id);
-    let list = s.cloud.network().describe_security_groups(&filter).await.ctx("describe_security_groups(default)")?;
-    ensure!(
-        list.len() == 1 && list[0].name == "default" && list[0].vpc_id == vpc_id,
-        "the VPC's default security group: expected exactly one named `default` in {vpc_id}, got {list:?}"
-    );
-    Ok(list.into_iter().next().expect("one group"))
-}
-
 async fn describe_route_table(s: &Scope<'_>, id: &str) -> Step<RouteTable> {
     let list = s.cloud.network().describe_route_tables(&Filter::id(id)).await.ctx("describe_route_tables")?;
     ensure!(list.len() == 1 && list[0].id == id, "describe_route_tables({id}): {list:?}");
@@ -86,40 +73,89 @@ async fn wait_nat(s: &Scope<'_>, id: &str, state: NatGatewayState) -> Step<NatGa
     }
 }
 
-/// Waits until a deleted NAT gateway reads `deleted` or is no longer found.
+/// Waits until a deleted NAT gateway reads `deleted` or is no longer found, then
+/// [`forget`](Scope::forget)s it.
 async fn wait_nat_deleted(s: &Scope<'_>, id: &str) -> Step<()> {
     let mut backoff = Backoff::new(format!("NAT gateway {id} to be deleted"), NAT_TIMEOUT);
     loop {
         match s.cloud.network().describe_nat_gateways(&Filter::id(id)).await {
-            Err(e) if e.is_not_found() => return Ok(()),
-            Ok(list) if list.iter().all(|n| n.state == NatGatewayState::Deleted) => return Ok(()),
+            Err(e) if e.is_not_found() => break,
+            Ok(list) if list.iter().all(|n| n.state == NatGatewayState::Deleted) => break,
             Ok(list) => backoff.wait(list.iter().map(|n| n.state).collect::<Vec<_>>()).await?,
             Err(e) => return Err(Fail(format!("describe_nat_gateways({id}): unexpected error {e:?}"))),
         }
     }
+    s.forget(&Res::NatGateway(id.to_string()));
+    Ok(())
 }
 
-/// A VPC with a subnet, an attached internet gateway and an elastic IP: what a NAT gateway needs.
-async fn nat_prerequisites(s: &Scope<'_>) -> Step<(String, String)> {
-    let (vpc, subnet) = vpc_with_subnet(s).await?;
-    attached_igw(s, &vpc.id).await?;
-    let address = address(s).await?;
-    Ok((subnet.id, address.allocation_id))
+/// The `delete_vpc_with_*_conflicts` cases: `delete_vpc` of the VPC of `setup` fails with
+/// DependencyViolation (`what`) and leaves the VPC and its subnets.
+async fn delete_vpc_conflicts(
+    case: &'static str,
+    cloud: &dyn Cloud,
+    caps: &Capabilities,
+    names: &Namer,
+    setup: NetworkSetup,
+    what: &str,
+) -> CaseResult {
+    let s = Scope::new(case, cloud, caps, names);
+    s.run(Needs::vpcs(1), async {
+        let net = s.cloud.network();
+        let built = setup.build(&s).await?;
+        expect_err(net.delete_vpc(&built.vpc.id).await, Want::DependencyViolation, what)?;
+        ensure_eq!(
+            net.describe_vpcs(&Filter::id(&built.vpc.id)).await.ctx("describe_vpcs")?.len(),
+            1,
+            "VPCs after the refusal"
+        );
+        for subnet in &built.subnets {
+            ensure_eq!(
+                net.describe_subnets(&Filter::id(&subnet.id)).await.ctx("describe_subnets")?.len(),
+                1,
+                "subnets after the refusal"
+            );
+        }
+        Ok(())
+    })
+    .await
 }
 
-fn nat_request(s: &Scope<'_>, subnet_id: &str, allocation_id: &str, token: Option<String>) -> CreateNatGateway {
-    CreateNatGateway {
-        subnet_id: subnet_id.to_string(),
-        allocation_id: allocation_id.to_string(),
-        client_token: token,
+/// The `delete_subnet_with_*_conflicts` cases (here and in `compute`): `delete_subnet` of the
+/// first subnet of `setup` fails with DependencyViolation (`what`) and leaves the subnet.
+pub(crate) async fn delete_subnet_conflicts(
+    case: &'static str,
+    cloud: &dyn Cloud,
+    caps: &Capabilities,
+    names: &Namer,
+    setup: NetworkSetup,
+    what: &str,
+) -> CaseResult {
+    let s = Scope::new(case, cloud, caps, names);
+    s.run(Needs::vpcs(1), async {
+        let net = s.cloud.network();
+        let subnet_id = setup.build(&s).await?.subnet()?.id.clone();
+        expect_err(net.delete_subnet(&subnet_id).await, Want::DependencyViolation, what)?;
+        ensure_eq!(net.describe_subnets(&Filter::id(&subnet_id)).await.ctx("describe_subnets")?.len(), 1, "subnets");
+        Ok(())
+    })
+    .await
+}
+
+/// A NAT gateway created (tracked) with the run tag, and the request that created it (with a
+/// client token when `token`), in a new VPC with a subnet, an attached internet gateway and an
+/// elastic IP: what it needs.
+async fn new_nat(s: &Scope<'_>, token: bool) -> Step<(CreateNatGateway, NatGateway)> {
+    let built = network().subnets(1).internet_gateway().address().build(s).await?;
+    let request = CreateNatGateway {
+        subnet_id: built.subnet()?.id.clone(),
+        allocation_id: built.address()?.allocation_id.clone(),
+        client_token: token.then(|| s.name("token")),
         tags: s.tags(),
-    }
-}
-
-async fn create_nat(s: &Scope<'_>, request: CreateNatGateway) -> Step<NatGateway> {
-    let nat = s.cloud.network().create_nat_gateway(request).await.ctx("create_nat_gateway")?;
+    };
+    let nat = s.cloud.network().create_nat_gateway(request.clone()).await.ctx("create_nat_gateway")?;
     s.track(Res::NatGateway(nat.id.clone()));
-    Ok(nat)
+    Ok((request, nat))
 }
 
 async fn describe_peering(s: &Scope<'_>, id: &str) -> Step<PeeringConnection> {
@@ -143,7 +179,7 @@ async fn wait_peering(s: &Scope<'_>, id: &str, state: PeeringState) -> Step<Peer
 /// At least two zones are available, named after the region.
 pub async fn availability_zones(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("availability_zones", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let region = s.cloud.region();
         let zones = s.cloud.network().describe_availability_zones().await.ctx("describe_availability_zones")?;
         ensure!(zones.len() >= 2, "expected at least two zones, got {zones:?}");
@@ -151,17 +187,15 @@ pub async fn availability_zones(cloud: &dyn Cloud, caps: &Capabilities, names: &
             ensure!(zone.name.starts_with(&region), "zone {} is not in region {region}", zone.name);
             ensure!(!zone.zone_id.is_empty(), "zone {} has no zone id", zone.name);
         }
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Create (tagged atomically), describe by id, delete, then NotFound for describe and delete.
 pub async fn vpc_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("vpc_lifecycle", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let net = s.cloud.network();
         let created = vpc(&s, "10.0.0.0/16").await?;
         ensure!(created.id.starts_with("vpc-"), "VPC id {:?}", created.id);
@@ -173,21 +207,18 @@ pub async fn vpc_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer
         ensure!(listed.len() == 1 && listed[0].id == created.id, "describe_vpcs by id: {listed:?}");
         ensure_eq!(listed[0].cidr, "10.0.0.0/16", "describe_vpcs CIDR");
         ensure_eq!(listed[0].tags.get(RUN_TAG).map(String::as_str), Some(s.run_id()), "describe_vpcs tags");
-        net.delete_vpc(&created.id).await.ctx("delete_vpc")?;
-        s.forget(&Res::Vpc(created.id.clone()));
+        s.delete(&Res::Vpc(created.id.clone()), "delete_vpc").await?;
         expect_err(net.describe_vpcs(&Filter::id(&created.id)).await, Want::NotFound, "describe_vpcs after delete")?;
         expect_err(net.delete_vpc(&created.id).await, Want::NotFound, "delete_vpc twice")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A tag filter finds exactly the resources carrying the tag; id and tag filters combine.
 pub async fn describe_vpcs_by_tag(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("describe_vpcs_by_tag", cloud, caps, names);
-    let result = async {
-        s.reserve(2, 0).await?;
+    s.run(Needs::vpcs(2), async {
         let net = s.cloud.network();
         let a = vpc(&s, "10.0.0.0/16").await?;
         let b = vpc(&s, "10.0.0.0/16").await?;
@@ -207,10 +238,9 @@ pub async fn describe_vpcs_by_tag(cloud: &dyn Cloud, caps: &Capabilities, names:
         ensure_eq!(ids, want, "describe_vpcs by both ids and the run tag");
         let none = net.describe_vpcs(&Filter::id(&b.id).and_tag("dcc:marker", &marker)).await.ctx("describe_vpcs")?;
         ensure!(none.is_empty(), "describe_vpcs of b with a's marker: {none:?}");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Describing or deleting ids that exist nowhere fails with NotFound, for every kind.
@@ -222,7 +252,7 @@ pub async fn unknown_ids_not_found(cloud: &dyn Cloud, caps: &Capabilities, names
         );
     }
     let s = Scope::new("unknown_ids_not_found", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let net = s.cloud.network();
         let mut problems = Vec::new();
         let mut check = |r: Step<detcloud_provider::Error>| {
@@ -259,18 +289,16 @@ pub async fn unknown_ids_not_found(cloud: &dyn Cloud, caps: &Capabilities, names
         check(expect_err(net.delete_network_interface(&id("eni")).await, Want::NotFound, "delete_network_interface"));
         check(expect_err(net.delete_vpc_peering(&id("pcx")).await, Want::NotFound, "delete_vpc_peering"));
         ensure!(problems.is_empty(), "{}", problems.join("; "));
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A subnet lands in the zone asked for, is found by a VPC filter, and a CIDR outside the VPC's
 /// fails with InvalidInput.
 pub async fn subnet_in_zone(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("subnet_in_zone", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let net = s.cloud.network();
         let zones = zones(&s, 2).await?;
         let vpc = vpc(&s, "10.0.0.0/16").await?;
@@ -294,41 +322,18 @@ pub async fn subnet_in_zone(cloud: &dyn Cloud, caps: &Capabilities, names: &Name
             s.track(Res::Subnet(x.id.clone()));
         }
         expect_err(refused, Want::InvalidInput, "create_subnet with a CIDR outside the VPC")?;
-        net.delete_subnet(&created.id).await.ctx("delete_subnet")?;
-        s.forget(&Res::Subnet(created.id.clone()));
-        expect_err(
-            net.describe_subnets(&Filter::id(&created.id)).await,
-            Want::NotFound,
-            "describe_subnets after delete",
-        )?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        s.delete(&Res::Subnet(created.id.clone()), "delete_subnet").await?;
+        let missing = net.describe_subnets(&Filter::id(&created.id)).await;
+        expect_err(missing, Want::NotFound, "describe_subnets after delete")?;
+        Ok(())
+    })
+    .await
 }
 
 /// `delete_vpc` with a subnet fails with DependencyViolation and changes nothing.
 pub async fn delete_vpc_with_subnet_conflicts(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
-    let s = Scope::new("delete_vpc_with_subnet_conflicts", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
-        let net = s.cloud.network();
-        let (vpc, subnet) = vpc_with_subnet(&s).await?;
-        expect_err(net.delete_vpc(&vpc.id).await, Want::DependencyViolation, "delete_vpc with a subnet")?;
-        ensure_eq!(
-            net.describe_vpcs(&Filter::id(&vpc.id)).await.ctx("describe_vpcs")?.len(),
-            1,
-            "VPCs after the refusal"
-        );
-        ensure_eq!(
-            net.describe_subnets(&Filter::id(&subnet.id)).await.ctx("describe_subnets")?.len(),
-            1,
-            "subnets after the refusal"
-        );
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+    let (setup, what) = (network().subnets(1), "delete_vpc with a subnet");
+    delete_vpc_conflicts("delete_vpc_with_subnet_conflicts", cloud, caps, names, setup, what).await
 }
 
 /// `delete_vpc` with an attached internet gateway fails with DependencyViolation.
@@ -340,30 +345,15 @@ pub async fn delete_vpc_with_attached_igw_conflicts(
     if !caps.delete_vpc_checks_gateways {
         return skipped("delete_vpc_checks_gateways", "the endpoint deletes a VPC with an internet gateway attached");
     }
-    let s = Scope::new("delete_vpc_with_attached_igw_conflicts", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
-        let net = s.cloud.network();
-        let vpc = vpc(&s, "10.0.0.0/16").await?;
-        attached_igw(&s, &vpc.id).await?;
-        expect_err(net.delete_vpc(&vpc.id).await, Want::DependencyViolation, "delete_vpc with an attached gateway")?;
-        ensure_eq!(
-            net.describe_vpcs(&Filter::id(&vpc.id)).await.ctx("describe_vpcs")?.len(),
-            1,
-            "VPCs after the refusal"
-        );
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+    let (setup, what) = (network().internet_gateway(), "delete_vpc with an attached gateway");
+    delete_vpc_conflicts("delete_vpc_with_attached_igw_conflicts", cloud, caps, names, setup, what).await
 }
 
 /// An internet gateway attaches (found by a VPC filter), cannot be deleted while attached
 /// (DependencyViolation), detaches, and deletes.
 pub async fn internet_gateway_attach_detach(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("internet_gateway_attach_detach", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let net = s.cloud.network();
         let vpc = vpc(&s, "10.0.0.0/16").await?;
         let igw = net.create_internet_gateway(&s.tags()).await.ctx("create_internet_gateway")?;
@@ -385,29 +375,22 @@ pub async fn internet_gateway_attach_detach(cloud: &dyn Cloud, caps: &Capabiliti
             Want::DependencyViolation,
             "delete_internet_gateway while attached",
         )?;
-        net.detach_internet_gateway(&igw.id, &vpc.id).await.ctx("detach_internet_gateway")?;
-        s.forget(&attachment);
+        s.delete(&attachment, "detach_internet_gateway").await?;
         let got = net.describe_internet_gateways(&Filter::id(&igw.id)).await.ctx("describe_internet_gateways")?;
         ensure!(got.len() == 1 && got[0].attached_vpc_ids.is_empty(), "after detach: {got:?}");
-        net.delete_internet_gateway(&igw.id).await.ctx("delete_internet_gateway")?;
-        s.forget(&Res::InternetGateway(igw.id.clone()));
-        expect_err(
-            net.describe_internet_gateways(&Filter::id(&igw.id)).await,
-            Want::NotFound,
-            "describe after delete",
-        )?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        s.delete(&Res::InternetGateway(igw.id.clone()), "delete_internet_gateway").await?;
+        let missing = net.describe_internet_gateways(&Filter::id(&igw.id)).await;
+        expect_err(missing, Want::NotFound, "describe after delete")?;
+        Ok(())
+    })
+    .await
 }
 
 /// An elastic IP allocates (tagged, unassociated, a public IPv4 address), describes, releases,
 /// and is then NotFound.
 pub async fn elastic_ip_allocate_release(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("elastic_ip_allocate_release", cloud, caps, names);
-    let result = async {
-        s.reserve(0, 1).await?;
+    s.run(Needs::vpcs(0).addresses(1), async {
         let net = s.cloud.network();
         let address = address(&s).await?;
         ensure!(address.allocation_id.starts_with("eipalloc-"), "allocation id {:?}", address.allocation_id);
@@ -419,49 +402,40 @@ pub async fn elastic_ip_allocate_release(cloud: &dyn Cloud, caps: &Capabilities,
         let got = net.describe_addresses(&Filter::id(&address.allocation_id)).await.ctx("describe_addresses")?;
         ensure!(got.len() == 1 && got[0].public_ip == address.public_ip, "describe_addresses: {got:?}");
         ensure_eq!(got[0].tags.get(RUN_TAG).map(String::as_str), Some(s.run_id()), "address tags");
-        net.release_address(&address.allocation_id).await.ctx("release_address")?;
-        s.forget(&Res::Address(address.allocation_id.clone()));
-        expect_err(
-            net.describe_addresses(&Filter::id(&address.allocation_id)).await,
-            Want::NotFound,
-            "describe after release",
-        )?;
+        s.delete(&Res::Address(address.allocation_id.clone()), "release_address").await?;
+        let missing = net.describe_addresses(&Filter::id(&address.allocation_id)).await;
+        expect_err(missing, Want::NotFound, "describe after release")?;
         expect_err(net.release_address(&address.allocation_id).await, Want::NotFound, "release_address twice")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Associating an elastic IP with a running instance shows in describe_addresses.
 pub async fn associate_address(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("associate_address", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 1).await?;
+    s.run(Needs::vpcs(1).addresses(1), async {
         associated_address(&s).await?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// An address associated with a running instance (in a VPC with an internet gateway); returns the
 /// allocation id.
 async fn associated_address(s: &Scope<'_>) -> Step<String> {
     let net = s.cloud.network();
-    let (vpc, subnet) = vpc_with_subnet(s).await?;
-    attached_igw(s, &vpc.id).await?;
-    // Allocated before the instance: cleanup terminates the instance (which disassociates) first.
-    let address = address(s).await?;
-    let instance = launch(s, launch_request(s, &subnet.id)).await?;
-    wait_instance(s, &instance.id, InstanceState::Running).await?;
+    // The address is allocated before the instance: cleanup terminates the instance (which
+    // disassociates) first.
+    let built = network().subnets(1).internet_gateway().address().running_instance().build(s).await?;
+    let (address, instance) = (built.address()?, built.instance()?);
     let association = net.associate_address(&address.allocation_id, &instance.id).await.ctx("associate_address")?;
     ensure!(!association.is_empty(), "associate_address returned an empty association id");
     let got = net.describe_addresses(&Filter::id(&address.allocation_id)).await.ctx("describe_addresses")?;
     ensure!(got.len() == 1, "describe_addresses: {got:?}");
     ensure_eq!(got[0].association_id.as_deref(), Some(association.as_str()), "association id");
     ensure_eq!(got[0].instance_id.as_deref(), Some(instance.id.as_str()), "associated instance");
-    Ok(address.allocation_id)
+    Ok(address.allocation_id.clone())
 }
 
 /// Releasing an associated elastic IP fails with DependencyViolation.
@@ -470,8 +444,7 @@ pub async fn release_associated_address_conflicts(cloud: &dyn Cloud, caps: &Capa
         return skipped("release_address_checks_association", "the endpoint releases associated addresses");
     }
     let s = Scope::new("release_associated_address_conflicts", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 1).await?;
+    s.run(Needs::vpcs(1).addresses(1), async {
         let allocation_id = associated_address(&s).await?;
         let net = s.cloud.network();
         expect_err(
@@ -484,20 +457,18 @@ pub async fn release_associated_address_conflicts(cloud: &dyn Cloud, caps: &Capa
             1,
             "addresses"
         );
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A NAT gateway becomes available (polled with bounded backoff) with its subnet, VPC and
 /// address, and is deleted.
 pub async fn nat_gateway_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("nat_gateway_lifecycle", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 1).await?;
-        let (subnet_id, allocation_id) = nat_prerequisites(&s).await?;
-        let nat = create_nat(&s, nat_request(&s, &subnet_id, &allocation_id, Some(s.name("token")))).await?;
+    s.run(Needs::vpcs(1).addresses(1), async {
+        let (request, nat) = new_nat(&s, true).await?;
+        let (subnet_id, allocation_id) = (request.subnet_id, request.allocation_id);
         ensure!(nat.id.starts_with("nat-"), "NAT gateway id {:?}", nat.id);
         ensure_eq!(nat.subnet_id, subnet_id, "NAT subnet");
         ensure_eq!(nat.allocation_id.as_deref(), Some(allocation_id.as_str()), "NAT allocation");
@@ -516,11 +487,9 @@ pub async fn nat_gateway_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names
         ensure!(found.iter().any(|n| n.id == nat.id), "describe_nat_gateways by tag and VPC: {found:?}");
         s.cloud.network().delete_nat_gateway(&nat.id).await.ctx("delete_nat_gateway")?;
         wait_nat_deleted(&s, &nat.id).await?;
-        s.forget(&Res::NatGateway(nat.id.clone()));
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A NAT gateway is `pending` when created, and `deleting` right after the delete call.
@@ -529,10 +498,8 @@ pub async fn nat_gateway_states(cloud: &dyn Cloud, caps: &Capabilities, names: &
         return skipped("intermediate_states", "NAT gateways are available at once and deleted at once");
     }
     let s = Scope::new("nat_gateway_states", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 1).await?;
-        let (subnet_id, allocation_id) = nat_prerequisites(&s).await?;
-        let nat = create_nat(&s, nat_request(&s, &subnet_id, &allocation_id, None)).await?;
+    s.run(Needs::vpcs(1).addresses(1), async {
+        let (_, nat) = new_nat(&s, false).await?;
         ensure_eq!(nat.state, NatGatewayState::Pending, "create_nat_gateway state");
         ensure_eq!(describe_nat(&s, &nat.id).await?.state, NatGatewayState::Pending, "state right after creation");
         wait_nat(&s, &nat.id, NatGatewayState::Available).await?;
@@ -540,11 +507,9 @@ pub async fn nat_gateway_states(cloud: &dyn Cloud, caps: &Capabilities, names: &
         let state = describe_nat(&s, &nat.id).await?.state;
         ensure!(matches!(state, NatGatewayState::Deleting), "state right after delete: expected deleting, got {state}");
         wait_nat_deleted(&s, &nat.id).await?;
-        s.forget(&Res::NatGateway(nat.id.clone()));
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Creating a NAT gateway twice with the same client token returns the same gateway.
@@ -553,22 +518,17 @@ pub async fn nat_gateway_client_token(cloud: &dyn Cloud, caps: &Capabilities, na
         return skipped("ec2_client_token", "the endpoint ignores client tokens");
     }
     let s = Scope::new("nat_gateway_client_token", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 1).await?;
-        let (subnet_id, allocation_id) = nat_prerequisites(&s).await?;
-        let token = s.name("token");
-        let first = create_nat(&s, nat_request(&s, &subnet_id, &allocation_id, Some(token.clone()))).await?;
-        let again =
-            s.cloud.network().create_nat_gateway(nat_request(&s, &subnet_id, &allocation_id, Some(token))).await;
+    s.run(Needs::vpcs(1).addresses(1), async {
+        let (request, first) = new_nat(&s, true).await?;
+        let again = s.cloud.network().create_nat_gateway(request).await;
         let again = again.ctx("create_nat_gateway with the same client token")?;
         if again.id != first.id {
             s.track(Res::NatGateway(again.id.clone()));
         }
         ensure_eq!(again.id, first.id, "the repeated create_nat_gateway");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A route table starts with the local route, takes a route (a duplicate: AlreadyExists) and a
@@ -576,11 +536,11 @@ pub async fn nat_gateway_client_token(cloud: &dyn Cloud, caps: &Capabilities, na
 /// disassociated. The VPC's main route table is marked main.
 pub async fn route_table_associations(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("route_table_associations", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let net = s.cloud.network();
-        let (vpc, subnet) = vpc_with_subnet(&s).await?;
-        let igw = attached_igw(&s, &vpc.id).await?;
+        let built = network().subnets(1).internet_gateway().build(&s).await?;
+        let (vpc, subnet) = (&built.vpc, built.subnet()?);
+        let igw = built.internet_gateway()?;
         let all =
             net.describe_route_tables(&Filter::all().in_vpc(&vpc.id)).await.ctx("describe_route_tables in the VPC")?;
         ensure!(
@@ -622,27 +582,23 @@ pub async fn route_table_associations(cloud: &dyn Cloud, caps: &Capabilities, na
             Want::DependencyViolation,
             "delete_route_table while associated",
         )?;
-        net.disassociate_route_table(&association).await.ctx("disassociate_route_table")?;
-        s.forget(&Res::RouteAssociation(association.clone()));
+        s.delete(&Res::RouteAssociation(association.clone()), "disassociate_route_table").await?;
         ensure!(
             describe_route_table(&s, &table.id).await?.associations.is_empty(),
             "still associated after disassociate"
         );
-        net.delete_route_table(&table.id).await.ctx("delete_route_table")?;
-        s.forget(&Res::RouteTable(table.id.clone()));
+        s.delete(&Res::RouteTable(table.id.clone()), "delete_route_table").await?;
         expect_err(net.describe_route_tables(&Filter::id(&table.id)).await, Want::NotFound, "describe after delete")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Every VPC has one security group named `default` with an allow-all egress rule; an ingress rule
 /// is authorized (a duplicate: AlreadyExists) and revoked.
 pub async fn default_security_group_rules(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("default_security_group_rules", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let net = s.cloud.network();
         let vpc = vpc(&s, "10.0.0.0/16").await?;
         let group = default_group(&s, &vpc.id).await?;
@@ -674,18 +630,16 @@ pub async fn default_security_group_rules(cloud: &dyn Cloud, caps: &Capabilities
         )?;
         net.revoke_ingress(&group.id, std::slice::from_ref(&rule)).await.ctx("revoke_ingress")?;
         ensure!(!holds(&describe_group(&s, &group.id).await?.ingress, &rule), "the rule survived revoke_ingress");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A security group is created (tagged), found by id and by name, admits its own members, refuses
 /// a duplicate name (AlreadyExists), and deletes.
 pub async fn security_group_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("security_group_lifecycle", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let net = s.cloud.network();
         let vpc = vpc(&s, "10.0.0.0/16").await?;
         let name = s.name("sg");
@@ -715,31 +669,22 @@ pub async fn security_group_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, na
         };
         net.authorize_ingress(&group.id, std::slice::from_ref(&members)).await.ctx("authorize_ingress from itself")?;
         ensure!(holds(&describe_group(&s, &group.id).await?.ingress, &members), "the self-referencing rule is missing");
-        net.delete_security_group(&group.id).await.ctx("delete_security_group")?;
-        s.forget(&Res::SecurityGroup(group.id.clone()));
-        expect_err(
-            net.describe_security_groups(&Filter::id(&group.id)).await,
-            Want::NotFound,
-            "describe after delete",
-        )?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        s.delete(&Res::SecurityGroup(group.id.clone()), "delete_security_group").await?;
+        let missing = net.describe_security_groups(&Filter::id(&group.id)).await;
+        expect_err(missing, Want::NotFound, "describe after delete")?;
+        Ok(())
+    })
+    .await
 }
 
 /// A network interface is created `available` in its subnet with a private address, found by id
 /// and VPC, and deleted.
 pub async fn network_interface_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("network_interface_lifecycle", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let net = s.cloud.network();
-        let (vpc, subnet) = vpc_with_subnet(&s).await?;
-        let group = default_group(&s, &vpc.id).await?;
-        let eni =
-            net.create_network_interface(&subnet.id, &[group.id], &s.tags()).await.ctx("create_network_interface")?;
-        s.track(Res::NetworkInterface(eni.id.clone()));
+        let built = network().subnets(1).interface().build(&s).await?;
+        let (vpc, subnet, eni) = (&built.vpc, built.subnet()?, built.interface()?);
         ensure!(eni.id.starts_with("eni-"), "interface id {:?}", eni.id);
         ensure_eq!(eni.subnet_id, subnet.id, "interface subnet");
         ensure_eq!(eni.vpc_id, vpc.id, "interface VPC");
@@ -753,18 +698,13 @@ pub async fn network_interface_lifecycle(cloud: &dyn Cloud, caps: &Capabilities,
         let in_vpc =
             net.describe_network_interfaces(&Filter::all().in_vpc(&vpc.id)).await.ctx("describe in the VPC")?;
         ensure!(in_vpc.iter().any(|e| e.id == eni.id), "describe_network_interfaces in the VPC: {in_vpc:?}");
-        net.delete_network_interface(&eni.id).await.ctx("delete_network_interface")?;
-        s.forget(&Res::NetworkInterface(eni.id.clone()));
-        expect_err(
-            net.describe_network_interfaces(&Filter::id(&eni.id)).await,
-            Want::NotFound,
-            "describe after delete",
-        )?;
+        s.delete(&Res::NetworkInterface(eni.id.clone()), "delete_network_interface").await?;
+        let missing = net.describe_network_interfaces(&Filter::id(&eni.id)).await;
+        expect_err(missing, Want::NotFound, "describe after delete")?;
         expect_err(net.delete_network_interface(&eni.id).await, Want::NotFound, "delete_network_interface twice")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// `delete_subnet` with a network interface in it fails with DependencyViolation.
@@ -776,21 +716,8 @@ pub async fn delete_subnet_with_interface_conflicts(
     if !caps.delete_subnet_checks_dependents {
         return skipped("delete_subnet_checks_dependents", "the endpoint deletes subnets that still hold interfaces");
     }
-    let s = Scope::new("delete_subnet_with_interface_conflicts", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
-        let net = s.cloud.network();
-        let (vpc, subnet) = vpc_with_subnet(&s).await?;
-        let group = default_group(&s, &vpc.id).await?;
-        let eni =
-            net.create_network_interface(&subnet.id, &[group.id], &s.tags()).await.ctx("create_network_interface")?;
-        s.track(Res::NetworkInterface(eni.id.clone()));
-        expect_err(net.delete_subnet(&subnet.id).await, Want::DependencyViolation, "delete_subnet with an interface")?;
-        ensure_eq!(net.describe_subnets(&Filter::id(&subnet.id)).await.ctx("describe_subnets")?.len(), 1, "subnets");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+    let (setup, what) = (network().subnets(1).interface(), "delete_subnet with an interface");
+    delete_subnet_conflicts("delete_subnet_with_interface_conflicts", cloud, caps, names, setup, what).await
 }
 
 /// An instance's interface shows `in-use`, attached to the instance, and cannot be deleted
@@ -800,10 +727,10 @@ pub async fn delete_in_use_interface_conflicts(cloud: &dyn Cloud, caps: &Capabil
         return skipped("delete_interface_checks_attachment", "the endpoint deletes interfaces attached to instances");
     }
     let s = Scope::new("delete_in_use_interface_conflicts", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let net = s.cloud.network();
-        let (vpc, _, instance) = running_instance(&s).await?;
+        let built = network().subnets(1).running_instance().build(&s).await?;
+        let (vpc, instance) = (&built.vpc, built.instance()?);
         let interfaces =
             net.describe_network_interfaces(&Filter::all().in_vpc(&vpc.id)).await.ctx("describe_network_interfaces")?;
         let eni = interfaces.iter().find(|e| e.attached_to.as_deref() == Some(instance.id.as_str()));
@@ -815,18 +742,16 @@ pub async fn delete_in_use_interface_conflicts(cloud: &dyn Cloud, caps: &Capabil
             "delete_network_interface in use",
         )?;
         ensure_eq!(net.describe_network_interfaces(&Filter::id(&eni.id)).await.ctx("describe")?.len(), 1, "interfaces");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A peering connection between two VPCs waits for acceptance, becomes active when accepted,
 /// carries a route, is found from either side, and is deleted.
 pub async fn vpc_peering(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("vpc_peering", cloud, caps, names);
-    let result = async {
-        s.reserve(2, 0).await?;
+    s.run(Needs::vpcs(2), async {
         let net = s.cloud.network();
         let a = vpc(&s, "10.1.0.0/16").await?;
         let b = vpc(&s, "10.2.0.0/16").await?;
@@ -852,10 +777,8 @@ pub async fn vpc_peering(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) 
             "route: {:?}",
             got.routes
         );
-        net.delete_route_table(&table.id).await.ctx("delete_route_table")?;
-        s.forget(&Res::RouteTable(table.id.clone()));
-        net.delete_vpc_peering(&peering.id).await.ctx("delete_vpc_peering")?;
-        s.forget(&Res::Peering(peering.id.clone()));
+        s.delete(&Res::RouteTable(table.id.clone()), "delete_route_table").await?;
+        s.delete(&Res::Peering(peering.id.clone()), "delete_vpc_peering").await?;
         match net.describe_vpc_peerings(&Filter::id(&peering.id)).await {
             Err(e) if e.is_not_found() => {}
             Ok(list) if list.iter().all(|p| p.state == PeeringState::Deleted) => {}
@@ -865,8 +788,7 @@ pub async fn vpc_peering(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) 
                 )))
             }
         }
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use detcloud_provider::{Cloud, CommandInvocation, Error, PutParameter, Secret, SendCommand};
 
-use crate::fixtures::running_instance;
-use crate::kit::{ensure, ensure_eq, expect_err, skipped, Backoff, Ctx, Fail, Res, Scope, Step, Want};
-use crate::{Capabilities, CaseResult, Namer, Outcome};
+use crate::fixtures::network;
+use crate::kit::{ensure, ensure_eq, expect_err, skipped, Backoff, Ctx, Fail, Needs, Res, Scope, Step, Want};
+use crate::{Capabilities, CaseResult, Namer};
 
 /// How long a command may take to finish.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -30,7 +30,7 @@ fn parameter_name(s: &Scope<'_>) -> String {
 /// (AlreadyExists), overwritten (version 2), deleted, and is then NotFound.
 pub async fn secure_string_parameter(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("secure_string_parameter", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let ssm = s.cloud.parameters();
         let name = parameter_name(&s);
         let version = ssm.put_parameter(put(&name, "first-secret", true, false)).await.ctx("put_parameter")?;
@@ -51,36 +51,34 @@ pub async fn secure_string_parameter(cloud: &dyn Cloud, caps: &Capabilities, nam
         ensure_eq!(version, 2, "version after overwrite");
         let got = ssm.get_parameter(&name).await.ctx("get_parameter")?;
         ensure!(got.value.expose() == "second-secret" && got.version == 2, "after overwrite: version {}", got.version);
-        ssm.delete_parameter(&name).await.ctx("delete_parameter")?;
-        s.forget(&Res::Parameter(name.clone()));
+        s.delete(&Res::Parameter(name.clone()), "delete_parameter").await?;
         expect_err(ssm.get_parameter(&name).await, Want::NotFound, "get_parameter after delete")?;
         expect_err(ssm.delete_parameter(&name).await, Want::NotFound, "delete_parameter twice")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A plain parameter reads back as `String`.
 pub async fn string_parameter(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("string_parameter", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let ssm = s.cloud.parameters();
         let name = parameter_name(&s);
         ssm.put_parameter(put(&name, "plain", false, false)).await.ctx("put_parameter")?;
         s.track(Res::Parameter(name.clone()));
         let got = ssm.get_parameter(&name).await.ctx("get_parameter")?;
         ensure!(got.kind == "String" && got.value.expose() == "plain", "kind {:?}", got.kind);
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Sends `echo MARKER` to a running instance and polls the invocation (NotReady: retry) until it
 /// finishes.
 async fn run_echo(s: &Scope<'_>, marker: &str) -> Step<CommandInvocation> {
-    let (_, _, instance) = running_instance(s).await?;
+    let built = network().subnets(1).running_instance().build(s).await?;
+    let instance = built.instance()?;
     let ssm = s.cloud.parameters();
     let request = SendCommand {
         instance_ids: vec![instance.id.clone()],
@@ -123,14 +121,12 @@ async fn run_echo(s: &Scope<'_>, marker: &str) -> Step<CommandInvocation> {
 /// `Success`.
 pub async fn send_command_invocation(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("send_command_invocation", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let invocation = run_echo(&s, "detcloud-conformance").await?;
         ensure_eq!(invocation.status, "Success", "invocation status");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// The command really runs: exit code 0 and the echoed text on standard output.
@@ -139,15 +135,13 @@ pub async fn send_command_output(cloud: &dyn Cloud, caps: &Capabilities, names: 
         return skipped("ssm_sessions", "the endpoint reports success without running the command");
     }
     let s = Scope::new("send_command_output", cloud, caps, names);
-    let result = async {
-        s.reserve(1, 0).await?;
+    s.run(Needs::vpcs(1), async {
         let marker = s.name("marker");
         let invocation = run_echo(&s, &marker).await?;
         ensure_eq!(invocation.status, "Success", "invocation status");
         ensure_eq!(invocation.exit_code, Some(0), "exit code");
         ensure!(invocation.stdout.contains(&marker), "stdout {:?} lacks {marker}", invocation.stdout);
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }

@@ -3,8 +3,8 @@
 use detcloud_policy::{ConditionValue, Effect, PolicyDocument, Principal, PrincipalBlock, Statement};
 use detcloud_provider::{BucketCreation, BucketEncryption, Cloud};
 
-use crate::kit::{ensure, ensure_eq, expect_err, Ctx, Res, Scope, Step, Want};
-use crate::{Capabilities, CaseResult, Namer, Outcome};
+use crate::kit::{ensure, ensure_eq, expect_err, Ctx, Needs, Res, Scope, Step, Want};
+use crate::{Capabilities, CaseResult, Namer};
 
 /// A policy that denies every request to the bucket that does not use TLS.
 fn tls_only(bucket: &str) -> PolicyDocument {
@@ -29,7 +29,7 @@ async fn bucket(s: &Scope<'_>) -> Step<String> {
 /// empty, deletes, and is then NotFound.
 pub async fn bucket_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("bucket_lifecycle", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let storage = s.cloud.storage();
         let name = bucket(&s).await?;
         let again = storage.create_bucket(&name, &s.cloud.region()).await.ctx("create_bucket again")?;
@@ -43,16 +43,15 @@ pub async fn bucket_lifecycle(cloud: &dyn Cloud, caps: &Capabilities, names: &Na
         s.forget(&Res::Bucket(name.clone()));
         expect_err(storage.describe_bucket(&name).await, Want::NotFound, "describe_bucket after delete")?;
         expect_err(storage.delete_bucket(&name).await, Want::NotFound, "delete_bucket twice")?;
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// Default encryption (SSE-KMS, then SSE-S3) and a TLS-only bucket policy show in describe_bucket.
 pub async fn bucket_encryption_and_policy(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("bucket_encryption_and_policy", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let storage = s.cloud.storage();
         let name = bucket(&s).await?;
         storage.put_bucket_encryption(&name, &BucketEncryption::Kms(None)).await.ctx("put_bucket_encryption(KMS)")?;
@@ -69,16 +68,15 @@ pub async fn bucket_encryption_and_policy(cloud: &dyn Cloud, caps: &Capabilities
         ensure_eq!(described.encryption, Some(BucketEncryption::S3Managed), "encryption");
         let got = described.policy.ok_or_else(|| crate::kit::Fail("describe_bucket shows no policy".into()))?;
         ensure!(got.semantically_eq(&policy), "the bucket policy differs: {got}");
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }
 
 /// A bucket with objects cannot be deleted (DependencyViolation); emptied, it can.
 pub async fn delete_non_empty_bucket_conflicts(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let s = Scope::new("delete_non_empty_bucket_conflicts", cloud, caps, names);
-    let result = async {
+    s.run(Needs::NONE, async {
         let storage = s.cloud.storage();
         let name = bucket(&s).await?;
         storage.put_object(&name, "checkpoints/a", b"first").await.ctx("put_object")?;
@@ -93,8 +91,7 @@ pub async fn delete_non_empty_bucket_conflicts(cloud: &dyn Cloud, caps: &Capabil
         ensure_eq!(storage.empty_bucket(&name).await.ctx("empty_bucket")?, 2, "objects deleted by empty_bucket");
         storage.delete_bucket(&name).await.ctx("delete_bucket once empty")?;
         s.forget(&Res::Bucket(name.clone()));
-        Ok(Outcome::Passed)
-    }
-    .await;
-    s.finish(result).await
+        Ok(())
+    })
+    .await
 }

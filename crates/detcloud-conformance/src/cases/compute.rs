@@ -2,7 +2,7 @@
 
 use detcloud_provider::{Cloud, Filter, InstanceState};
 
-use crate::cases::network::delete_subnet_conflicts;
+use crate::cases::network::{refused_delete, Refused};
 use crate::fixtures::{
     describe_instance, ec2_trust, launch, launch_request, network, role, wait_instance, ED25519_KEYS, IAM_PATH,
 };
@@ -187,7 +187,7 @@ pub async fn delete_subnet_with_instance_conflicts(
         return skipped("delete_subnet_checks_dependents", "the endpoint deletes subnets that still hold instances");
     }
     let (setup, what) = (network().subnets(1).launched_instance(), "delete_subnet with an instance");
-    delete_subnet_conflicts("delete_subnet_with_instance_conflicts", cloud, caps, names, setup, what).await
+    refused_delete("delete_subnet_with_instance_conflicts", cloud, caps, names, setup, Refused::Subnet, what).await
 }
 
 /// An instance launched with an instance profile (retrying while the profile propagates)

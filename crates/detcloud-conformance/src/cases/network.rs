@@ -89,54 +89,52 @@ async fn wait_nat_deleted(s: &Scope<'_>, id: &str) -> Step<()> {
     Ok(())
 }
 
-/// The `delete_vpc_with_*_conflicts` cases: `delete_vpc` of the VPC of `setup` fails with
-/// DependencyViolation (`what`) and leaves the VPC and its subnets.
-async fn delete_vpc_conflicts(
+/// What a `delete_*_with_*_conflicts` case tries to delete.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Refused {
+    /// The VPC.
+    Vpc,
+    /// The first subnet.
+    Subnet,
+}
+
+/// The `delete_vpc_with_*_conflicts` and `delete_subnet_with_*_conflicts` cases (here and in
+/// `compute`), which differ only in their set-up: deleting the VPC or the first subnet of `setup`
+/// fails with DependencyViolation (`what`) and leaves it (a VPC with its subnets).
+pub(crate) async fn refused_delete(
     case: &'static str,
     cloud: &dyn Cloud,
     caps: &Capabilities,
     names: &Namer,
     setup: NetworkSetup,
+    refused: Refused,
     what: &str,
 ) -> CaseResult {
     let s = Scope::new(case, cloud, caps, names);
     s.run(Needs::vpcs(1), async {
         let net = s.cloud.network();
         let built = setup.build(&s).await?;
-        expect_err(net.delete_vpc(&built.vpc.id).await, Want::DependencyViolation, what)?;
-        ensure_eq!(
-            net.describe_vpcs(&Filter::id(&built.vpc.id)).await.ctx("describe_vpcs")?.len(),
-            1,
-            "VPCs after the refusal"
-        );
-        for subnet in &built.subnets {
+        let subnets_left = match refused {
+            Refused::Vpc => {
+                expect_err(net.delete_vpc(&built.vpc.id).await, Want::DependencyViolation, what)?;
+                let vpcs = net.describe_vpcs(&Filter::id(&built.vpc.id)).await.ctx("describe_vpcs")?;
+                ensure_eq!(vpcs.len(), 1, "VPCs after the refusal");
+                &built.subnets[..]
+            }
+            Refused::Subnet => {
+                let subnet = built.subnet()?;
+                expect_err(net.delete_subnet(&subnet.id).await, Want::DependencyViolation, what)?;
+                std::slice::from_ref(subnet)
+            }
+        };
+        let label = if matches!(refused, Refused::Vpc) { "subnets after the refusal" } else { "subnets" };
+        for subnet in subnets_left {
             ensure_eq!(
                 net.describe_subnets(&Filter::id(&subnet.id)).await.ctx("describe_subnets")?.len(),
                 1,
-                "subnets after the refusal"
+                "{label}"
             );
         }
-        Ok(())
-    })
-    .await
-}
-
-/// The `delete_subnet_with_*_conflicts` cases (here and in `compute`): `delete_subnet` of the
-/// first subnet of `setup` fails with DependencyViolation (`what`) and leaves the subnet.
-pub(crate) async fn delete_subnet_conflicts(
-    case: &'static str,
-    cloud: &dyn Cloud,
-    caps: &Capabilities,
-    names: &Namer,
-    setup: NetworkSetup,
-    what: &str,
-) -> CaseResult {
-    let s = Scope::new(case, cloud, caps, names);
-    s.run(Needs::vpcs(1), async {
-        let net = s.cloud.network();
-        let subnet_id = setup.build(&s).await?.subnet()?.id.clone();
-        expect_err(net.delete_subnet(&subnet_id).await, Want::DependencyViolation, what)?;
-        ensure_eq!(net.describe_subnets(&Filter::id(&subnet_id)).await.ctx("describe_subnets")?.len(), 1, "subnets");
         Ok(())
     })
     .await
@@ -333,7 +331,7 @@ pub async fn subnet_in_zone(cloud: &dyn Cloud, caps: &Capabilities, names: &Name
 /// `delete_vpc` with a subnet fails with DependencyViolation and changes nothing.
 pub async fn delete_vpc_with_subnet_conflicts(cloud: &dyn Cloud, caps: &Capabilities, names: &Namer) -> CaseResult {
     let (setup, what) = (network().subnets(1), "delete_vpc with a subnet");
-    delete_vpc_conflicts("delete_vpc_with_subnet_conflicts", cloud, caps, names, setup, what).await
+    refused_delete("delete_vpc_with_subnet_conflicts", cloud, caps, names, setup, Refused::Vpc, what).await
 }
 
 /// `delete_vpc` with an attached internet gateway fails with DependencyViolation.
@@ -346,7 +344,7 @@ pub async fn delete_vpc_with_attached_igw_conflicts(
         return skipped("delete_vpc_checks_gateways", "the endpoint deletes a VPC with an internet gateway attached");
     }
     let (setup, what) = (network().internet_gateway(), "delete_vpc with an attached gateway");
-    delete_vpc_conflicts("delete_vpc_with_attached_igw_conflicts", cloud, caps, names, setup, what).await
+    refused_delete("delete_vpc_with_attached_igw_conflicts", cloud, caps, names, setup, Refused::Vpc, what).await
 }
 
 /// An internet gateway attaches (found by a VPC filter), cannot be deleted while attached
@@ -717,7 +715,7 @@ pub async fn delete_subnet_with_interface_conflicts(
         return skipped("delete_subnet_checks_dependents", "the endpoint deletes subnets that still hold interfaces");
     }
     let (setup, what) = (network().subnets(1).interface(), "delete_subnet with an interface");
-    delete_subnet_conflicts("delete_subnet_with_interface_conflicts", cloud, caps, names, setup, what).await
+    refused_delete("delete_subnet_with_interface_conflicts", cloud, caps, names, setup, Refused::Subnet, what).await
 }
 
 /// An instance's interface shows `in-use`, attached to the instance, and cannot be deleted

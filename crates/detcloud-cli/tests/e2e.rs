@@ -204,6 +204,32 @@ async fn check_component(
     }
 }
 
+/// [`check_component`] against the spec's documents `{docs}-trust` and `{docs}-permissions`.
+async fn check_spec_component(
+    iam: &Client,
+    account: &str,
+    role: &str,
+    docs: &str,
+    names: &[(&str, &str)],
+    profile: bool,
+) {
+    let trust = fixture(&format!("{docs}-trust"), names);
+    let permissions = fixture(&format!("{docs}-permissions"), names);
+    check_component(iam, account, role, &trust, &permissions, profile).await;
+}
+
+/// The default connection's three components, each against the spec: (role, documents, whether
+/// it has an instance profile).
+async fn check_default_connection(iam: &Client, account: &str, names: &[(&str, &str)]) {
+    for (role, docs, profile) in [
+        ("det-cloud-customer-xacct-mgmt", "xacct", false),
+        ("det-cloud-customer-master", "master", true),
+        ("det-cloud-customer-agent", "agent", true),
+    ] {
+        check_spec_component(iam, account, role, docs, names, profile).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn connect_aws_against_the_endpoint() {
     let Some(ep) = endpoint() else { return };
@@ -248,33 +274,7 @@ async fn connect_aws_against_the_endpoint() {
         )),
         "{stdout}"
     );
-    check_component(
-        &iam,
-        account,
-        "det-cloud-customer-xacct-mgmt",
-        &fixture("xacct-trust", &names),
-        &fixture("xacct-permissions", &names),
-        false,
-    )
-    .await;
-    check_component(
-        &iam,
-        account,
-        "det-cloud-customer-master",
-        &fixture("master-trust", &names),
-        &fixture("master-permissions", &names),
-        true,
-    )
-    .await;
-    check_component(
-        &iam,
-        account,
-        "det-cloud-customer-agent",
-        &fixture("agent-trust", &names),
-        &fixture("agent-permissions", &names),
-        true,
-    )
-    .await;
+    check_default_connection(&iam, account, &names).await;
 
     // A re-run changes nothing and says so.
     let (code, stdout, stderr) = detcloud(&ep, &["connect", "aws", "--yes"], "");
@@ -303,33 +303,7 @@ async fn connect_aws_against_the_endpoint() {
     assert!(stdout.contains("IAM role updated:") && stdout.contains("trust policy differs"), "{stdout}");
     assert!(stdout.contains("permissions differ"), "{stdout}");
     assert!(stdout.contains(&format!("attached {SSM}")), "{stdout}");
-    check_component(
-        &iam,
-        account,
-        "det-cloud-customer-xacct-mgmt",
-        &fixture("xacct-trust", &names),
-        &fixture("xacct-permissions", &names),
-        false,
-    )
-    .await;
-    check_component(
-        &iam,
-        account,
-        "det-cloud-customer-master",
-        &fixture("master-trust", &names),
-        &fixture("master-permissions", &names),
-        true,
-    )
-    .await;
-    check_component(
-        &iam,
-        account,
-        "det-cloud-customer-agent",
-        &fixture("agent-trust", &names),
-        &fixture("agent-permissions", &names),
-        true,
-    )
-    .await;
+    check_default_connection(&iam, account, &names).await;
 
     // verify: every check passes or is skipped where moto lacks the simulator; drift fails it.
     let (code, stdout, stderr) = detcloud(&ep, &["verify", "aws"], "");
@@ -388,15 +362,7 @@ async fn connect_aws_against_the_endpoint() {
             .insert("sts:ExternalId".into(), vec!["acme-tenant-7".into()]);
     }
     check_component(&iam, account, &acme_xacct, &trust, &fixture("xacct-permissions", &custom), false).await;
-    check_component(
-        &iam,
-        account,
-        &acme_master,
-        &fixture("master-trust", &custom),
-        &fixture("master-permissions", &custom),
-        true,
-    )
-    .await;
+    check_spec_component(&iam, account, &acme_master, "master", &custom, true).await;
 
     // A same-named role of the customer's survives untouched, and nothing else is created.
     let theirs = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -569,15 +535,24 @@ async fn lifecycle_without_rds(ep: &Endpoint, account: &str, c: &str) {
     assert!(nats.nat_gateways().iter().all(|n| n.state().is_some_and(|s| s.as_str().starts_with("delet"))), "{nats:?}");
     let keys = ec2.describe_key_pairs().key_names(format!("detcloud-{c}")).send().await;
     assert!(keys.as_ref().map_or(true, |k| k.key_pairs().is_empty()), "the key pair survived: {keys:?}");
-    assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok(), "the bucket was kept");
-    let (code, stdout, stderr) = run(&["cluster", "delete", c, "--purge", "--yes"]);
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    let gone = s3.head_bucket().bucket(&bucket).send().await.map_err(|e| e.into_service_error());
-    assert!(gone.as_ref().is_err_and(|e| e.is_not_found()), "purge removes the bucket: {gone:?}");
+    purge_removes_the_kept_bucket(&run, &s3, c, &bucket).await;
     // The key is the customer's: even a purge leaves it enabled. The run removes what it made.
     let described = kms.describe_key().key_id(&key_id).send().await.unwrap();
     assert_eq!(described.key_metadata().and_then(|k| k.key_state()).map(|s| s.as_str()), Some("Enabled"));
     kms.schedule_key_deletion().key_id(&key_id).pending_window_in_days(7).send().await.unwrap();
+}
+
+/// A run of the binary: exit code, stdout, stderr.
+type Ran = (i32, String, String);
+
+/// After `cluster delete` kept the checkpoint bucket (checked), `cluster delete --purge` run
+/// with `run` removes it.
+async fn purge_removes_the_kept_bucket(run: &dyn Fn(&[&str]) -> Ran, s3: &aws_sdk_s3::Client, c: &str, bucket: &str) {
+    assert!(s3.head_bucket().bucket(bucket).send().await.is_ok(), "the bucket was kept");
+    let (code, stdout, stderr) = run(&["cluster", "delete", c, "--purge", "--yes"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let gone = s3.head_bucket().bucket(bucket).send().await.map_err(|e| e.into_service_error());
+    assert!(gone.as_ref().is_err_and(|e| e.is_not_found()), "purge removes the bucket: {gone:?}");
 }
 
 /// The cluster lifecycle through the real binary, as the cross-account role, inspected with
@@ -752,11 +727,7 @@ async fn cluster_lifecycle(ep: &Endpoint, account: &str, c: &str) {
     let state = agent_state.reservations()[0].instances()[0].state().and_then(|s| s.name()).cloned();
     assert_eq!(state, Some(aws_sdk_ec2::types::InstanceStateName::Terminated), "delete terminates the agents");
     assert!(ec2.describe_vpcs().filters(tag.clone()).send().await.unwrap().vpcs().is_empty());
-    assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok(), "the bucket was kept");
-    let (code, stdout, stderr) = run(&["cluster", "delete", c, "--purge", "--yes"]);
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    let gone = s3.head_bucket().bucket(&bucket).send().await.map_err(|e| e.into_service_error());
-    assert!(gone.as_ref().is_err_and(|e| e.is_not_found()), "purge removes the bucket: {gone:?}");
+    purge_removes_the_kept_bucket(&run, &s3, c, &bucket).await;
     // The customer's VPC is untouched.
     let still = ec2.describe_vpcs().vpc_ids(&their_vpc).send().await.unwrap();
     assert_eq!(still.vpcs().len(), 1);

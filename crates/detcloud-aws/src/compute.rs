@@ -15,7 +15,7 @@ use detcloud_provider::{
 };
 
 use crate::ec2::{ids, keep, keep_vpcless, server_filters, tag_spec, tag_specs, tags_of, tags_or};
-use crate::error::{about, every, map, missing};
+use crate::error::{about, done, every, map, missing};
 
 /// The root device name used for the root volume mapping (Amazon Linux and most AMIs).
 pub const ROOT_DEVICE_NAME: &str = "/dev/xvda";
@@ -248,13 +248,8 @@ impl Compute for AwsCompute {
         if ids.is_empty() {
             return Ok(());
         }
-        self.client
-            .terminate_instances()
-            .set_instance_ids(Some(ids.to_vec()))
-            .send()
-            .await
-            .map_err(|e| map(e, about("instance", &ids.join(","))))?;
-        Ok(())
+        let sent = self.client.terminate_instances().set_instance_ids(Some(ids.to_vec())).send().await;
+        done(sent, about("instance", &ids.join(",")))
     }
 
     async fn describe_spot_requests(&self, filter: &Filter) -> Result<Vec<SpotRequest>> {
@@ -284,13 +279,9 @@ impl Compute for AwsCompute {
         if ids.is_empty() {
             return Ok(());
         }
-        self.client
-            .cancel_spot_instance_requests()
-            .set_spot_instance_request_ids(Some(ids.to_vec()))
-            .send()
-            .await
-            .map_err(|e| map(e, about("spot request", &ids.join(","))))?;
-        Ok(())
+        let sent =
+            self.client.cancel_spot_instance_requests().set_spot_instance_request_ids(Some(ids.to_vec())).send().await;
+        done(sent, about("spot request", &ids.join(",")))
     }
 }
 

@@ -14,7 +14,7 @@ use detcloud_provider::{
     ModifyDbCluster, RestoreDbCluster, Result, Tags,
 };
 
-use crate::error::{about, every, map, missing, redact};
+use crate::error::{about, done, every, map, missing, redact};
 
 /// RDS through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -203,13 +203,8 @@ impl Database for AwsDatabase {
     }
 
     async fn delete_db_subnet_group(&self, name: &str) -> Result<()> {
-        self.client
-            .delete_db_subnet_group()
-            .db_subnet_group_name(name)
-            .send()
-            .await
-            .map_err(|e| map(e, about("db subnet group", name)))?;
-        Ok(())
+        let sent = self.client.delete_db_subnet_group().db_subnet_group_name(name).send().await;
+        done(sent, about("db subnet group", name))
     }
 
     async fn create_db_cluster(&self, req: CreateDbCluster) -> Result<DbCluster> {
@@ -271,15 +266,15 @@ impl Database for AwsDatabase {
     }
 
     async fn delete_db_cluster(&self, id: &str, final_snapshot_id: Option<&str>) -> Result<()> {
-        self.client
+        let sent = self
+            .client
             .delete_db_cluster()
             .db_cluster_identifier(id)
             .skip_final_snapshot(final_snapshot_id.is_none())
             .set_final_db_snapshot_identifier(final_snapshot_id.map(str::to_string))
             .send()
-            .await
-            .map_err(|e| map(e, about("db cluster", id)))?;
-        Ok(())
+            .await;
+        done(sent, about("db cluster", id))
     }
 
     async fn restore_db_cluster(&self, req: RestoreDbCluster) -> Result<DbCluster> {
@@ -338,14 +333,8 @@ impl Database for AwsDatabase {
     }
 
     async fn delete_db_instance(&self, id: &str) -> Result<()> {
-        self.client
-            .delete_db_instance()
-            .db_instance_identifier(id)
-            .skip_final_snapshot(true)
-            .send()
-            .await
-            .map_err(|e| map(e, about("db instance", id)))?;
-        Ok(())
+        let sent = self.client.delete_db_instance().db_instance_identifier(id).skip_final_snapshot(true).send().await;
+        done(sent, about("db instance", id))
     }
 
     async fn describe_db_cluster_snapshots(&self, cluster_id: &str) -> Result<Vec<DbClusterSnapshot>> {

@@ -5,7 +5,7 @@ use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, 
 use aws_sdk_route53::Client;
 use detcloud_provider::{Dns, RecordSet, Result};
 
-use crate::error::{about, build_error, map};
+use crate::error::{about, build_error, done, map};
 
 /// Route53 through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -36,14 +36,8 @@ impl AwsDns {
             .changes(Change::builder().action(action).resource_record_set(set).build().map_err(build_error)?)
             .build()
             .map_err(build_error)?;
-        self.client
-            .change_resource_record_sets()
-            .hosted_zone_id(zone_id)
-            .change_batch(batch)
-            .send()
-            .await
-            .map_err(|e| map(e, about("record", &format!("{} {}", record.record_type, record.name))))?;
-        Ok(())
+        let sent = self.client.change_resource_record_sets().hosted_zone_id(zone_id).change_batch(batch).send().await;
+        done(sent, about("record", &format!("{} {}", record.record_type, record.name)))
     }
 }
 

@@ -40,6 +40,15 @@ where
     Ok(out)
 }
 
+/// The outcome of an SDK call whose answer is not needed (a delete, an attach, a tag): `Ok(())`,
+/// or its failure mapped as [`map`] does.
+pub(crate) fn done<T, E>(sent: Result<T, SdkError<E>>, subject: Subject<'_>) -> Result<(), Error>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    sent.map(drop).map_err(|e| map(e, subject))
+}
+
 /// Maps a failed SDK call.
 pub(crate) fn map<E>(err: SdkError<E>, subject: Subject<'_>) -> Error
 where

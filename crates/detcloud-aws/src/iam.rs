@@ -9,7 +9,7 @@ use detcloud_provider::{
     SimulatedDecision, Tags,
 };
 
-use crate::error::{about, every, map};
+use crate::error::{about, done, every, map};
 
 /// IAM through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -115,14 +115,9 @@ impl Iam for AwsIam {
     }
 
     async fn update_trust_policy(&self, role: &str, document: &PolicyDocument) -> Result<()> {
-        self.client
-            .update_assume_role_policy()
-            .role_name(role)
-            .policy_document(document.to_json())
-            .send()
-            .await
-            .map_err(|e| map(e, about("role", role)))?;
-        Ok(())
+        let sent =
+            self.client.update_assume_role_policy().role_name(role).policy_document(document.to_json()).send().await;
+        done(sent, about("role", role))
     }
 
     async fn set_permissions_boundary(&self, role: &str, boundary_arn: Option<&str>) -> Result<()> {
@@ -154,14 +149,8 @@ impl Iam for AwsIam {
     }
 
     async fn tag_role(&self, name: &str, tags: &Tags) -> Result<()> {
-        self.client
-            .tag_role()
-            .role_name(name)
-            .set_tags(Some(sdk_tags(tags)))
-            .send()
-            .await
-            .map_err(|e| map(e, about("role", name)))?;
-        Ok(())
+        let sent = self.client.tag_role().role_name(name).set_tags(Some(sdk_tags(tags))).send().await;
+        done(sent, about("role", name))
     }
 
     async fn list_roles(&self, path_prefix: &str) -> Result<Vec<Role>> {
@@ -187,26 +176,20 @@ impl Iam for AwsIam {
     }
 
     async fn put_inline_policy(&self, role: &str, name: &str, document: &PolicyDocument) -> Result<()> {
-        self.client
+        let sent = self
+            .client
             .put_role_policy()
             .role_name(role)
             .policy_name(name)
             .policy_document(document.to_json())
             .send()
-            .await
-            .map_err(|e| map(e, about("role", role)))?;
-        Ok(())
+            .await;
+        done(sent, about("role", role))
     }
 
     async fn delete_inline_policy(&self, role: &str, name: &str) -> Result<()> {
-        self.client
-            .delete_role_policy()
-            .role_name(role)
-            .policy_name(name)
-            .send()
-            .await
-            .map_err(|e| map(e, about("inline policy", name)))?;
-        Ok(())
+        let sent = self.client.delete_role_policy().role_name(role).policy_name(name).send().await;
+        done(sent, about("inline policy", name))
     }
 
     async fn list_attached_policies(&self, role: &str) -> Result<Vec<AttachedPolicy>> {
@@ -221,25 +204,13 @@ impl Iam for AwsIam {
     }
 
     async fn attach_policy(&self, role: &str, policy_arn: &str) -> Result<()> {
-        self.client
-            .attach_role_policy()
-            .role_name(role)
-            .policy_arn(policy_arn)
-            .send()
-            .await
-            .map_err(|e| map(e, about("role or policy", &format!("{role} / {policy_arn}"))))?;
-        Ok(())
+        let sent = self.client.attach_role_policy().role_name(role).policy_arn(policy_arn).send().await;
+        done(sent, about("role or policy", &format!("{role} / {policy_arn}")))
     }
 
     async fn detach_policy(&self, role: &str, policy_arn: &str) -> Result<()> {
-        self.client
-            .detach_role_policy()
-            .role_name(role)
-            .policy_arn(policy_arn)
-            .send()
-            .await
-            .map_err(|e| map(e, about("attachment", &format!("{policy_arn} on {role}"))))?;
-        Ok(())
+        let sent = self.client.detach_role_policy().role_name(role).policy_arn(policy_arn).send().await;
+        done(sent, about("attachment", &format!("{policy_arn} on {role}")))
     }
 
     async fn create_policy(&self, req: CreatePolicy) -> Result<ManagedPolicy> {
@@ -302,14 +273,8 @@ impl Iam for AwsIam {
     }
 
     async fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<()> {
-        self.client
-            .delete_policy_version()
-            .policy_arn(arn)
-            .version_id(version_id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("policy version", &format!("{arn} {version_id}"))))?;
-        Ok(())
+        let sent = self.client.delete_policy_version().policy_arn(arn).version_id(version_id).send().await;
+        done(sent, about("policy version", &format!("{arn} {version_id}")))
     }
 
     async fn delete_policy(&self, arn: &str) -> Result<()> {
@@ -318,14 +283,8 @@ impl Iam for AwsIam {
     }
 
     async fn tag_policy(&self, arn: &str, tags: &Tags) -> Result<()> {
-        self.client
-            .tag_policy()
-            .policy_arn(arn)
-            .set_tags(Some(sdk_tags(tags)))
-            .send()
-            .await
-            .map_err(|e| map(e, about("policy", arn)))?;
-        Ok(())
+        let sent = self.client.tag_policy().policy_arn(arn).set_tags(Some(sdk_tags(tags))).send().await;
+        done(sent, about("policy", arn))
     }
 
     async fn create_instance_profile(&self, name: &str, path: &str, tags: &Tags) -> Result<InstanceProfile> {
@@ -355,46 +314,26 @@ impl Iam for AwsIam {
     }
 
     async fn add_role_to_instance_profile(&self, profile: &str, role: &str) -> Result<()> {
-        self.client
-            .add_role_to_instance_profile()
-            .instance_profile_name(profile)
-            .role_name(role)
-            .send()
-            .await
-            .map_err(|e| map(e, about("instance profile or role", &format!("{profile} / {role}"))))?;
-        Ok(())
+        let sent =
+            self.client.add_role_to_instance_profile().instance_profile_name(profile).role_name(role).send().await;
+        done(sent, about("instance profile or role", &format!("{profile} / {role}")))
     }
 
     async fn remove_role_from_instance_profile(&self, profile: &str, role: &str) -> Result<()> {
-        self.client
-            .remove_role_from_instance_profile()
-            .instance_profile_name(profile)
-            .role_name(role)
-            .send()
-            .await
-            .map_err(|e| map(e, about("instance profile or role", &format!("{profile} / {role}"))))?;
-        Ok(())
+        let sent =
+            self.client.remove_role_from_instance_profile().instance_profile_name(profile).role_name(role).send().await;
+        done(sent, about("instance profile or role", &format!("{profile} / {role}")))
     }
 
     async fn delete_instance_profile(&self, name: &str) -> Result<()> {
-        self.client
-            .delete_instance_profile()
-            .instance_profile_name(name)
-            .send()
-            .await
-            .map_err(|e| map(e, about("instance profile", name)))?;
-        Ok(())
+        let sent = self.client.delete_instance_profile().instance_profile_name(name).send().await;
+        done(sent, about("instance profile", name))
     }
 
     async fn tag_instance_profile(&self, name: &str, tags: &Tags) -> Result<()> {
-        self.client
-            .tag_instance_profile()
-            .instance_profile_name(name)
-            .set_tags(Some(sdk_tags(tags)))
-            .send()
-            .await
-            .map_err(|e| map(e, about("instance profile", name)))?;
-        Ok(())
+        let sent =
+            self.client.tag_instance_profile().instance_profile_name(name).set_tags(Some(sdk_tags(tags))).send().await;
+        done(sent, about("instance profile", name))
     }
 
     async fn simulate_role_policy(

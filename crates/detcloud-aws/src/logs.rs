@@ -7,7 +7,7 @@ use aws_sdk_cloudwatchlogs::Client;
 use detcloud_provider::{LogGroup, Logs, Result, Tags};
 use tokio::sync::OnceCell;
 
-use crate::error::{about, every, map};
+use crate::error::{about, done, every, map};
 
 /// CloudWatch Logs through the AWS SDK.
 ///
@@ -62,47 +62,30 @@ fn sdk_tags(tags: &Tags) -> Option<HashMap<String, String>> {
 #[async_trait]
 impl Logs for AwsLogs {
     async fn create_log_group(&self, name: &str, tags: &Tags) -> Result<()> {
-        self.client
-            .create_log_group()
-            .log_group_name(name)
-            .set_tags(sdk_tags(tags))
-            .send()
-            .await
-            .map_err(|e| map(e, about("log group", name)))?;
-        Ok(())
+        let sent = self.client.create_log_group().log_group_name(name).set_tags(sdk_tags(tags)).send().await;
+        done(sent, about("log group", name))
     }
 
     async fn put_retention_policy(&self, name: &str, days: u32) -> Result<()> {
-        self.client
+        let sent = self
+            .client
             .put_retention_policy()
             .log_group_name(name)
             .retention_in_days(days.min(i32::MAX as u32) as i32)
             .send()
-            .await
-            .map_err(|e| map(e, about("log group", name)))?;
-        Ok(())
+            .await;
+        done(sent, about("log group", name))
     }
 
     async fn tag_log_group(&self, name: &str, tags: &Tags) -> Result<()> {
         let arn = self.arn(name).await?;
-        self.client
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(sdk_tags(tags))
-            .send()
-            .await
-            .map_err(|e| map(e, about("log group", name)))?;
-        Ok(())
+        let sent = self.client.tag_resource().resource_arn(arn).set_tags(sdk_tags(tags)).send().await;
+        done(sent, about("log group", name))
     }
 
     async fn delete_log_group(&self, name: &str) -> Result<()> {
-        self.client
-            .delete_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-            .map_err(|e| map(e, about("log group", name)))?;
-        Ok(())
+        let sent = self.client.delete_log_group().log_group_name(name).send().await;
+        done(sent, about("log group", name))
     }
 
     async fn describe_log_groups(&self, prefix: &str) -> Result<Vec<LogGroup>> {

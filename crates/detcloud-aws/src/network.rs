@@ -10,7 +10,7 @@ use detcloud_provider::{
 };
 
 use crate::ec2::{ec2_filter, ids, keep, keep_vpcless, sdk_tags, server_filters, tag_spec, tags_of, tags_or};
-use crate::error::{about, every, map, missing};
+use crate::error::{about, done, every, map, missing};
 
 /// EC2 networking through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -359,35 +359,18 @@ impl Network for AwsNetwork {
     }
 
     async fn attach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> Result<()> {
-        self.client
-            .attach_internet_gateway()
-            .internet_gateway_id(igw_id)
-            .vpc_id(vpc_id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("internet gateway", igw_id)))?;
-        Ok(())
+        let sent = self.client.attach_internet_gateway().internet_gateway_id(igw_id).vpc_id(vpc_id).send().await;
+        done(sent, about("internet gateway", igw_id))
     }
 
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> Result<()> {
-        self.client
-            .detach_internet_gateway()
-            .internet_gateway_id(igw_id)
-            .vpc_id(vpc_id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("internet gateway", igw_id)))?;
-        Ok(())
+        let sent = self.client.detach_internet_gateway().internet_gateway_id(igw_id).vpc_id(vpc_id).send().await;
+        done(sent, about("internet gateway", igw_id))
     }
 
     async fn delete_internet_gateway(&self, id: &str) -> Result<()> {
-        self.client
-            .delete_internet_gateway()
-            .internet_gateway_id(id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("internet gateway", id)))?;
-        Ok(())
+        let sent = self.client.delete_internet_gateway().internet_gateway_id(id).send().await;
+        done(sent, about("internet gateway", id))
     }
 
     async fn describe_internet_gateways(&self, filter: &Filter) -> Result<Vec<InternetGateway>> {
@@ -444,13 +427,8 @@ impl Network for AwsNetwork {
     }
 
     async fn release_address(&self, allocation_id: &str) -> Result<()> {
-        self.client
-            .release_address()
-            .allocation_id(allocation_id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("elastic ip", allocation_id)))?;
-        Ok(())
+        let sent = self.client.release_address().allocation_id(allocation_id).send().await;
+        done(sent, about("elastic ip", allocation_id))
     }
 
     async fn describe_addresses(&self, filter: &Filter) -> Result<Vec<Address>> {
@@ -487,13 +465,8 @@ impl Network for AwsNetwork {
     }
 
     async fn delete_nat_gateway(&self, id: &str) -> Result<()> {
-        self.client
-            .delete_nat_gateway()
-            .nat_gateway_id(id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("nat gateway", id)))?;
-        Ok(())
+        let sent = self.client.delete_nat_gateway().nat_gateway_id(id).send().await;
+        done(sent, about("nat gateway", id))
     }
 
     async fn describe_nat_gateways(&self, filter: &Filter) -> Result<Vec<NatGateway>> {
@@ -563,14 +536,14 @@ impl Network for AwsNetwork {
     }
 
     async fn delete_route(&self, route_table_id: &str, destination_cidr: &str) -> Result<()> {
-        self.client
+        let sent = self
+            .client
             .delete_route()
             .route_table_id(route_table_id)
             .destination_cidr_block(destination_cidr)
             .send()
-            .await
-            .map_err(|e| map(e, about("route", &format!("{destination_cidr} in {route_table_id}"))))?;
-        Ok(())
+            .await;
+        done(sent, about("route", &format!("{destination_cidr} in {route_table_id}")))
     }
 
     async fn associate_route_table(&self, route_table_id: &str, subnet_id: &str) -> Result<String> {
@@ -586,23 +559,13 @@ impl Network for AwsNetwork {
     }
 
     async fn disassociate_route_table(&self, association_id: &str) -> Result<()> {
-        self.client
-            .disassociate_route_table()
-            .association_id(association_id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("association", association_id)))?;
-        Ok(())
+        let sent = self.client.disassociate_route_table().association_id(association_id).send().await;
+        done(sent, about("association", association_id))
     }
 
     async fn delete_route_table(&self, id: &str) -> Result<()> {
-        self.client
-            .delete_route_table()
-            .route_table_id(id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("route table", id)))?;
-        Ok(())
+        let sent = self.client.delete_route_table().route_table_id(id).send().await;
+        done(sent, about("route table", id))
     }
 
     async fn describe_route_tables(&self, filter: &Filter) -> Result<Vec<RouteTable>> {
@@ -658,13 +621,8 @@ impl Network for AwsNetwork {
     }
 
     async fn delete_security_group(&self, id: &str) -> Result<()> {
-        self.client
-            .delete_security_group()
-            .group_id(id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("security group", id)))?;
-        Ok(())
+        let sent = self.client.delete_security_group().group_id(id).send().await;
+        done(sent, about("security group", id))
     }
 
     async fn describe_security_groups(&self, filter: &Filter) -> Result<Vec<SecurityGroup>> {
@@ -691,36 +649,36 @@ impl Network for AwsNetwork {
     }
 
     async fn authorize_ingress(&self, group_id: &str, rules: &[SecurityRule]) -> Result<()> {
-        self.client
+        let sent = self
+            .client
             .authorize_security_group_ingress()
             .group_id(group_id)
             .set_ip_permissions(Some(permissions_of(rules)))
             .send()
-            .await
-            .map_err(|e| map(e, about("security group rule", group_id)))?;
-        Ok(())
+            .await;
+        done(sent, about("security group rule", group_id))
     }
 
     async fn authorize_egress(&self, group_id: &str, rules: &[SecurityRule]) -> Result<()> {
-        self.client
+        let sent = self
+            .client
             .authorize_security_group_egress()
             .group_id(group_id)
             .set_ip_permissions(Some(permissions_of(rules)))
             .send()
-            .await
-            .map_err(|e| map(e, about("security group rule", group_id)))?;
-        Ok(())
+            .await;
+        done(sent, about("security group rule", group_id))
     }
 
     async fn revoke_ingress(&self, group_id: &str, rules: &[SecurityRule]) -> Result<()> {
-        self.client
+        let sent = self
+            .client
             .revoke_security_group_ingress()
             .group_id(group_id)
             .set_ip_permissions(Some(permissions_of(rules)))
             .send()
-            .await
-            .map_err(|e| map(e, about("security group rule", group_id)))?;
-        Ok(())
+            .await;
+        done(sent, about("security group rule", group_id))
     }
 
     async fn create_network_interface(
@@ -743,13 +701,8 @@ impl Network for AwsNetwork {
     }
 
     async fn delete_network_interface(&self, id: &str) -> Result<()> {
-        self.client
-            .delete_network_interface()
-            .network_interface_id(id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("network interface", id)))?;
-        Ok(())
+        let sent = self.client.delete_network_interface().network_interface_id(id).send().await;
+        done(sent, about("network interface", id))
     }
 
     async fn describe_network_interfaces(&self, filter: &Filter) -> Result<Vec<NetworkInterface>> {
@@ -803,13 +756,8 @@ impl Network for AwsNetwork {
     }
 
     async fn delete_vpc_peering(&self, id: &str) -> Result<()> {
-        self.client
-            .delete_vpc_peering_connection()
-            .vpc_peering_connection_id(id)
-            .send()
-            .await
-            .map_err(|e| map(e, about("vpc peering connection", id)))?;
-        Ok(())
+        let sent = self.client.delete_vpc_peering_connection().vpc_peering_connection_id(id).send().await;
+        done(sent, about("vpc peering connection", id))
     }
 
     async fn describe_vpc_peerings(&self, filter: &Filter) -> Result<Vec<PeeringConnection>> {
@@ -835,14 +783,14 @@ impl Network for AwsNetwork {
     }
 
     async fn create_tags(&self, resource_ids: &[String], tags: &Tags) -> Result<()> {
-        self.client
+        let sent = self
+            .client
             .create_tags()
             .set_resources(Some(resource_ids.to_vec()))
             .set_tags(Some(sdk_tags(tags)))
             .send()
-            .await
-            .map_err(|e| map(e, about("resource", &resource_ids.join(","))))?;
-        Ok(())
+            .await;
+        done(sent, about("resource", &resource_ids.join(",")))
     }
 }
 

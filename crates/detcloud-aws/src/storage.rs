@@ -18,7 +18,7 @@ use aws_sdk_s3::Client;
 use detcloud_policy::PolicyDocument;
 use detcloud_provider::{Bucket, BucketCreation, BucketEncryption, Error, Result, Storage};
 
-use crate::error::{about, build_error, code_of, map};
+use crate::error::{about, build_error, code_of, done, map};
 
 /// S3 through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -99,25 +99,14 @@ impl Storage for AwsStorage {
             )
             .build()
             .map_err(build_error)?;
-        self.client
-            .put_bucket_encryption()
-            .bucket(name)
-            .server_side_encryption_configuration(config)
-            .send()
-            .await
-            .map_err(|e| map(e, about("bucket", name)))?;
-        Ok(())
+        let sent =
+            self.client.put_bucket_encryption().bucket(name).server_side_encryption_configuration(config).send().await;
+        done(sent, about("bucket", name))
     }
 
     async fn put_bucket_policy(&self, name: &str, policy: &PolicyDocument) -> Result<()> {
-        self.client
-            .put_bucket_policy()
-            .bucket(name)
-            .policy(policy.to_json())
-            .send()
-            .await
-            .map_err(|e| map(e, about("bucket", name)))?;
-        Ok(())
+        let sent = self.client.put_bucket_policy().bucket(name).policy(policy.to_json()).send().await;
+        done(sent, about("bucket", name))
     }
 
     async fn delete_bucket(&self, name: &str) -> Result<()> {
@@ -185,15 +174,8 @@ impl Storage for AwsStorage {
     }
 
     async fn put_object(&self, bucket: &str, key: &str, body: &[u8]) -> Result<()> {
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(ByteStream::from(body.to_vec()))
-            .send()
-            .await
-            .map_err(|e| map(e, about("bucket", bucket)))?;
-        Ok(())
+        let sent = self.client.put_object().bucket(bucket).key(key).body(ByteStream::from(body.to_vec())).send().await;
+        done(sent, about("bucket", bucket))
     }
 
     async fn empty_bucket(&self, name: &str) -> Result<u64> {

@@ -14,7 +14,7 @@ use foldhash::fast::FixedState;
 use crate::clock::{self, Timings};
 use crate::cloud::FakeCloud;
 use crate::ec2::{check_client_token, check_on, creating, groups_for, instance, on, public_ip};
-use crate::query::{self, check_filter_ids, select};
+use crate::query::{self, check_filter_ids, matching, select};
 use crate::quotas;
 use crate::region::{check_tags, At};
 use crate::rng::LOWER_ALNUM;
@@ -396,12 +396,12 @@ fn describe_instances(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<Inst
         present.then_some(i.vpc_id.as_str())
     }
     let ips = elastic_ips(ec2);
-    Ok(ec2
-        .instances
-        .values()
-        .filter(|i| filter.matches(&i.id, &i.tags, in_vpc(i, filter, &w.timings)))
-        .map(|i| instance_with(i, ips.get(i.id.as_str()).copied(), w))
-        .collect())
+    Ok(matching(
+        ec2.instances.values(),
+        filter,
+        |i| (&i.id, &i.tags, in_vpc(i, filter, &w.timings)),
+        |i| instance_with(i, ips.get(i.id.as_str()).copied(), w),
+    ))
 }
 
 fn describe_instance_status(w: &World, at: At<'_>, ids: &[String]) -> Result<Vec<InstanceStatus>> {

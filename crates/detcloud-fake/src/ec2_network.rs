@@ -1008,10 +1008,8 @@ fn describe_interfaces(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<Net
     let t = w.timings;
     let region = w.region(at.account(), at.region);
     let all = query::interfaces(region, &t);
-    check_filter_ids(filter, "network interface", |id| {
-        check_id(id, "eni", "InvalidNetworkInterfaceID").map(|()| all.iter().any(|e| e.id == id))
-    })?;
-    Ok(all.into_iter().filter(|e| filter.matches(&e.id, &e.tags, Some(&e.vpc_id))).collect())
+    let exists = |id: &str| check_id(id, "eni", "InvalidNetworkInterfaceID").map(|()| all.iter().any(|e| e.id == id));
+    select(&all, filter, "network interface", exists, |e| (&e.id, &e.tags, Some(&e.vpc_id)), NetworkInterface::clone)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,18 +39,30 @@ pub(crate) fn select<'r, R: 'r, T>(
     filter: &Filter,
     kind: &'static str,
     exists: impl Fn(&str) -> Result<bool>,
-    key: impl Fn(&R) -> (&str, &Tags, Option<&str>),
-    out: impl FnMut(&R) -> T,
+    key: impl Fn(&'r R) -> (&'r str, &'r Tags, Option<&'r str>),
+    out: impl FnMut(&'r R) -> T,
 ) -> Result<Vec<T>> {
     check_filter_ids(filter, kind, exists)?;
-    Ok(records
+    Ok(matching(records, filter, key, out))
+}
+
+/// The records `filter` matches by their `key` (id, tags and VPC), turned into what the provider
+/// returns by `out`: [`select`] once the filter's ids are known to exist (RDS checks them as given
+/// and matches them lower-cased).
+pub(crate) fn matching<'r, R: 'r, T>(
+    records: impl IntoIterator<Item = &'r R>,
+    filter: &Filter,
+    key: impl Fn(&'r R) -> (&'r str, &'r Tags, Option<&'r str>),
+    out: impl FnMut(&'r R) -> T,
+) -> Vec<T> {
+    records
         .into_iter()
         .filter(|r| {
-            let (id, tags, vpc) = key(r);
+            let (id, tags, vpc) = key(*r);
             filter.matches(id, tags, vpc)
         })
         .map(out)
-        .collect())
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ use foldhash::fast::FixedState;
 
 use crate::clock::{self, Timings};
 use crate::cloud::FakeCloud;
-use crate::query::{self, check_filter_ids, select};
+use crate::query::{self, check_filter_ids, matching, select};
 use crate::region::{check_tags, At};
 use crate::state::ec2::{check_free_address, next_private_ip};
 use crate::state::rds::*;
@@ -418,22 +418,14 @@ fn create_cluster(w: &mut World, at: At<'_>, r: &CreateDbCluster) -> Result<DbCl
 
 fn describe_clusters(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<DbCluster>> {
     let rds = &w.region(at.account(), at.region).rds;
-    for id in &filter.ids {
-        if !rds.clusters.contains_key(&*lower(id)) {
-            return Err(Error::not_found("DB cluster", id));
-        }
-    }
-    let filter = lower_ids(filter);
+    check_filter_ids(filter, "DB cluster", |id| Ok(rds.clusters.contains_key(&*lower(id))))?;
     let mut members = members(rds);
-    Ok(rds
-        .clusters
-        .values()
-        .filter(|c| {
-            let vpc = rds.subnet_groups.get(&c.subnet_group).map(|g| g.vpc_id.as_str());
-            filter.matches(&c.id, &c.tags, vpc)
-        })
-        .map(|c| cluster_with(w, at, c, members.remove(c.id.as_str()).unwrap_or_default()))
-        .collect())
+    Ok(matching(
+        rds.clusters.values(),
+        &lower_ids(filter),
+        |c| (&c.id, &c.tags, rds.subnet_groups.get(&c.subnet_group).map(|g| g.vpc_id.as_str())),
+        |c| cluster_with(w, at, c, members.remove(c.id.as_str()).unwrap_or_default()),
+    ))
 }
 
 fn modify_cluster(w: &mut World, at: At<'_>, r: &ModifyDbCluster) -> Result<DbCluster> {
@@ -619,25 +611,12 @@ fn create_instance(w: &mut World, at: At<'_>, r: &CreateDbInstance) -> Result<Db
 fn describe_instances(w: &World, at: At<'_>, filter: &Filter) -> Result<Vec<DbInstance>> {
     let t = w.timings;
     let rds = &w.region(at.account(), at.region).rds;
-    for id in &filter.ids {
-        if !rds.instances.contains_key(&*lower(id)) {
-            return Err(Error::not_found("DB instance", id));
-        }
-    }
-    let filter = lower_ids(filter);
-    Ok(rds
-        .instances
-        .values()
-        .filter(|i| {
-            let vpc = rds
-                .clusters
-                .get(&i.cluster_id)
-                .and_then(|c| rds.subnet_groups.get(&c.subnet_group))
-                .map(|g| g.vpc_id.as_str());
-            filter.matches(&i.id, &i.tags, vpc)
-        })
-        .map(|i| instance_out(i, &t))
-        .collect())
+    check_filter_ids(filter, "DB instance", |id| Ok(rds.instances.contains_key(&*lower(id))))?;
+    let vpc_of = |i: &DbInstanceRec| {
+        let cluster = rds.clusters.get(&i.cluster_id);
+        cluster.and_then(|c| rds.subnet_groups.get(&c.subnet_group)).map(|g| g.vpc_id.as_str())
+    };
+    Ok(matching(rds.instances.values(), &lower_ids(filter), |i| (&i.id, &i.tags, vpc_of(i)), |i| instance_out(i, &t)))
 }
 
 fn delete_instance(w: &mut World, at: At<'_>, id: &str) -> Result<()> {

@@ -1,7 +1,7 @@
 //! One conformance suite for every backend of the provider contract (`detcloud-provider`).
 //!
 //! Each behaviour that a trait's docs and `# Contract` section promise is one `pub async fn` in
-//! [`cases`], taking `&dyn Cloud`, the backend's [`Capabilities`] and a [`Namer`]. Where a
+//! [`cases`](mod@cases), taking `&dyn Cloud`, the backend's [`Capabilities`] and a [`Namer`]. Where a
 //! backend legitimately differs from AWS (moto answers a NAT gateway `available` at once), the
 //! difference is a capability flag, and a case that needs it reports
 //! [`Outcome::Skipped`] with the flag and the reason: nothing passes silently.

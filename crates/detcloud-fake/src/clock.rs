@@ -194,7 +194,7 @@ pub(crate) fn format_minutes(t: SystemTime) -> String {
     format!("{}-{}-{}", &text[..10], &text[11..13], &text[14..16])
 }
 
-/// The inverse of [`format`] (milliseconds optional).
+/// The inverse of [`format()`] (milliseconds optional).
 pub(crate) fn parse(text: &str) -> Option<SystemTime> {
     let b = text.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<u64> {

@@ -3,7 +3,7 @@
 //!
 //! The state types here are what a snapshot saves (see [`crate::snapshot`]); the functions
 //! enforce IAM's validation, quotas and dependency rules; [`Iam`] for
-//! [`FakeCloud`](crate::cloud::FakeCloud) routes each method through [`FakeCloud::call`].
+//! [`FakeCloud`] routes each method through [`FakeCloud::call`].
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! An in-memory cloud for tests, stricter than moto.
 //!
-//! [`FakeCloud`] implements the whole provider contract ([`Cloud`] and every service trait: STS,
+//! [`FakeCloud`] implements the whole provider contract ([`Cloud`](detcloud_provider::Cloud) and every service trait: STS,
 //! IAM, EC2 networking and compute, RDS, S3, KMS, CloudWatch Logs, SSM, Service Quotas, CloudWatch
 //! metrics, Route53) over a world of AWS accounts held in memory, with AWS's rules:
 //!

@@ -147,7 +147,7 @@ impl FaultState {
     }
 }
 /// What a command run through SSM does: given the lines of the script, its exit code, standard
-/// output and standard error. Set with [`FakeCloud::set_command_handler`]; it is called once per
+/// output and standard error. Set with [`FakeCloud::set_command_handler`](crate::FakeCloud::set_command_handler); it is called once per
 /// target instance, outside the world's lock.
 pub type CommandHandler = dyn Fn(&[String]) -> (i32, String, String) + Send + Sync;
 

@@ -144,8 +144,8 @@ impl Iam for AwsIam {
     }
 
     async fn delete_role(&self, name: &str) -> Result<()> {
-        self.client.delete_role().role_name(name).send().await.map_err(|e| map(e, about("role", name)))?;
-        Ok(())
+        let sent = self.client.delete_role().role_name(name).send().await;
+        done(sent, about("role", name))
     }
 
     async fn tag_role(&self, name: &str, tags: &Tags) -> Result<()> {
@@ -278,8 +278,8 @@ impl Iam for AwsIam {
     }
 
     async fn delete_policy(&self, arn: &str) -> Result<()> {
-        self.client.delete_policy().policy_arn(arn).send().await.map_err(|e| map(e, about("policy", arn)))?;
-        Ok(())
+        let sent = self.client.delete_policy().policy_arn(arn).send().await;
+        done(sent, about("policy", arn))
     }
 
     async fn tag_policy(&self, arn: &str, tags: &Tags) -> Result<()> {

@@ -9,7 +9,7 @@ use aws_sdk_cloudwatch::Client;
 use aws_smithy_types::DateTime;
 use detcloud_provider::{MetricQuery, MetricSeries, Metrics, Result};
 
-use crate::error::{about, map};
+use crate::error::{about, done, map};
 
 /// CloudWatch metrics through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -95,19 +95,12 @@ impl Metrics for AwsMetrics {
         dimensions_: &[(String, String)],
         value: f64,
     ) -> Result<()> {
-        self.client
-            .put_metric_data()
-            .namespace(namespace)
-            .metric_data(
-                MetricDatum::builder()
-                    .metric_name(metric_name)
-                    .set_dimensions(dimensions(dimensions_))
-                    .value(value)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| map(e, about("cloudwatch:PutMetricData", metric_name)))?;
-        Ok(())
+        let datum = MetricDatum::builder()
+            .metric_name(metric_name)
+            .set_dimensions(dimensions(dimensions_))
+            .value(value)
+            .build();
+        let sent = self.client.put_metric_data().namespace(namespace).metric_data(datum).send().await;
+        done(sent, about("cloudwatch:PutMetricData", metric_name))
     }
 }

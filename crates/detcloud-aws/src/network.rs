@@ -305,8 +305,8 @@ impl Network for AwsNetwork {
     }
 
     async fn delete_vpc(&self, id: &str) -> Result<()> {
-        self.client.delete_vpc().vpc_id(id).send().await.map_err(|e| map(e, about("vpc", id)))?;
-        Ok(())
+        let sent = self.client.delete_vpc().vpc_id(id).send().await;
+        done(sent, about("vpc", id))
     }
 
     async fn create_subnet(&self, req: CreateSubnet) -> Result<Subnet> {
@@ -342,8 +342,8 @@ impl Network for AwsNetwork {
     }
 
     async fn delete_subnet(&self, id: &str) -> Result<()> {
-        self.client.delete_subnet().subnet_id(id).send().await.map_err(|e| map(e, about("subnet", id)))?;
-        Ok(())
+        let sent = self.client.delete_subnet().subnet_id(id).send().await;
+        done(sent, about("subnet", id))
     }
 
     async fn create_internet_gateway(&self, tags: &Tags) -> Result<InternetGateway> {
@@ -531,8 +531,8 @@ impl Network for AwsNetwork {
             RouteTarget::Peering(id) => call.vpc_peering_connection_id(id),
             RouteTarget::NetworkInterface(id) => call.network_interface_id(id),
         };
-        call.send().await.map_err(|e| map(e, about("route", &format!("{destination_cidr} in {route_table_id}"))))?;
-        Ok(())
+        let sent = call.send().await;
+        done(sent, about("route", &format!("{destination_cidr} in {route_table_id}")))
     }
 
     async fn delete_route(&self, route_table_id: &str, destination_cidr: &str) -> Result<()> {

@@ -9,7 +9,7 @@ use aws_sdk_ssm::types::ParameterType;
 use aws_sdk_ssm::Client;
 use detcloud_provider::{CommandInvocation, Parameter, Parameters, PutParameter, Result, Secret, SendCommand};
 
-use crate::error::{about, map, missing, redact};
+use crate::error::{about, done, map, missing, redact};
 
 /// The SSM document that runs shell commands.
 pub const RUN_SHELL_SCRIPT: &str = "AWS-RunShellScript";
@@ -65,8 +65,8 @@ impl Parameters for AwsParameters {
     }
 
     async fn delete_parameter(&self, name: &str) -> Result<()> {
-        self.client.delete_parameter().name(name).send().await.map_err(|e| map(e, about("parameter", name)))?;
-        Ok(())
+        let sent = self.client.delete_parameter().name(name).send().await;
+        done(sent, about("parameter", name))
     }
 
     async fn send_command(&self, req: SendCommand) -> Result<String> {

@@ -110,8 +110,8 @@ impl Storage for AwsStorage {
     }
 
     async fn delete_bucket(&self, name: &str) -> Result<()> {
-        self.client.delete_bucket().bucket(name).send().await.map_err(|e| map(e, about("bucket", name)))?;
-        Ok(())
+        let sent = self.client.delete_bucket().bucket(name).send().await;
+        done(sent, about("bucket", name))
     }
 
     async fn describe_bucket(&self, name: &str) -> Result<Bucket> {

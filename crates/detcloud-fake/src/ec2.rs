@@ -1,5 +1,5 @@
-//! The rules every EC2 call shares, networking and compute alike: ids and client tokens, the
-//! target of a create and of a call on an existing resource (with its tags), public addresses,
+//! The rules every EC2 call shares, networking and compute alike: the resource type of an id,
+//! client tokens, the target of a create and of a call on an existing resource (with its tags), public addresses,
 //! the security groups of a new interface, and instance lookups.
 
 use detcloud_provider::{Error, Result, Tags};

@@ -13,7 +13,7 @@ use crate::clock::Timings;
 use crate::region::At;
 use crate::rng::mix;
 use crate::state::ec2::{instance_state, nat_is_live};
-use crate::state::rds::{cluster_status, endpoint_suffix, instance_status};
+use crate::state::rds::{cluster_status, instance_status, writer_endpoint};
 use crate::state::RegionState;
 use crate::world::World;
 
@@ -86,7 +86,7 @@ pub(crate) fn subnet_in_use(region: &RegionState, id: &str, t: &Timings) -> bool
     ec2.instances.values().any(|i| i.subnet_id == id && instance_state(i, t) != InstanceState::Terminated)
         || ec2.network_interfaces.values().any(|e| e.subnet_id == id)
         || ec2.nat_gateways.values().any(|n| n.subnet_id == id && nat_is_live(n, t))
-        || db_interfaces(region).iter().any(|e| e.subnet_id == id)
+        || region.rds.instances.values().any(|i| i.subnet_id == id)
 }
 
 /// True when something still uses the security group `id`: an instance not yet terminated, an
@@ -103,6 +103,7 @@ pub(crate) fn group_in_use(region: &RegionState, id: &str, t: &Timings) -> bool 
             .any(|g| g.id != id && g.ingress.iter().chain(&g.egress).any(|r| r.source_group_id.as_deref() == Some(id)))
         || region.rds.uses_security_group(id)
 }
+
 // ---------------------------------------------------------------------------------------------
 // KMS keys as the services that encrypt with them see them.
 
@@ -115,6 +116,7 @@ pub(crate) fn aws_managed_id(account: &str, region: &str, service: &str) -> Stri
     crate::rng::SplitMix64::new(mix(detcloud_provider::tags::stable_hash(seed.as_bytes()))).uuid_shaped()
 }
 
+/// The ARN of the key `id` in the caller's account and region.
 pub(crate) fn key_arn(at: At<'_>, id: &str) -> String {
     at.arn_of("kms", "key/", id)
 }
@@ -145,6 +147,7 @@ pub(crate) fn resolve_id(w: &World, at: At<'_>, reference: &str) -> Option<(Stri
     }
 }
 
+/// The key a reference names, as KMS describes it: NotFound when it names none.
 pub(crate) fn describe(w: &World, at: At<'_>, reference: &str) -> Result<Key> {
     let (id, managed) = resolve_id(w, at, reference).ok_or_else(|| Error::not_found("KMS key", reference))?;
     let state =
@@ -207,9 +210,7 @@ pub(crate) fn login(
     let cluster = rds
         .clusters
         .get(id)
-        .filter(|c| {
-            [&c.id, ".cluster-", &endpoint_suffix(account, region), ".", region, ".rds.amazonaws.com"].concat() == host
-        })
+        .filter(|c| writer_endpoint(&c.id, account, region) == host)
         .ok_or_else(|| format!("could not translate host name \"{host}\" to address: Name or service not known"))?;
     if cluster_status(cluster, t) != "available"
         || !rds.instances.values().any(|i| i.cluster_id == cluster.id && instance_status(i, t) == "available")

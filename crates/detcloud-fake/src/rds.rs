@@ -83,10 +83,7 @@ fn cluster_with(w: &World, at: At<'_>, c: &ClusterRec, member_instance_ids: Vec<
         arn: cluster_arn(at, &c.id),
         status: cluster_status(c, &w.timings).to_string(),
         engine: c.engine.clone(),
-        endpoint: Some(
-            [&c.id, ".cluster-", &endpoint_suffix(at.account(), at.region), ".", at.region, ".rds.amazonaws.com"]
-                .concat(),
-        ),
+        endpoint: Some(writer_endpoint(&c.id, at.account(), at.region)),
         port: Some(5432),
         master_username: c.master_username.clone(),
         subnet_group: Some(c.subnet_group.clone()),

@@ -178,9 +178,11 @@ impl RdsRegion {
     }
 }
 
-/// The cluster endpoint suffix of an account in a region (`cluster-<12 characters>`).
-pub(crate) fn endpoint_suffix(account: &str, region: &str) -> String {
+/// The writer endpoint of the cluster `id` in an account's region:
+/// `<id>.cluster-<12 characters of the account and region>.<region>.rds.amazonaws.com`.
+pub(crate) fn writer_endpoint(id: &str, account: &str, region: &str) -> String {
     let seed = [account, "/", region, "/rds"].concat();
     let h = detcloud_provider::tags::stable_hash(seed.as_bytes());
-    crate::rng::SplitMix64::new(crate::rng::mix(h)).string(LOWER_ALNUM, 12)
+    let suffix = crate::rng::SplitMix64::new(crate::rng::mix(h)).string(LOWER_ALNUM, 12);
+    [id, ".cluster-", &suffix, ".", region, ".rds.amazonaws.com"].concat()
 }
